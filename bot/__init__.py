@@ -1,0 +1,1 @@
+"""esmbot: a Microsoft Teams bot that speaks for an IT service desk."""

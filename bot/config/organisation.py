@@ -1,0 +1,310 @@
+"""The organisation esmbot serves, read from esmbot.toml and checked key by key."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+
+from bot.errors import ConfigError
+from bot.tickets.calendar import BusinessCalendar
+from bot.tickets.durations import Duration, parse_duration
+
+ROLES = ("agents", "managers", "key_users", "vendor")
+PRIORITIES = ("P1", "P2", "P3", "P4")
+LOCALES = ("en", "de")
+_WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+_AAD_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+@dataclass(frozen=True)
+class SlaTargets:
+    """The service levels promised for one priority."""
+
+    first_response: Duration
+    resolution: Duration
+    vendor_escalation: Duration
+
+
+@dataclass(frozen=True)
+class RoleMembers:
+    """The people holding one role, by Azure AD object id or by e-mail (both lower-cased)."""
+
+    object_ids: frozenset[str] = frozenset()
+    emails: frozenset[str] = frozenset()
+
+    def contains(self, *, aad_object_id: str | None, email: str | None) -> bool:
+        return bool(
+            (aad_object_id and aad_object_id.lower() in self.object_ids)
+            or (email and email.lower() in self.emails)
+        )
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """Everything esmbot.toml says: names, time zone, calendar, service levels, roles, catalogue."""
+
+    name: str
+    service: str
+    time_zone: ZoneInfo
+    default_locale: str
+    calendar: BusinessCalendar
+    sla: Mapping[str, SlaTargets]
+    csat_target: float
+    roles: Mapping[str, RoleMembers]
+    ticket_types: tuple[str, ...]
+    modules: tuple[str, ...]
+    source: str = field(default="", compare=False)
+
+    def roles_of(self, *, aad_object_id: str | None, email: str | None) -> frozenset[str]:
+        """The roles esmbot.toml gives this identity; the sender's own claims never count."""
+        return frozenset(
+            role
+            for role, members in self.roles.items()
+            if members.contains(aad_object_id=aad_object_id, email=email)
+        )
+
+    def sla_for(self, priority: str) -> SlaTargets:
+        return self.sla.get(priority, self.sla["default"])
+
+
+class _Section:
+    """One table of the TOML file, which reports unknown and wrongly typed keys by their full name."""
+
+    def __init__(self, source: str, name: str, data: object, known: set[str]) -> None:
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source}: [{name}] must be a table")
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(
+                f"{source}: [{name}] has unknown key {unknown[0]!r} (known keys: "
+                f"{', '.join(sorted(known))})"
+            )
+        self.source, self.name, self.data = source, name, data
+
+    def where(self, key: str) -> str:
+        return f"{self.source}: [{self.name}].{key}"
+
+    def get(self, key: str, kind: type, default: Any = None) -> Any:
+        value = self.data.get(key, default)
+        if value is None:
+            raise ConfigError(f"{self.where(key)} is required")
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            raise ConfigError(
+                f"{self.where(key)} must be a {_KIND_NAMES.get(kind, kind.__name__)}, got {value!r}"
+            )
+        return value
+
+    def strings(self, key: str, default: list[str] | None = None) -> list[str]:
+        values = self.get(key, list, default)
+        for value in values:
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{self.where(key)} must be a list of non-empty strings")
+        return [value.strip() for value in values]
+
+
+_KIND_NAMES = {str: "string", list: "list", float: "number", dict: "table", bool: "true/false"}
+
+
+def load_organisation(path: str | Path) -> Organisation:
+    """Reads and checks esmbot.toml; any mistake raises ConfigError naming the key."""
+    source = str(path)
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{source}: file not found (copy esmbot.example.toml there or set ESMBOT_CONFIG)"
+        ) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{source}: not valid TOML: {error}") from None
+    return parse_organisation(data, source=source)
+
+
+def parse_organisation(data: Mapping[str, Any], *, source: str = "esmbot.toml") -> Organisation:
+    top = _Section(
+        source,
+        "top level",
+        dict(data),
+        {"organisation", "calendar", "sla", "csat", "roles", "catalogue"},
+    )
+    org = _Section(
+        source,
+        "organisation",
+        data.get("organisation", {}),
+        {"name", "service", "time_zone", "default_locale"},
+    )
+    time_zone = _time_zone(org, org.get("time_zone", str, "UTC"))
+    locale = org.get("default_locale", str, "en")
+    if locale not in LOCALES:
+        raise ConfigError(
+            f"{org.where('default_locale')}: {locale!r} is not one of {', '.join(LOCALES)}"
+        )
+    csat = _Section(source, "csat", top.data.get("csat", {}), {"target"})
+    target = csat.get("target", float, 3.0)
+    if not 1.0 <= target <= 4.0:
+        raise ConfigError(f"{csat.where('target')}: {target} is outside the 1–4 scale")
+    catalogue = _Section(source, "catalogue", top.data.get("catalogue", {}), {"types", "modules"})
+    return Organisation(
+        name=org.get("name", str, "Service desk"),
+        service=org.get("service", str, "IT"),
+        time_zone=time_zone,
+        default_locale=locale,
+        calendar=_calendar(
+            time_zone,
+            _Section(
+                source,
+                "calendar",
+                top.data.get("calendar", {}),
+                {
+                    "working_days",
+                    "working_hours",
+                    "holidays_country",
+                    "holidays_subdivision",
+                    "closed_dates",
+                },
+            ),
+        ),
+        sla=_sla(source, top.data.get("sla", {})),
+        csat_target=target,
+        roles=_roles(_Section(source, "roles", top.data.get("roles", {}), set(ROLES))),
+        ticket_types=tuple(catalogue.strings("types", list(DEFAULT_TYPES))),
+        modules=tuple(catalogue.strings("modules", [])),
+        source=source,
+    )
+
+
+DEFAULT_TYPES = (
+    "incident", "bug", "service request", "change request", "problem", "feature",
+    "permission", "purchasing", "report", "telephony", "training", "workplace move",
+)  # fmt: skip
+_DEFAULT_SLA = {"first_response": "48h", "resolution": "5 working days", "vendor_escalation": "24h"}
+
+
+def _time_zone(section: _Section, name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{section.where('time_zone')}: {name!r} is not an IANA time zone (e.g. 'Europe/Berlin')"
+        ) from None
+
+
+def _calendar(time_zone: ZoneInfo, section: _Section) -> BusinessCalendar:
+    days = section.strings("working_days", ["mon", "tue", "wed", "thu", "fri"])
+    bad = [day for day in days if day.lower() not in _WEEKDAYS]
+    if bad or not days:
+        raise ConfigError(
+            f"{section.where('working_days')}: {bad[0] if bad else '[]'!r} is not a weekday "
+            "(use mon, tue, wed, thu, fri, sat, sun)"
+        )
+    hours = section.get("working_hours", str, "08:00-17:00")
+    start, end = _working_hours(section, hours)
+    country = section.data.get("holidays_country")
+    subdivision = section.data.get("holidays_subdivision")
+    if country is not None:
+        country = section.get("holidays_country", str)
+        supported = holidays.list_supported_countries()
+        if country not in supported:
+            raise ConfigError(
+                f"{section.where('holidays_country')}: {country!r} is not a supported country code "
+                "(ISO 3166-1 alpha-2, e.g. 'DE')"
+            )
+        if subdivision is not None:
+            subdivision = section.get("holidays_subdivision", str)
+            if subdivision not in supported[country]:
+                raise ConfigError(
+                    f"{section.where('holidays_subdivision')}: {subdivision!r} is not a subdivision "
+                    f"of {country} (known: {', '.join(supported[country])})"
+                )
+    elif subdivision is not None:
+        raise ConfigError(f"{section.where('holidays_subdivision')} needs holidays_country too")
+    closed = []
+    for text in section.strings("closed_dates", []):
+        try:
+            closed.append(date.fromisoformat(text))
+        except ValueError:
+            raise ConfigError(
+                f"{section.where('closed_dates')}: {text!r} is not a date (use YYYY-MM-DD)"
+            ) from None
+    return BusinessCalendar(
+        time_zone=time_zone,
+        working_days=frozenset(_WEEKDAYS[day.lower()] for day in days),
+        day_start=start,
+        day_end=end,
+        holidays_country=country,
+        holidays_subdivision=subdivision,
+        closed_dates=frozenset(closed),
+    )
+
+
+def _working_hours(section: _Section, text: str) -> tuple[time, time]:
+    match = _HOURS.match(text.strip())
+    try:
+        if match is None:
+            raise ValueError
+        h1, m1, h2, m2 = (int(part) for part in match.groups())
+        # "24:00" closes at midnight, so "00:00-24:00" is open all day.
+        start, end = time(h1, m1), time(0, 0) if (h2, m2) == (24, 0) else time(h2, m2)
+    except ValueError:
+        raise ConfigError(
+            f"{section.where('working_hours')}: {text!r} is not a range of hours (e.g. '08:00-17:00')"
+        ) from None
+    if end != time(0, 0) and end <= start:
+        raise ConfigError(f"{section.where('working_hours')}: {text!r} ends before it starts")
+    return start, end
+
+
+def _sla(source: str, data: object) -> dict[str, SlaTargets]:
+    tables = _Section(source, "sla", data, {"default", *PRIORITIES})
+    default_section = _Section(
+        source, "sla.default", tables.data.get("default", {}), set(_DEFAULT_SLA)
+    )
+    default = {key: default_section.get(key, str, value) for key, value in _DEFAULT_SLA.items()}
+    targets = {"default": _targets(default_section, default)}
+    for priority in PRIORITIES:
+        if priority in tables.data:
+            section = _Section(source, f"sla.{priority}", tables.data[priority], set(_DEFAULT_SLA))
+            merged = {key: section.get(key, str, default[key]) for key in _DEFAULT_SLA}
+            targets[priority] = _targets(section, merged)
+    return targets
+
+
+def _targets(section: _Section, values: dict[str, str]) -> SlaTargets:
+    parsed = {}
+    for key, text in values.items():
+        try:
+            parsed[key] = parse_duration(text)
+        except ValueError as error:
+            raise ConfigError(f"{section.where(key)}: {error}") from None
+    return SlaTargets(**parsed)
+
+
+def _roles(section: _Section) -> dict[str, RoleMembers]:
+    roles = {}
+    for role in ROLES:
+        ids, emails = set(), set()
+        for entry in section.strings(role, []):
+            value = entry.lower()
+            if _AAD_ID.match(value):
+                ids.add(value)
+            elif _EMAIL.match(value):
+                emails.add(value)
+            else:
+                raise ConfigError(
+                    f"{section.where(role)}: {entry!r} is neither an e-mail address nor an "
+                    "Azure AD object id"
+                )
+        roles[role] = RoleMembers(object_ids=frozenset(ids), emails=frozenset(emails))
+    return roles

@@ -1,0 +1,139 @@
+"""Deployment settings and secrets, read from environment variables (and a `.env` file)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+from bot.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./esmbot.db"
+DEFAULT_CONFIG_PATH = "esmbot.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What differs between deployments of esmbot: where it listens, what it talks to, its secrets."""
+
+    app_id: str = ""
+    app_password: str = ""
+    app_tenant_id: str = ""
+    app_type: str = "MultiTenant"
+    database_url: str = DEFAULT_DATABASE_URL
+    config_path: str = DEFAULT_CONFIG_PATH
+    host: str = "0.0.0.0"
+    port: int = 3978
+    max_body_bytes: int = 1024 * 1024
+    log_level: str = "INFO"
+    log_format: str = "json"
+    bot_name: str = "esmbot"
+    jira_base_url: str = ""
+    jira_user_email: str = ""
+    jira_api_token: str = ""
+    jira_project_key: str = ""
+    jira_webhook_secret: str = ""
+    api_token: str = ""
+
+    @property
+    def local_mode(self) -> bool:
+        """Without an app id the bot accepts unauthenticated traffic, as the Emulator expects."""
+        return not self.app_id
+
+    @property
+    def jira_configured(self) -> bool:
+        return bool(self.jira_base_url and self.jira_user_email and self.jira_api_token)
+
+    def with_database(self, database_url: str) -> Settings:
+        return replace(self, database_url=database_url)
+
+
+_ENV_NAMES: dict[str, str] = {
+    "MicrosoftAppId": "app_id",
+    "MicrosoftAppPassword": "app_password",
+    "MicrosoftAppTenantId": "app_tenant_id",
+    "MicrosoftAppType": "app_type",
+    "DATABASE_URL": "database_url",
+    "ESMBOT_CONFIG": "config_path",
+    "HOST": "host",
+    "PORT": "port",
+    "ESMBOT_MAX_BODY_BYTES": "max_body_bytes",
+    "LOG_LEVEL": "log_level",
+    "LOG_FORMAT": "log_format",
+    "ESMBOT_BOT_NAME": "bot_name",
+    "JIRA_BASE_URL": "jira_base_url",
+    "JIRA_USER_EMAIL": "jira_user_email",
+    "JIRA_API_TOKEN": "jira_api_token",
+    "JIRA_PROJECT_KEY": "jira_project_key",
+    "JIRA_WEBHOOK_SECRET": "jira_webhook_secret",
+    "ESMBOT_API_TOKEN": "api_token",
+}
+_INT_FIELDS = {"port", "max_body_bytes"}
+_APP_TYPES = {"MultiTenant", "SingleTenant", "UserAssignedMSI"}
+_LOG_FORMATS = {"json", "text"}
+_LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR"}
+
+
+def load_settings(environ: Mapping[str, str] | None = None, env_file: str = ".env") -> Settings:
+    """Builds Settings from the environment; a `.env` file fills in what the environment lacks."""
+    values: dict[str, str] = {}
+    if environ is None:
+        file_values = dotenv_values(env_file) if Path(env_file).is_file() else {}
+        values.update({k: v for k, v in file_values.items() if v is not None})
+        values.update(os.environ)
+    else:
+        values.update(environ)
+    fields: dict[str, object] = {}
+    for env_name, field in _ENV_NAMES.items():
+        raw = values.get(env_name)
+        if raw is None or (raw == "" and field in _INT_FIELDS):
+            continue
+        fields[field] = _parse_int(env_name, raw) if field in _INT_FIELDS else raw.strip()
+    settings = Settings(**fields)  # type: ignore[arg-type]
+    _validate(settings)
+    return settings
+
+
+def _parse_int(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"environment variable {name}: {raw!r} is not a whole number") from None
+    if value <= 0:
+        raise ConfigError(f"environment variable {name}: must be positive, got {value}")
+    return value
+
+
+def _validate(settings: Settings) -> None:
+    if settings.app_type not in _APP_TYPES:
+        raise ConfigError(
+            f"environment variable MicrosoftAppType: {settings.app_type!r} is not one of "
+            f"{', '.join(sorted(_APP_TYPES))}"
+        )
+    if settings.app_id and settings.app_type != "UserAssignedMSI" and not settings.app_password:
+        raise ConfigError(
+            "environment variable MicrosoftAppPassword: required when MicrosoftAppId is set"
+        )
+    if settings.app_type == "SingleTenant" and not settings.app_tenant_id:
+        raise ConfigError(
+            "environment variable MicrosoftAppTenantId: required when MicrosoftAppType is SingleTenant"
+        )
+    if not settings.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ConfigError(
+            "environment variable DATABASE_URL: use sqlite+aiosqlite:///path.db or "
+            f"postgresql+asyncpg://user@host/db, got {settings.database_url.split('://')[0]}://…"
+        )
+    if settings.port > 65535:
+        raise ConfigError(f"environment variable PORT: {settings.port} is not a TCP port")
+    if settings.log_format not in _LOG_FORMATS:
+        raise ConfigError(
+            f"environment variable LOG_FORMAT: use json or text, got {settings.log_format!r}"
+        )
+    if settings.log_level.upper() not in _LOG_LEVELS:
+        raise ConfigError(
+            f"environment variable LOG_LEVEL: use one of {', '.join(sorted(_LOG_LEVELS))}, "
+            f"got {settings.log_level!r}"
+        )

@@ -1,0 +1,210 @@
+"""esmbot.toml and the environment: the example loads, and each mistake names its key."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import time
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_organisation, load_settings, parse_organisation
+from bot.errors import ConfigError
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "esmbot.example.toml"
+
+
+def example() -> dict:
+    return tomllib.loads(EXAMPLE.read_text())
+
+
+def test_the_example_file_describes_esmos():
+    org = load_organisation(EXAMPLE)
+
+    assert (org.name, org.service, org.time_zone.key, org.default_locale) == (
+        "ESMOS",
+        "OpenCart",
+        "Europe/Berlin",
+        "en",
+    )
+    assert str(org.sla_for("P3").first_response) == "48 hours"
+    assert str(org.sla_for("P3").resolution) == "5 working days"
+    assert str(org.sla_for("P3").vendor_escalation) == "24 hours"
+    assert str(org.sla_for("P1").first_response) == "4 hours"
+    assert str(org.sla_for("P2").vendor_escalation) == "24 hours"  # inherited from default
+    assert org.csat_target == 3.0
+    assert org.calendar.day_start == time(8) and org.calendar.day_end == time(17)
+    assert "Checkout" in org.modules and "workplace move" in org.ticket_types
+
+
+def test_roles_come_from_the_file_by_email_or_object_id():
+    data = example()
+    data["roles"]["agents"].append("0F5C6F7A-1111-2222-3333-444455556666")
+    org = parse_organisation(data)
+
+    assert org.roles_of(aad_object_id=None, email="Danielle@ESMOS.example") == {"managers"}
+    assert org.roles_of(aad_object_id="0f5c6f7a-1111-2222-3333-444455556666", email=None) == {
+        "agents"
+    }
+    assert org.roles_of(aad_object_id=None, email="someone@esmos.example") == frozenset()
+
+
+def test_defaults_apply_when_the_file_is_nearly_empty():
+    org = parse_organisation({})
+
+    assert str(org.sla_for("P1").resolution) == "5 working days"
+    assert org.calendar.working_days == frozenset({0, 1, 2, 3, 4})
+
+
+def test_round_the_clock_hours_are_accepted():
+    data = example()
+    data["calendar"]["working_hours"] = "00:00-24:00"
+
+    assert parse_organisation(data).calendar.day_end == time(0)
+
+
+def _broken(section: str, key: str, value: object) -> dict:
+    data = example()
+    data.setdefault(section.split(".")[0], {})
+    target = data
+    for part in section.split("."):
+        target = target.setdefault(part, {})
+    target[key] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "message"),
+    [
+        (
+            "organisation",
+            "time_zone",
+            "Mars/Olympus",
+            "[organisation].time_zone: 'Mars/Olympus' is not an IANA time zone",
+        ),
+        (
+            "organisation",
+            "default_locale",
+            "fr",
+            "[organisation].default_locale: 'fr' is not one of en, de",
+        ),
+        ("organisation", "colour", "blue", "[organisation] has unknown key 'colour'"),
+        (
+            "calendar",
+            "working_days",
+            ["mon", "funday"],
+            "[calendar].working_days: 'funday' is not a weekday",
+        ),
+        (
+            "calendar",
+            "working_hours",
+            "9 to 5",
+            "[calendar].working_hours: '9 to 5' is not a range of hours",
+        ),
+        ("calendar", "working_hours", "17:00-08:00", "ends before it starts"),
+        (
+            "calendar",
+            "holidays_country",
+            "XX",
+            "[calendar].holidays_country: 'XX' is not a supported country",
+        ),
+        (
+            "calendar",
+            "holidays_subdivision",
+            "ZZ",
+            "[calendar].holidays_subdivision: 'ZZ' is not a subdivision of DE",
+        ),
+        (
+            "calendar",
+            "closed_dates",
+            ["2026-13-01"],
+            "[calendar].closed_dates: '2026-13-01' is not a date",
+        ),
+        (
+            "sla.default",
+            "resolution",
+            "5 wrking days",
+            "[sla.default].resolution: '5 wrking days' is not a duration",
+        ),
+        (
+            "sla.P1",
+            "first_response",
+            "0h",
+            "[sla.P1].first_response: '0h' must be longer than zero",
+        ),
+        ("sla.P1", "response", "4h", "[sla.P1] has unknown key 'response'"),
+        ("sla", "P9", {}, "[sla] has unknown key 'P9'"),
+        ("csat", "target", 5, "[csat].target: 5.0 is outside the 1–4 scale"),
+        ("csat", "target", "high", "[csat].target must be a number, got 'high'"),
+        (
+            "roles",
+            "managers",
+            ["Danielle"],
+            "[roles].managers: 'Danielle' is neither an e-mail address nor an Azure AD object id",
+        ),
+        ("roles", "admins", [], "[roles] has unknown key 'admins'"),
+        ("roles", "agents", "alex@esmos.example", "[roles].agents must be a list"),
+        ("catalogue", "modules", [""], "[catalogue].modules must be a list of non-empty strings"),
+    ],
+)
+def test_each_mistake_names_the_key_and_what_is_wrong(section, key, value, message):
+    with pytest.raises(ConfigError) as raised:
+        parse_organisation(_broken(section, key, value), source="esmbot.toml")
+
+    assert message in str(raised.value)
+    assert str(raised.value).startswith("esmbot.toml: ")
+
+
+def test_a_file_that_is_not_toml_is_reported(tmp_path):
+    path = tmp_path / "esmbot.toml"
+    path.write_text("[organisation\nname = 'x'")
+
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_organisation(path)
+
+
+def test_a_missing_file_is_reported(tmp_path):
+    with pytest.raises(ConfigError, match="file not found"):
+        load_organisation(tmp_path / "nope.toml")
+
+
+def test_settings_use_the_bot_framework_names():
+    settings = load_settings(
+        {"MicrosoftAppId": "app", "MicrosoftAppPassword": "pw", "PORT": "8080"}
+    )
+
+    assert (settings.app_id, settings.app_password, settings.port, settings.local_mode) == (
+        "app",
+        "pw",
+        8080,
+        False,
+    )
+    assert load_settings({}).local_mode
+    assert load_settings({}).database_url == "sqlite+aiosqlite:///./esmbot.db"
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"PORT": "http"}, "PORT: 'http' is not a whole number"),
+        ({"PORT": "70000"}, "PORT: 70000 is not a TCP port"),
+        ({"MicrosoftAppId": "app"}, "MicrosoftAppPassword: required"),
+        ({"MicrosoftAppType": "Global"}, "MicrosoftAppType: 'Global' is not one of"),
+        ({"MicrosoftAppType": "SingleTenant"}, "MicrosoftAppTenantId: required"),
+        ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL: use sqlite+aiosqlite"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT: use json or text"),
+    ],
+)
+def test_bad_environment_names_the_variable(environ, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace("+", r"\+")):
+        load_settings(environ)
+
+
+def test_a_dotenv_file_fills_in_what_the_environment_lacks(tmp_path, monkeypatch):
+    (tmp_path / ".env").write_text("PORT=4000\nLOG_FORMAT=text\n")
+    monkeypatch.setenv("LOG_FORMAT", "json")
+    monkeypatch.delenv("PORT", raising=False)
+
+    settings = load_settings(env_file=str(tmp_path / ".env"))
+
+    assert (settings.port, settings.log_format) == (4000, "json")
