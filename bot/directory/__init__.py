@@ -1,0 +1,1 @@
+"""Who is where: people, their Teams conversations, roles and the channels bound to audiences."""

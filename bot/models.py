@@ -1,0 +1,21 @@
+"""Imports every table so that the metadata (and Alembic) sees the whole schema."""
+
+from bot.db import Base
+from bot.directory.models import AudienceBinding, AuditEntry, Conversation, Person
+from bot.notify.models import OutboxMessage
+from bot.tickets.models import CsatSurvey, KeySequence, Ticket, TicketEvent
+
+metadata = Base.metadata
+
+__all__ = [
+    "AudienceBinding",
+    "AuditEntry",
+    "Conversation",
+    "CsatSurvey",
+    "KeySequence",
+    "OutboxMessage",
+    "Person",
+    "Ticket",
+    "TicketEvent",
+    "metadata",
+]

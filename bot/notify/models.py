@@ -1,0 +1,43 @@
+"""The outbox table: every message to Teams is a row here before the dispatcher delivers it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db import Base, UtcDateTime, utcnow
+
+
+class OutboxMessage(Base):
+    """One message for one conversation, written with the change that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # event + audience + conversation: a replayed event never messages anyone twice.
+    dedupe_key: Mapped[str] = mapped_column(String(256), unique=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="SET NULL"), index=True
+    )
+    audience: Mapped[str] = mapped_column(String(32))
+    template: Mapped[str] = mapped_column(String(128))
+    activity: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # When set, the message updates an earlier activity in place instead of posting a new one.
+    replaces_activity_id: Mapped[str | None] = mapped_column(String(256))
+    broadcast_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(
+        String(16), default="pending"
+    )  # pending, sent, failed, cancelled
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_activity_id: Mapped[str | None] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
