@@ -1,0 +1,86 @@
+"""The esmbot command line: serve the bot, migrate or check the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+from bot.config import Organisation, Settings, load_organisation, load_settings
+from bot.errors import ConfigError
+from bot.logs import configure_logging
+
+log = logging.getLogger("bot")
+
+EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "esmbot.example.toml"
+
+
+def organisation_for(settings: Settings, *, explicit: bool) -> Organisation:
+    """esmbot.toml as configured; without one, the example organisation so the bot still starts."""
+    path = Path(settings.config_path)
+    if not path.is_file() and not explicit and EXAMPLE_CONFIG.is_file():
+        log.warning(
+            "no esmbot.toml found; using the example organisation",
+            extra={"path": str(EXAMPLE_CONFIG)},
+        )
+        path = EXAMPLE_CONFIG
+    return load_organisation(path)
+
+
+def serve(settings: Settings, organisation: Organisation) -> None:
+    from aiohttp import web
+
+    from bot.app import create_app
+    from bot.migrate import run_upgrade
+
+    run_upgrade(settings.database_url)
+    log.info("esmbot starting", extra={"port": settings.port, "local_mode": settings.local_mode})
+    web.run_app(
+        create_app(settings, organisation),
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        access_log=None,
+        shutdown_timeout=10,
+    )
+
+
+def database(settings: Settings, action: str) -> int:
+    from bot.migrate import drift, run_upgrade
+
+    if action == "upgrade":
+        run_upgrade(settings.database_url)
+        print("database is up to date")
+        return 0
+    differences = asyncio.run(drift(settings.database_url))
+    for difference in differences:
+        print(difference)
+    print("no drift" if not differences else f"{len(differences)} differences from the models")
+    return 1 if differences else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="esmbot", description="The service desk's Teams bot.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the bot's web server")
+    db = commands.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade", "check"])
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level, settings.log_format)
+        organisation = organisation_for(settings, explicit="ESMBOT_CONFIG" in os.environ)
+    except ConfigError as error:
+        print(f"esmbot: configuration error: {error}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        serve(settings, organisation)
+        return 0
+    return database(settings, args.action)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

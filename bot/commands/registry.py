@@ -1,0 +1,126 @@
+"""The command registry: one declaration per command, parsed with shlex and argparse."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import shlex
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Organisation
+from bot.directory.models import Conversation, Person
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a command answers: text, and optionally an Adaptive Card to show with it."""
+
+    text: str
+    card: dict[str, Any] | None = None
+
+
+@dataclass
+class CommandContext:
+    """Who runs a command, where, with which roles, inside which database transaction."""
+
+    session: AsyncSession
+    person: Person
+    conversation: Conversation
+    roles: frozenset[str]
+    organisation: Organisation
+
+
+class CommandError(Exception):
+    """A command cannot be run as typed; the message tells the user what to do instead."""
+
+
+class UsageError(CommandError):
+    """The arguments do not fit the command; the message carries the usage line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing and exiting the process."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message}\nUsage: {self.format_usage().removeprefix('usage: ').strip()}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
+        raise UsageError(message or self.format_usage())
+
+
+Run = Callable[[CommandContext, argparse.Namespace], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One slash-style command: its words, who may use it, and what it does."""
+
+    name: str
+    summary: str
+    example: str
+    run: Run
+    roles: frozenset[str] | None = None  # None: everyone may use it
+    scopes: frozenset[str] = frozenset({"personal", "channel", "groupChat"})
+    arguments: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = ()
+    parser: argparse.ArgumentParser = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        parser = _Parser(prog=f"/{self.name}", description=self.summary, add_help=False)
+        for names, options in self.arguments:
+            parser.add_argument(*names, **options)
+        object.__setattr__(self, "parser", parser)
+
+    @property
+    def usage(self) -> str:
+        return self.parser.format_usage().removeprefix("usage: ").strip()
+
+    def allows(self, roles: frozenset[str]) -> bool:
+        return self.roles is None or bool(self.roles & roles)
+
+
+def argument(*names: str, **options: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
+    return names, options
+
+
+class Registry:
+    """All commands by name; it parses a line of text into a command and its arguments."""
+
+    def __init__(self, commands: Iterable[Command] = ()) -> None:
+        self._commands: dict[str, Command] = {}
+        for command in commands:
+            self.register(command)
+
+    def register(self, command: Command) -> None:
+        if command.name in self._commands:
+            raise ValueError(f"command /{command.name} is declared twice")
+        self._commands[command.name] = command
+
+    def __iter__(self) -> Any:
+        return iter(sorted(self._commands.values(), key=lambda command: command.name))
+
+    def get(self, name: str) -> Command | None:
+        return self._commands.get(name.lower())
+
+    def looks_like_command(self, text: str) -> bool:
+        """A leading slash, or (where the bot was addressed) a first word that names a command."""
+        words = text.split(maxsplit=1)
+        return bool(words) and (words[0].startswith("/") or words[0].lower() in self._commands)
+
+    def parse(self, text: str) -> tuple[Command, argparse.Namespace]:
+        try:
+            words = shlex.split(text)
+        except ValueError as error:
+            raise CommandError(f"I could not read that: {error} (check your quotes)") from None
+        if not words:
+            raise CommandError("Type a command, for example /help.")
+        name = words[0].removeprefix("/").lower()
+        command = self._commands.get(name)
+        if command is None:
+            close = difflib.get_close_matches(name, self._commands, n=1, cutoff=0.6)
+            hint = f" Did you mean /{close[0]}?" if close else ""
+            raise CommandError(f"I don't know the command /{name}.{hint} Type /help for the list.")
+        return command, command.parser.parse_args(words[1:])

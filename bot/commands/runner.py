@@ -1,0 +1,40 @@
+"""Runs one typed command: parse, check scope and role, run, and turn errors into answers."""
+
+from __future__ import annotations
+
+from bot.commands.registry import CommandContext, CommandError, Registry, Reply
+from bot.directory.service import record_audit
+
+_SCOPE_NAMES = {
+    "personal": "our 1:1 chat",
+    "channel": "a team channel",
+    "groupChat": "a group chat",
+}
+
+
+async def run_command(registry: Registry, context: CommandContext, text: str) -> Reply:
+    try:
+        command, args = registry.parse(text)
+    except CommandError as error:
+        return Reply(str(error))
+    if context.conversation.scope not in command.scopes:
+        places = " or ".join(_SCOPE_NAMES[scope] for scope in sorted(command.scopes))
+        return Reply(f"/{command.name} works in {places}: type it there.")
+    if not command.allows(context.roles):
+        # Refusals are recorded too: a manager may want to know who tried.
+        await record_audit(
+            context.session,
+            actor=context.person,
+            action=command.name,
+            outcome="refused",
+            target=context.conversation.conversation_id,
+            detail={"text": text[:500], "roles": sorted(context.roles)},
+        )
+        needed = " or ".join(sorted(command.roles or ()))
+        return Reply(f"Sorry, /{command.name} is only for {needed}. Nothing was changed.")
+    try:
+        # A command that refuses half-way must leave nothing behind.
+        async with context.session.begin_nested():
+            return await command.run(context, args)
+    except CommandError as error:
+        return Reply(str(error))

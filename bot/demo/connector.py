@@ -1,0 +1,220 @@
+"""A stand-in for Microsoft's Bot Connector service: records what the bot sends, and can misbehave.
+
+It speaks the REST calls esmbot makes (`/v3/conversations/...`) over real HTTP, so the real
+CloudAdapter talks to it as it would to Teams. The demo and the tests both use it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Recorded:
+    """One call the bot made: which operation, on which conversation, with which body."""
+
+    operation: str  # send, reply, update, delete, create_conversation, get_member
+    conversation_id: str
+    activity_id: str | None
+    body: dict[str, Any]
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return str(self.body.get("text") or "")
+
+
+@dataclass
+class Fault:
+    """An answer to give instead of success, to the next `times` calls that match."""
+
+    status: int
+    times: int = 1
+    retry_after: float | None = None
+    stall_seconds: float = 0.0
+    operation: str | None = None
+    conversation_id: str | None = None
+    code: str = ""
+
+    def matches(self, operation: str, conversation_id: str) -> bool:
+        return (self.operation in (None, operation)) and (
+            self.conversation_id in (None, conversation_id)
+        )
+
+
+_ERROR_CODES = {
+    403: "BotNotInConversationRoster",
+    404: "ConversationNotFound",
+    412: "PreconditionFailed",
+    413: "MessageSizeTooBig",
+    429: "Throttled",
+}
+
+
+class ConnectorDouble:
+    """A recording Bot Connector; `url` is what activities carry as their serviceUrl."""
+
+    def __init__(self) -> None:
+        self.calls: list[Recorded] = []
+        self.members: dict[str, dict[str, Any]] = {}
+        self._faults: list[Fault] = []
+        self._ids = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+        self.app = web.Application()
+        self.app.add_routes(
+            [
+                web.post("/v3/conversations", self._create_conversation),
+                web.post("/v3/conversations/{conversation}/activities", self._send),
+                web.post("/v3/conversations/{conversation}/activities/{activity}", self._reply),
+                web.put("/v3/conversations/{conversation}/activities/{activity}", self._update),
+                web.delete("/v3/conversations/{conversation}/activities/{activity}", self._delete),
+                web.get("/v3/conversations/{conversation}/members/{member}", self._get_member),
+            ]
+        )
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        bound = self._runner.addresses[0][1]
+        self.url = f"http://{host}:{bound}/"
+        return self.url
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def add_member(
+        self, member_id: str, *, name: str, email: str, aad_object_id: str | None = None
+    ) -> None:
+        """Someone the roster knows, so that TeamsInfo.get_member finds their e-mail."""
+        self.members[member_id] = {
+            "id": member_id,
+            "name": name,
+            "email": email,
+            "userPrincipalName": email,
+            "aadObjectId": aad_object_id,
+            "userRole": "user",
+        }
+
+    def fail(self, status: int, **options: Any) -> Fault:
+        """Answers the next matching calls with `status` (see Fault for the options)."""
+        fault = Fault(status=status, **options)
+        self._faults.append(fault)
+        return fault
+
+    def stall(self, seconds: float, **options: Any) -> Fault:
+        return self.fail(200, stall_seconds=seconds, **options)
+
+    def sent(self, conversation_id: str | None = None) -> list[Recorded]:
+        """The messages that reached a conversation (new posts and replies), oldest first."""
+        return [
+            call
+            for call in self.calls
+            if call.operation in ("send", "reply")
+            and call.status < 300
+            and (conversation_id is None or call.conversation_id == conversation_id)
+        ]
+
+    async def wait_for(
+        self, count: int, conversation_id: str | None = None, within: float = 5.0
+    ) -> list[Recorded]:
+        """Waits until `count` messages reached the conversation; fails loudly if they never do."""
+
+        async def enough() -> None:
+            async with self._changed:
+                await self._changed.wait_for(lambda: len(self.sent(conversation_id)) >= count)
+
+        try:
+            await asyncio.wait_for(enough(), within)
+        except TimeoutError:
+            got = [call.text for call in self.sent(conversation_id)]
+            raise AssertionError(
+                f"expected {count} messages in {conversation_id}, got {got}"
+            ) from None
+        return self.sent(conversation_id)
+
+    async def _record(
+        self, request: web.Request, operation: str, success: dict[str, Any], status: int = 200
+    ) -> web.Response:
+        conversation_id = request.match_info.get("conversation", "")
+        body: dict[str, Any] = {}
+        if request.can_read_body:
+            raw = await request.read()
+            body = json.loads(raw) if raw else {}
+        fault = self._take_fault(operation, conversation_id)
+        headers: dict[str, str] = {}
+        if fault is not None:
+            if fault.stall_seconds:
+                await asyncio.sleep(fault.stall_seconds)
+            if fault.status < 300:
+                fault = None
+            else:
+                status = fault.status
+                if fault.retry_after is not None:
+                    headers["Retry-After"] = f"{fault.retry_after:g}"
+        call = Recorded(
+            operation=operation,
+            conversation_id=conversation_id,
+            activity_id=request.match_info.get("activity"),
+            body=body,
+            status=status,
+            headers=dict(request.headers),
+        )
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+        if status >= 400:
+            code = (fault.code if fault else "") or _ERROR_CODES.get(status, "ServiceError")
+            error = {"code": code, "message": "injected" if fault else "not found"}
+            return web.json_response({"error": error}, status=status, headers=headers)
+        return web.json_response(success, status=status)
+
+    def _take_fault(self, operation: str, conversation_id: str) -> Fault | None:
+        for fault in self._faults:
+            if fault.times > 0 and fault.matches(operation, conversation_id):
+                fault.times -= 1
+                if fault.times == 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    async def _send(self, request: web.Request) -> web.Response:
+        return await self._record(request, "send", {"id": f"activity-{next(self._ids)}"})
+
+    async def _reply(self, request: web.Request) -> web.Response:
+        return await self._record(request, "reply", {"id": f"activity-{next(self._ids)}"})
+
+    async def _update(self, request: web.Request) -> web.Response:
+        return await self._record(request, "update", {"id": request.match_info["activity"]})
+
+    async def _delete(self, request: web.Request) -> web.Response:
+        return await self._record(request, "delete", {})
+
+    async def _create_conversation(self, request: web.Request) -> web.Response:
+        number = next(self._ids)
+        return await self._record(
+            request,
+            "create_conversation",
+            {
+                "id": f"a:created-{number}",
+                "activityId": f"activity-{number}",
+                "serviceUrl": self.url,
+            },
+            status=201,
+        )
+
+    async def _get_member(self, request: web.Request) -> web.Response:
+        member = self.members.get(request.match_info["member"])
+        return await self._record(request, "get_member", member or {}, 200 if member else 404)

@@ -1,0 +1,194 @@
+"""Remembers people and conversations as Teams shows them, and binds channels to audiences."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.directory.models import AudienceBinding, AuditEntry, Conversation, Person
+
+AUDIENCES = ("management", "vendor", "agents")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PersonSighting:
+    """What one Teams activity tells about its sender."""
+
+    teams_user_id: str
+    aad_object_id: str | None = None
+    name: str = ""
+    email: str | None = None
+    upn: str | None = None
+    tenant_id: str | None = None
+    locale: str | None = None
+    time_zone: str | None = None
+
+
+@dataclass(frozen=True)
+class ConversationSighting:
+    """What one Teams activity tells about the conversation it came from."""
+
+    conversation_id: str
+    scope: str
+    service_url: str
+    reference: dict[str, Any]
+    tenant_id: str | None = None
+    team_id: str | None = None
+    channel_id: str | None = None
+
+
+async def find_person(session: AsyncSession, *, sighting: PersonSighting) -> Person | None:
+    if sighting.aad_object_id:
+        person = await session.scalar(
+            select(Person).where(Person.aad_object_id == sighting.aad_object_id)
+        )
+        if person is not None:
+            return person
+    return await session.scalar(
+        select(Person).where(Person.teams_user_id == sighting.teams_user_id)
+    )
+
+
+async def remember_person(session: AsyncSession, *, sighting: PersonSighting) -> Person:
+    """Creates or refreshes the person; what the activity does not say is kept as it was."""
+
+    async def upsert() -> Person:
+        person = await find_person(session, sighting=sighting)
+        if person is None:
+            person = Person(teams_user_id=sighting.teams_user_id)
+            session.add(person)
+        person.teams_user_id = sighting.teams_user_id
+        person.aad_object_id = sighting.aad_object_id or person.aad_object_id
+        person.name = sighting.name or person.name
+        person.email = _lower(sighting.email) or person.email
+        person.upn = _lower(sighting.upn) or person.upn
+        person.tenant_id = sighting.tenant_id or person.tenant_id
+        person.locale = sighting.locale or person.locale
+        person.time_zone = sighting.time_zone or person.time_zone
+        await session.flush()
+        return person
+
+    return await _retry_on_race(session, upsert)
+
+
+async def remember_conversation(
+    session: AsyncSession, *, sighting: ConversationSighting, person: Person | None
+) -> Conversation:
+    """Stores the reference needed to write to this conversation later; a reply makes it reachable."""
+
+    async def upsert() -> Conversation:
+        conversation = await session.scalar(
+            select(Conversation).where(Conversation.conversation_id == sighting.conversation_id)
+        )
+        if conversation is None:
+            conversation = Conversation(conversation_id=sighting.conversation_id)
+            session.add(conversation)
+        conversation.scope = sighting.scope
+        conversation.service_url = sighting.service_url
+        conversation.reference = sighting.reference
+        conversation.tenant_id = sighting.tenant_id or conversation.tenant_id
+        conversation.team_id = sighting.team_id or conversation.team_id
+        conversation.channel_id = sighting.channel_id or conversation.channel_id
+        if sighting.scope == "personal" and person is not None:
+            conversation.person_id = person.id
+        conversation.reachable = True
+        conversation.unreachable_reason = None
+        await session.flush()
+        return conversation
+
+    return await _retry_on_race(session, upsert)
+
+
+async def _retry_on_race(session: AsyncSession, upsert: Callable[[], Awaitable[T]]) -> T:
+    # Two first messages from one user at once both try to insert; the loser re-reads.
+    try:
+        async with session.begin_nested():
+            return await upsert()
+    except IntegrityError:
+        return await upsert()
+
+
+async def bind_audience(
+    session: AsyncSession, *, audience: str, conversation: Conversation, actor: Person
+) -> Conversation | None:
+    """Makes the conversation speak for the audience; returns the one it replaced, if another."""
+    binding = await session.scalar(
+        select(AudienceBinding).where(AudienceBinding.audience == audience)
+    )
+    previous = None
+    if binding is None:
+        binding = AudienceBinding(audience=audience)
+        session.add(binding)
+    elif binding.conversation_id != conversation.id:
+        previous = await session.get(Conversation, binding.conversation_id)
+    binding.conversation_id = conversation.id
+    binding.bound_by_id = actor.id
+    await session.flush()
+    return previous
+
+
+async def unbind_audiences(
+    session: AsyncSession, *, conversation: Conversation, audience: str | None = None
+) -> list[str]:
+    """Removes the conversation's bindings (one audience, or all); returns what was removed."""
+    query = select(AudienceBinding.audience).where(
+        AudienceBinding.conversation_id == conversation.id
+    )
+    if audience is not None:
+        query = query.where(AudienceBinding.audience == audience)
+    removed = sorted((await session.scalars(query)).all())
+    if removed:
+        await session.execute(
+            delete(AudienceBinding).where(
+                AudienceBinding.conversation_id == conversation.id,
+                AudienceBinding.audience.in_(removed),
+            )
+        )
+    return removed
+
+
+async def audiences_of(session: AsyncSession, *, conversation: Conversation) -> list[str]:
+    query = select(AudienceBinding.audience).where(
+        AudienceBinding.conversation_id == conversation.id
+    )
+    return sorted((await session.scalars(query)).all())
+
+
+async def bound_conversation(session: AsyncSession, *, audience: str) -> Conversation | None:
+    return await session.scalar(
+        select(Conversation)
+        .join(AudienceBinding, AudienceBinding.conversation_id == Conversation.id)
+        .where(AudienceBinding.audience == audience)
+    )
+
+
+async def record_audit(
+    session: AsyncSession,
+    *,
+    actor: Person | None,
+    action: str,
+    outcome: str,
+    target: str = "",
+    detail: dict[str, Any] | None = None,
+) -> AuditEntry:
+    entry = AuditEntry(
+        actor_id=actor.id if actor else None,
+        action=action,
+        outcome=outcome,
+        target=target,
+        detail=detail or {},
+    )
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+def _lower(value: str | None) -> str | None:
+    return value.strip().lower() if value and value.strip() else None

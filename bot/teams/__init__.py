@@ -1,0 +1,1 @@
+"""The Teams side of esmbot: the only package, with dialogs/, that imports botbuilder."""
