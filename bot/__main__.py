@@ -68,7 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("serve", help="run the bot's web server")
     db = commands.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade", "check"])
+    commands.add_parser("demo", help="play the stories against an in-process Teams double")
     args = parser.parse_args(argv)
+    if args.command == "demo":
+        from bot.demo.run import run_demo
+
+        return run_demo()
     try:
         settings = load_settings()
         configure_logging(settings.log_level, settings.log_format)

@@ -42,3 +42,5 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     root.setLevel(level.upper())
     # aiohttp's access log line per request drowns what matters at INFO.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # msrest warns about every Teams channelData field its models do not know (teamsTeamId, …).
+    logging.getLogger("msrest.serialization").setLevel(logging.ERROR)
