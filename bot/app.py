@@ -8,7 +8,8 @@ from aiohttp import web
 
 from bot.commands import build_registry
 from bot.config import Organisation, Settings
-from bot.db import Database
+from bot.db import Database, utcnow
+from bot.events.routes import Clock, event_routes
 from bot.teams.adapter import create_adapter, create_authentication
 from bot.teams.endpoint import messages_route
 from bot.teams.handler import EsmbotHandler
@@ -18,7 +19,9 @@ from bot.web.health import health_routes
 DATABASE = web.AppKey("database", Database)
 
 
-def create_app(settings: Settings, organisation: Organisation) -> web.Application:
+def create_app(
+    settings: Settings, organisation: Organisation, *, clock: Clock = utcnow
+) -> web.Application:
     """Everything is built here and passed down: no module-level state anywhere else."""
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware])
     database = Database(settings.database_url)
@@ -26,7 +29,15 @@ def create_app(settings: Settings, organisation: Organisation) -> web.Applicatio
     authentication = create_authentication(settings)
     adapter = create_adapter(authentication)
     handler = EsmbotHandler(database=database, organisation=organisation, registry=build_registry())
-    app.add_routes([messages_route(adapter, authentication, handler), *health_routes(database)])
+    app.add_routes(
+        [
+            messages_route(adapter, authentication, handler),
+            *event_routes(
+                database=database, organisation=organisation, settings=settings, clock=clock
+            ),
+            *health_routes(database),
+        ]
+    )
     app.cleanup_ctx.append(_database_lifetime)
     return app
 

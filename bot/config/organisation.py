@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
+from bot.config.jira_mapping import JiraMapping, parse_jira_mapping
 from bot.errors import ConfigError
 from bot.tickets.calendar import BusinessCalendar
 from bot.tickets.durations import Duration, parse_duration
@@ -63,6 +64,7 @@ class Organisation:
     roles: Mapping[str, RoleMembers]
     ticket_types: tuple[str, ...]
     modules: tuple[str, ...]
+    jira: JiraMapping = field(default_factory=JiraMapping)
     source: str = field(default="", compare=False)
 
     def roles_of(self, *, aad_object_id: str | None, email: str | None) -> frozenset[str]:
@@ -137,7 +139,7 @@ def parse_organisation(data: Mapping[str, Any], *, source: str = "esmbot.toml") 
         source,
         "top level",
         dict(data),
-        {"organisation", "calendar", "sla", "csat", "roles", "catalogue"},
+        {"organisation", "calendar", "sla", "csat", "roles", "catalogue", "jira"},
     )
     org = _Section(
         source,
@@ -181,6 +183,7 @@ def parse_organisation(data: Mapping[str, Any], *, source: str = "esmbot.toml") 
         roles=_roles(_Section(source, "roles", top.data.get("roles", {}), set(ROLES))),
         ticket_types=tuple(catalogue.strings("types", list(DEFAULT_TYPES))),
         modules=tuple(catalogue.strings("modules", [])),
+        jira=parse_jira_mapping(top.data.get("jira"), source),
         source=source,
     )
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
+from bot.errors import EsmbotError
+
 
 class Status(StrEnum):
     """Where a ticket stands; the values are stored in the database and used in commands."""
@@ -95,11 +97,31 @@ def can_transition(from_status: Status, to_status: Status) -> bool:
     return from_status == to_status or to_status in TRANSITIONS[from_status]
 
 
+def path(from_status: Status, to_status: Status) -> list[Status] | None:
+    """The shortest chain of allowed moves from one status to another (empty if already there).
+
+    A ticket system of record (Jira) may jump where esmbot's table takes two steps, e.g. from
+    closed straight to in progress; following its lead through the table keeps what each step
+    records (a reopen is counted) instead of refusing the system's own truth.
+    """
+    frontier: list[tuple[Status, list[Status]]] = [(from_status, [])]
+    seen = {from_status}
+    while frontier:
+        status, steps = frontier.pop(0)
+        if status == to_status:
+            return steps
+        for following in _in_order(TRANSITIONS[status]):
+            if following not in seen:
+                seen.add(following)
+                frontier.append((following, [*steps, following]))
+    return None
+
+
 def _in_order(statuses: frozenset[Status]) -> list[Status]:
     return [status for status in Status if status in statuses]
 
 
-class IllegalTransition(Exception):
+class IllegalTransition(EsmbotError):
     """A ticket was asked to move somewhere its current status does not lead."""
 
     def __init__(self, ticket_key: str, from_status: Status, to_status: Status) -> None:

@@ -52,6 +52,9 @@ class Ticket(Base):
     vendor_escalation_due: Mapped[datetime | None] = mapped_column(UtcDateTime)
     paused_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
     paused_seconds: Mapped[float] = mapped_column(default=0.0)
+    # The same pauses counted in open time only, for deadlines in working days or hours.
+    paused_business_seconds: Mapped[float] = mapped_column(default=0.0)
+    reopened_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     interaction_count: Mapped[int] = mapped_column(Integer, default=0)
     source: Mapped[str] = mapped_column(String(32), default="esmbot")  # esmbot, jira or api

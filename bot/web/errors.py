@@ -50,11 +50,20 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 async def read_json_object(request: web.Request) -> tuple[bytes, dict[str, Any]]:
     """The raw body and its JSON object; anything else is a ClientError naming the problem."""
+    raw = await read_json_body(request)
+    return raw, parse_json_object(raw)
+
+
+async def read_json_body(request: web.Request) -> bytes:
+    """The raw body of a JSON request (for signature checks before anything is parsed)."""
     if request.content_type != "application/json":
         raise ClientError(
             415, f"send application/json, not {request.content_type or 'no content type'}"
         )
-    raw = await request.read()
+    return await request.read()
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
     if not raw:
         raise ClientError(400, "the body is empty; a JSON object is expected")
     try:
@@ -63,4 +72,4 @@ async def read_json_object(request: web.Request) -> tuple[bytes, dict[str, Any]]
         raise ClientError(400, f"the body is not valid JSON: {error}") from None
     if not isinstance(body, dict):
         raise ClientError(400, f"a JSON object is expected, got a {type(body).__name__}")
-    return raw, body
+    return body

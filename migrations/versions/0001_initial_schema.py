@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 02:21:10.475061
+Create Date: 2026-11-22 02:32:25.831266
 """
 
 from __future__ import annotations
@@ -123,6 +123,8 @@ def upgrade() -> None:
         sa.Column("vendor_escalation_due", sa.DateTime(timezone=True), nullable=True),
         sa.Column("paused_since", sa.DateTime(timezone=True), nullable=True),
         sa.Column("paused_seconds", sa.Double(), nullable=False),
+        sa.Column("paused_business_seconds", sa.Double(), nullable=False),
+        sa.Column("reopened_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("reopen_count", sa.Integer(), nullable=False),
         sa.Column("interaction_count", sa.Integer(), nullable=False),
         sa.Column("source", sa.String(length=32), nullable=False),

@@ -1,0 +1,100 @@
+"""The ticket-event endpoints: Jira's webhook and the generic event API, answered right after the write."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from aiohttp import web
+
+from bot.config import Organisation, Settings
+from bot.db import Database
+from bot.events.generic import InvalidEvent, parse_event
+from bot.events.jira_webhook import NotAJiraEvent, parse_webhook, signature_valid
+from bot.tickets.events import TicketEvent
+from bot.tickets.flows import Applied, apply_event
+from bot.tickets.lifecycle import IllegalTransition
+from bot.tickets.service import next_key
+from bot.web.errors import ClientError, json_error, parse_json_object, read_json_body
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+LOCAL_PREFIX = "SR"
+
+
+def event_routes(
+    *, database: Database, organisation: Organisation, settings: Settings, clock: Clock
+) -> list[web.RouteDef]:
+    async def apply(event: TicketEvent) -> Applied:
+        try:
+            async with database.transaction() as session:
+                return await apply_event(session, event, organisation=organisation, now=clock())
+        except IllegalTransition as error:
+            raise ClientError(422, str(error)) from None
+
+    async def jira(request: web.Request) -> web.Response:
+        raw = await read_json_body(request)
+        secret = settings.jira_webhook_secret
+        if secret and not signature_valid(secret, raw, request.headers.get("X-Hub-Signature")):
+            log.warning("refused a Jira webhook with a missing or wrong signature")
+            return json_error(401, "missing or wrong X-Hub-Signature")
+        body = parse_json_object(raw)
+        try:
+            event = parse_webhook(
+                body,
+                mapping=organisation.jira,
+                delivery_id=request.headers.get("X-Atlassian-Webhook-Identifier"),
+                now=clock(),
+            )
+        except NotAJiraEvent as error:
+            raise ClientError(400, str(error)) from None
+        if event is None:
+            log.info(
+                "ignored a Jira event esmbot does not follow",
+                extra={"webhook_event": body.get("webhookEvent")},
+            )
+            return web.json_response(
+                {
+                    "outcome": "ignored",
+                    "reason": f"esmbot does not follow {body.get('webhookEvent')}",
+                }
+            )
+        return _result(await apply(event))
+
+    async def generic(request: web.Request) -> web.Response:
+        if not settings.api_token:
+            return json_error(503, "the event API is switched off: set ESMBOT_API_TOKEN to use it")
+        given = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {settings.api_token}".encode()):
+            return json_error(401, "missing or wrong bearer token")
+        body = parse_json_object(await read_json_body(request))
+        key = None
+        ticket = body.get("ticket")
+        if body.get("type") == "created" and isinstance(ticket, dict) and not ticket.get("key"):
+            key = await _local_key(database)
+        try:
+            event = parse_event(body, key=key, now=clock())
+        except InvalidEvent as error:
+            raise ClientError(400, str(error)) from None
+        return _result(await apply(event))
+
+    return [web.post("/api/events/jira", jira), web.post("/api/events", generic)]
+
+
+async def _local_key(database: Database) -> str:
+    # Taken in its own transaction: a number lost to a rejected event is harmless, a shared one not.
+    async with database.transaction() as session:
+        return await next_key(session, prefix=LOCAL_PREFIX)
+
+
+def _result(applied: Applied) -> web.Response:
+    return web.json_response(
+        {
+            "outcome": applied.outcome,
+            "ticket": applied.ticket_key,
+            "changes": [str(change) for change in applied.changes],
+        }
+    )

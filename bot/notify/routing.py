@@ -1,0 +1,77 @@
+"""Who hears of what: a table from what changed on a ticket to audiences and their message."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.tickets.events import Change
+
+# Audiences: the reporter's and the assignee's 1:1 chats, and the channels bound with /subscribe.
+CUSTOMER = "customer"
+ASSIGNEE = "assignee"
+AGENTS = "agents"
+VENDOR = "vendor"
+MANAGEMENT = "management"
+
+
+@dataclass(frozen=True)
+class Intent:
+    """One message one audience must get; `template` is `<folder>/<message>` under templates/."""
+
+    audience: str
+    template: str
+
+
+@dataclass(frozen=True)
+class TicketFacts:
+    """What routing needs to know about the ticket beyond the change itself."""
+
+    priority: str
+    has_assignee: bool
+
+
+_TABLE: dict[Change, tuple[Intent, ...]] = {
+    Change.CREATED: (
+        Intent(CUSTOMER, "customer/ticket_received"),
+        Intent(AGENTS, "agents/new_ticket"),
+    ),
+    Change.ACKNOWLEDGED: (Intent(CUSTOMER, "customer/being_worked_on"),),
+    Change.WAITING_FOR_CUSTOMER: (Intent(CUSTOMER, "customer/question"),),
+    Change.CUSTOMER_REPLIED: (Intent(ASSIGNEE, "agents/customer_replied"),),
+    Change.ESCALATED_TO_VENDOR: (
+        Intent(VENDOR, "vendor/escalation"),
+        Intent(CUSTOMER, "customer/vendor_involved"),
+    ),
+    Change.PUBLIC_COMMENT: (Intent(CUSTOMER, "customer/agent_reply"),),
+    Change.INTERNAL_COMMENT: (Intent(AGENTS, "agents/internal_note"),),
+    Change.RESOLVED: (Intent(CUSTOMER, "customer/resolved"),),
+    Change.REOPENED: (Intent(ASSIGNEE, "agents/reopened"), Intent(AGENTS, "agents/reopened")),
+    Change.STATUS_CHANGED: (Intent(CUSTOMER, "customer/status_changed"),),
+    Change.CANCELLED: (Intent(CUSTOMER, "customer/status_changed"),),
+    Change.CLOSED: (),
+    Change.ASSIGNED: (Intent(ASSIGNEE, "agents/new_ticket"),),
+    Change.PRIORITY_RAISED_TO_P1: (Intent(MANAGEMENT, "management/major_incident"),),
+    Change.PRIORITY_CHANGED: (),
+    Change.FIELDS_UPDATED: (),
+    Change.DELETED: (),
+}
+
+
+def route(changes: Iterable[Change], facts: TicketFacts) -> list[Intent]:
+    """The messages these changes call for, each once, in a stable order."""
+    changes = list(changes)
+    intents: list[Intent] = []
+    for change in changes:
+        intents.extend(_TABLE[change])
+        if change in (Change.CREATED, Change.ESCALATED_TO_VENDOR) and facts.priority == "P1":
+            # A major incident is management's business from its first minute.
+            intents.append(Intent(MANAGEMENT, "management/major_incident"))
+    if not facts.has_assignee:
+        # Nobody owns it yet: what the owner would hear goes to the whole desk.
+        intents = [Intent(AGENTS, i.template) if i.audience == ASSIGNEE else i for i in intents]
+    unique: list[Intent] = []
+    for intent in intents:
+        if intent not in unique:
+            unique.append(intent)
+    return unique

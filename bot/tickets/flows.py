@@ -1,0 +1,259 @@
+"""Applies a ticket event: the change, its audit line and who must hear of it, in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Organisation
+from bot.notify.routing import Intent, TicketFacts, route
+from bot.tickets.events import TICKET_FIELDS, Change, EventKind, PersonRef, TicketEvent
+from bot.tickets.lifecycle import IllegalTransition, Status, path
+from bot.tickets.models import Ticket
+from bot.tickets.models import TicketEvent as EventRow
+from bot.tickets.people import match_person
+from bot.tickets.service import ticket_by_key
+from bot.tickets.state import move, refresh_deadlines
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["applied", "duplicate", "stale", "ignored"]
+
+_STATUS_CHANGES = {
+    Status.WAITING_FOR_CUSTOMER: Change.WAITING_FOR_CUSTOMER,
+    Status.WAITING_FOR_VENDOR: Change.ESCALATED_TO_VENDOR,
+    Status.RESOLVED: Change.RESOLVED,
+    Status.CLOSED: Change.CLOSED,
+    Status.REOPENED: Change.REOPENED,
+    Status.CANCELLED: Change.CANCELLED,
+}
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What became of one event: its outcome, what it changed and who is to be told."""
+
+    outcome: Outcome
+    ticket_key: str
+    changes: tuple[Change, ...] = ()
+    intents: tuple[Intent, ...] = ()
+    ticket_id: int | None = None
+    event_id: int | None = None
+
+
+@dataclass
+class _Work:
+    ticket: Ticket
+    at: datetime
+    changes: list[Change] = field(default_factory=list)
+    audit: dict[str, Any] = field(default_factory=dict)
+
+
+async def apply_event(
+    session: AsyncSession, event: TicketEvent, *, organisation: Organisation, now: datetime
+) -> Applied:
+    """Applies `event` once: a redelivery is a duplicate, an older delivery cannot undo a newer.
+
+    Raises IllegalTransition for a move esmbot's own users asked for that the lifecycle forbids;
+    the caller's transaction then rolls back and nothing is stored.
+    """
+    row = EventRow(
+        ticket_key=event.ticket_key,
+        at=event.occurred_at,
+        kind=str(event.kind),
+        source=event.source,
+        dedupe_key=event.dedupe_key,
+        actor_label=event.actor.label[:320] if event.actor else "",
+        payload={},
+    )
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        return Applied("duplicate", event.ticket_key)
+    if event.actor is not None:
+        actor = await match_person(session, ref=event.actor)
+        row.actor_id = actor.id if actor else None
+
+    ticket = await ticket_by_key(session, key=event.ticket_key, for_update=True)
+    if ticket is None and event.kind == EventKind.DELETED:
+        row.payload = {"outcome": "ignored", "why": "unknown ticket"}
+        return Applied("ignored", event.ticket_key, event_id=row.id)
+    work = _Work(ticket=ticket or await _create(session, event), at=event.occurred_at)
+    if ticket is None:
+        work.changes.append(Change.CREATED)
+    stale = (
+        ticket is not None
+        and ticket.source_updated_at is not None
+        and event.occurred_at < ticket.source_updated_at
+    )
+    if not stale:
+        await _apply_snapshot(session, work, event, organisation)
+        work.ticket.source_updated_at = max(
+            event.occurred_at, work.ticket.source_updated_at or event.occurred_at
+        )
+    if event.comment is not None:
+        await _apply_comment(session, work, event, organisation)
+    if event.kind == EventKind.DELETED and not stale:
+        work.ticket.status = Status.CANCELLED
+        work.changes.append(Change.DELETED)
+    if work.changes and not stale:
+        refresh_deadlines(work.ticket, organisation=organisation, now=max(now, event.occurred_at))
+    intents = route(
+        work.changes,
+        TicketFacts(
+            priority=work.ticket.priority, has_assignee=work.ticket.assignee_id is not None
+        ),
+    )
+    row.ticket_id = work.ticket.id
+    row.payload = {
+        **work.audit,
+        "outcome": "stale" if stale else "applied",
+        "changes": [str(change) for change in work.changes],
+        # Until delivery exists these are the recorded intent of who must hear of it.
+        "notify": [{"audience": i.audience, "template": i.template} for i in intents],
+    }
+    await session.flush()
+    return Applied(
+        "stale" if stale and not work.changes else "applied",
+        work.ticket.key,
+        tuple(work.changes),
+        tuple(intents),
+        ticket_id=work.ticket.id,
+        event_id=row.id,
+    )
+
+
+async def _create(session: AsyncSession, event: TicketEvent) -> Ticket:
+    created_at = min(event.created_at or event.occurred_at, event.occurred_at)
+    ticket = Ticket(
+        key=event.ticket_key,
+        summary=str(event.fields.get("summary") or "(no summary)")[:512],
+        source=event.source,
+        external_id=event.external_id,
+        status=Status.NEW,
+        created_at=created_at,
+        source_updated_at=None,
+    )
+    session.add(ticket)
+    await session.flush()
+    return ticket
+
+
+async def _apply_snapshot(
+    session: AsyncSession, work: _Work, event: TicketEvent, organisation: Organisation
+) -> None:
+    ticket = work.ticket
+    changed_fields = {}
+    for name in TICKET_FIELDS:
+        if name in event.fields and getattr(ticket, name) != event.fields[name]:
+            changed_fields[name] = (getattr(ticket, name), event.fields[name])
+            setattr(ticket, name, event.fields[name])
+    if "priority" in changed_fields:
+        before, after = changed_fields["priority"]
+        if Change.CREATED not in work.changes:
+            work.changes.append(Change.PRIORITY_CHANGED)
+            if after == "P1" and before != "P1":
+                work.changes.append(Change.PRIORITY_RAISED_TO_P1)
+    if set(changed_fields) - {"priority", "resolution"} and Change.CREATED not in work.changes:
+        work.changes.append(Change.FIELDS_UPDATED)
+    if changed_fields:
+        work.audit["fields"] = sorted(changed_fields)
+    if event.reporter is not None:
+        await _set_reporter(session, ticket, event.reporter)
+    if event.assignee is not None or event.unassigned:
+        person = await match_person(session, ref=event.assignee) if event.assignee else None
+        if person is None and event.assignee is not None:
+            log.info(
+                "assignee not matched",
+                extra={"ticket": ticket.key, "assignee": event.assignee.label},
+            )
+        new_id = person.id if person else None
+        if new_id != ticket.assignee_id:
+            ticket.assignee_id = new_id
+            if new_id is not None:
+                work.changes.append(Change.ASSIGNED)
+            work.audit["assignee"] = event.assignee.label if event.assignee else None
+    if event.status is not None:
+        _follow_status(work, event, organisation)
+
+
+async def _set_reporter(session: AsyncSession, ticket: Ticket, ref: PersonRef) -> None:
+    person = await match_person(session, ref=ref)
+    if person is not None:
+        ticket.reporter_id, ticket.reporter_unmatched = person.id, None
+    elif ticket.reporter_id is None:
+        # Kept, not dropped: the reporter may meet the bot in Teams later under this e-mail.
+        ticket.reporter_unmatched = (ref.email or ref.jira_account_id or ref.jira_name or ref.name)[
+            :320
+        ]
+        log.info("reporter not matched", extra={"ticket": ticket.key, "reporter": ref.label})
+
+
+def _follow_status(work: _Work, event: TicketEvent, organisation: Organisation) -> None:
+    ticket, target = work.ticket, Status(event.status)
+    current = Status(ticket.status)
+    if target == current:
+        return
+    # esmbot's own users get the lifecycle's verdict; a system of record is followed.
+    steps = [target] if event.source == "esmbot" else path(current, target)
+    if steps is None and event.source == "esmbot":
+        raise IllegalTransition(ticket.key, current, target)
+    if steps is None:
+        # The system of record revived a ticket esmbot's table calls final (cancelled): follow it.
+        ticket.status = target
+        ticket.paused_since = work.at if target == Status.WAITING_FOR_CUSTOMER else None
+        work.audit["forced"] = True
+        steps = []
+    had_response = ticket.first_response_at is not None
+    for step in steps:
+        move(ticket, step, organisation=organisation, at=max(work.at, ticket.created_at))
+        if step == Status.WAITING_FOR_VENDOR:
+            ticket.vendor_needed_at = ticket.vendor_needed_at or work.at
+            ticket.vendor_escalated_at = work.at
+    work.audit["status"] = {"from": str(current), "to": str(target)}
+    if (
+        not had_response
+        and ticket.first_response_at is not None
+        and target
+        in (
+            Status.ACKNOWLEDGED,
+            Status.IN_PROGRESS,
+        )
+    ):
+        work.changes.append(Change.ACKNOWLEDGED)
+    elif target in _STATUS_CHANGES:
+        work.changes.append(_STATUS_CHANGES[target])
+    elif Change.CREATED not in work.changes:
+        work.changes.append(Change.STATUS_CHANGED)
+
+
+async def _apply_comment(
+    session: AsyncSession, work: _Work, event: TicketEvent, organisation: Organisation
+) -> None:
+    comment, ticket = event.comment, work.ticket
+    assert comment is not None
+    author = await match_person(session, ref=comment.author) if comment.author else None
+    from_reporter = author is not None and author.id == ticket.reporter_id
+    work.audit["comment"] = {
+        "public": comment.public,
+        "author": comment.author.label if comment.author else None,
+        "body": comment.body[:4000],
+        "id": comment.external_id,
+    }
+    if not comment.public:
+        work.changes.append(Change.INTERNAL_COMMENT)
+        return
+    ticket.interaction_count += 1
+    if from_reporter:
+        work.changes.append(Change.CUSTOMER_REPLIED)
+        if ticket.status == Status.WAITING_FOR_CUSTOMER and event.source == "esmbot":
+            move(ticket, Status.IN_PROGRESS, organisation=organisation, at=work.at)
+    else:
+        work.changes.append(Change.PUBLIC_COMMENT)
