@@ -16,7 +16,6 @@ DEFAULT_STATUSES: dict[str, str] = {
     "new": "new",
     "backlog": "new",
     "waiting for support": "new",
-    "selected for development": "acknowledged",
     "in progress": "in_progress",
     "work in progress": "in_progress",
     "under investigation": "in_progress",
@@ -64,6 +63,18 @@ DEFAULT_TYPES: dict[str, str] = {
     "problem": "problem",
     "new feature": "feature",
 }
+# The Jira status esmbot moves an issue to for each of its own; Jira has no "acknowledged".
+DEFAULT_WRITE_BACK: dict[str, str] = {
+    "new": "To Do",
+    "acknowledged": "In Progress",
+    "in_progress": "In Progress",
+    "waiting_for_customer": "Waiting for customer",
+    "waiting_for_vendor": "Waiting for vendor",
+    "resolved": "Resolved",
+    "closed": "Closed",
+    "reopened": "In Progress",
+    "cancelled": "Canceled",
+}
 PRIORITIES = ("P1", "P2", "P3", "P4")
 FIELD_ROLES = ("module", "impact", "steps", "first_occurred", "request_type")
 
@@ -101,7 +112,7 @@ def parse_jira_mapping(data: object, where: str) -> JiraMapping:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: [jira] must be a table")
-    known = {"statuses", "priorities", "types", "fields", "accounts"}
+    known = {"statuses", "priorities", "types", "fields", "accounts", "write_back"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(
@@ -129,9 +140,13 @@ def parse_jira_mapping(data: object, where: str) -> JiraMapping:
     accounts = {
         k: v.lower() for k, v in _table(data, "accounts", where, {}, lower_keys=False).items()
     }
-    names: dict[Status, str] = {}
-    for name, value in statuses.items():
-        names.setdefault(Status(value), name)  # the first Jira name listed for a status wins
+    write_back = _table(data, "write_back", where, DEFAULT_WRITE_BACK, lower_keys=False)
+    for ours in write_back:
+        if ours not in Status.__members__.values():
+            raise ConfigError(
+                f"{where}: [jira.write_back] has unknown key {ours!r} (esmbot statuses: {', '.join(Status)})"
+            )
+    names = {Status(ours): jira_name for ours, jira_name in write_back.items()}
     return JiraMapping(
         statuses={name: Status(value) for name, value in statuses.items()},
         priorities=priorities,

@@ -34,6 +34,9 @@ _STATUS_CHANGES = {
 }
 
 
+_WORKED_ON = frozenset({Status.ACKNOWLEDGED, Status.REOPENED})
+
+
 @dataclass(frozen=True)
 class Applied:
     """What became of one event: its outcome, what it changed and who is to be told."""
@@ -200,6 +203,9 @@ def _follow_status(work: _Work, event: TicketEvent, organisation: Organisation) 
     ticket, target = work.ticket, Status(event.status)
     current = Status(ticket.status)
     if target == current:
+        return
+    if event.source != "esmbot" and target == Status.IN_PROGRESS and current in _WORKED_ON:
+        # Jira has no "acknowledged" or "reopened" of its own: In Progress is where both live there.
         return
     # esmbot's own users get the lifecycle's verdict; a system of record is followed.
     steps = [target] if event.source == "esmbot" else path(current, target)

@@ -1,0 +1,1 @@
+"""Doubles of the services esmbot talks to, served over real HTTP for tests."""
