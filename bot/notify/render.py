@@ -1,0 +1,424 @@
+"""Renders a message template, sandboxed, into an Adaptive Card, plain text and a summary."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jinja2 import FileSystemLoader, StrictUndefined, Undefined, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from bot.errors import EsmbotError
+from bot.notify.views import Outage, Reader, TicketView
+
+# Teams takes about 80 KB per message; a card this size leaves room for the activity around it
+# and for the fallback text, even when Teams counts every non-ASCII character as a \u escape.
+MAX_CARD_BYTES = 28 * 1024
+SHORT_LIMIT = 100  # names, types, modules
+SUMMARY_LIMIT = 200  # a ticket's summary
+LONG_LIMIT = 1500  # descriptions, steps, comments, questions and every other free text
+NOTIFICATION_LIMIT = 150  # the one-line summary a phone shows
+TEXT_LIMIT = 2000  # the whole plain-text fallback
+# When a card is still too big (emoji and escapes take more bytes than letters), the free texts
+# are cut further, step by step, rather than failing the message.
+_SHRINK_STEPS = (1.0, 0.5, 0.25, 0.1)
+_TICKET_LIMITS = {
+    **dict.fromkeys(("type", "priority", "module", "assignee_name", "reporter_name"), SHORT_LIMIT),
+    **dict.fromkeys(("impact", "steps", "description", "resolution"), LONG_LIMIT),
+    "summary": SUMMARY_LIMIT,
+}
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# Control characters, bidi overrides and isolates (which can make "SR-1" read as something
+# else) and the byte-order mark never belong in a message.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]")
+# Teams markdown (and the Adaptive Card {{DATE()}} functions): every character that can start
+# or end a construct gets a backslash, which CommonMark allows before any ASCII punctuation.
+_MD_ANYWHERE = re.compile(r"([\\`*_~\[\]()#<>|{}])")
+_MD_ENTITY = re.compile(r"&(?=#?\w+;)")
+_MD_LINE_START = re.compile(r"^([-+=])|^(\d+)\.")
+_WHITESPACE = re.compile(r"\s+")
+_EMAIL = re.compile(r"^[^@\s\"<>&?#/]+@[^@\s\"<>&?#/]+\.[^@\s\"<>&?#/]+$")
+_TRAILING_COMMA = re.compile(r'"(?:[^"\\]|\\.)*"|,\s*(?=[\]}])')
+TEAMS_CHAT = "https://teams.microsoft.com/l/chat/0/0?users="
+
+
+class TemplateError(EsmbotError):
+    """A message could not be rendered; names the template and, where one is at fault, the key."""
+
+    def __init__(self, message: str, *, template: str, key: str | None = None) -> None:
+        self.template = template
+        self.key = key
+        super().__init__(f"{template}: {message}")
+
+
+class _Problem(Exception):
+    """Raised inside a render, and turned into a TemplateError that names the template."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    """What goes to Teams: the card, a few lines of plain text, and the notification summary."""
+
+    card: dict[str, Any]
+    text: str
+    summary: str
+
+
+def clean(value: object) -> str:
+    """The text without control or direction-override characters, with \\n line ends, trimmed."""
+    _raise_if_undefined(value)
+    if isinstance(value, datetime | timedelta):
+        raise _Problem("dates and durations are shown with when() and duration()")
+    if value is None:
+        return ""
+    if not isinstance(value, str | int | float):
+        raise _Problem(f"{type(value).__name__} is not text")
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    return _INVISIBLE.sub("", text).strip()
+
+
+def clip(value: object, limit: int) -> str:
+    """The text cut to `limit` characters, the cut marked with an ellipsis."""
+    text = clean(value)
+    return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + "…"
+
+
+def plain(value: object, limit: int | None = None) -> str:
+    """One line of plain text, for titles, button labels and the text fallback."""
+    text = _WHITESPACE.sub(" ", clean(value))
+    return text if limit is None else clip(text, limit)
+
+
+def md(value: object, limit: int | None = None) -> str:
+    """Text shown as itself in a TextBlock or fact: no link, emphasis, list or mention survives."""
+    text = clean(value) if limit is None else clip(value, limit)
+    text = _MD_ENTITY.sub(r"\\&", _MD_ANYWHERE.sub(r"\\\1", text))
+    lines = (line.strip() for line in text.split("\n"))
+    # A lone newline does not break a line in Teams, so each line becomes its own paragraph.
+    return "\n\n".join(
+        _MD_LINE_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\.", line)
+        for line in lines
+        if line
+    )
+
+
+def to_json(value: object) -> str:
+    """A complete JSON literal (a quoted string, a number, true/false/null) for the template."""
+    _raise_if_undefined(value)
+    if value is not None and not isinstance(value, str | bool | int | float):
+        raise _Problem(f"json takes text, a number or none, not {type(value).__name__}")
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except ValueError as error:
+        raise _Problem(str(error)) from None
+
+
+def _raise_if_undefined(value: object) -> None:
+    if isinstance(value, Undefined):
+        str(value)  # StrictUndefined raises here, with the name (or the sandbox's refusal)
+
+
+def fill(phrase: str, params: Mapping[str, object], key: str) -> str:
+    """Puts the parameters into a phrase's {name} placeholders; a missing one is an error."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match[1]
+        if name not in params or params[name] is None:
+            raise _Problem(f"{key!r} needs the parameter {name!r}", key=key)
+        return str(params[name])
+
+    return _PLACEHOLDER.sub(value, phrase)
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, object]]:
+    for name, value in table.items():
+        if isinstance(value, dict):
+            yield from _flatten(value, f"{prefix}{name}.")
+        else:
+            yield f"{prefix}{name}", value
+
+
+def load_words(directory: Path) -> dict[str, dict[str, object]]:
+    """Every `<language>.toml` in the directory, flattened to dotted keys ("status.new")."""
+    languages = {}
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            with path.open("rb") as handle:
+                languages[path.stem] = dict(_flatten(tomllib.load(handle)))
+        except tomllib.TOMLDecodeError as error:
+            raise TemplateError(f"not valid TOML: {error}", template=f"i18n/{path.name}") from None
+    return languages
+
+
+@lru_cache(maxsize=256)
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """The words, date and duration formats of one render, bound to the reader."""
+
+    words: Mapping[str, object]
+    fallback: Mapping[str, object] | None  # the default language's words, when not strict
+    language: str
+    zone: ZoneInfo
+
+    def t(self, key: str, /, **params: object) -> str:
+        phrase = self.words.get(key)
+        if phrase is None and self.fallback is not None:
+            phrase = self.fallback.get(key)
+        if not isinstance(phrase, str):
+            raise _Problem(f"no phrase {key!r} in {self.language}.toml", key=key)
+        return fill(phrase, params, key)
+
+    def when(self, value: datetime | None) -> str:
+        if value is None:
+            return self.t("common.not_set")
+        if not isinstance(value, datetime) or value.utcoffset() is None:
+            raise _Problem(f"when() needs a timezone-aware datetime, got {value!r}")
+        local = value.astimezone(self.zone)
+        weekdays, months = self.words.get("date.weekdays"), self.words.get("date.months")
+        if not (isinstance(weekdays, list) and isinstance(months, list)):
+            raise _Problem(f"{self.language}.toml needs date.weekdays and date.months", "date")
+        return self.t(
+            "date.format",
+            weekday=weekdays[local.weekday()],
+            day=local.day,
+            dd=f"{local.day:02d}",
+            month=months[local.month - 1],
+            mm=f"{local.month:02d}",
+            year=local.year,
+            time=f"{local:%H:%M}",
+            zone=self.zone.key,
+        )
+
+    def duration(self, value: timedelta | None) -> str:
+        if value is None:
+            return self.t("common.not_set")
+        if not isinstance(value, timedelta):
+            raise _Problem(f"duration() needs a timedelta, got {value!r}")
+        days, rest = divmod(int(abs(value).total_seconds()) // 60, 24 * 60)
+        hours, minutes = divmod(rest, 60)
+        amounts = [(days, "duration.days"), (hours, "duration.hours")]
+        amounts.append((minutes, "duration.minutes"))
+        while amounts and amounts[0][0] == 0:
+            amounts.pop(0)
+        if not amounts:
+            return self.t("duration.under_a_minute")
+        # Two neighbouring units say enough: "2 h 15 min", "3 d 4 h".
+        return " ".join(self.t(key, n=amount) for amount, key in amounts[:2] if amount)
+
+
+def chat_link(email: str | None) -> str | None:
+    """A Teams deep link that opens a 1:1 chat with this address, or None for no usable address."""
+    if not email or not _EMAIL.match(email.strip()):
+        return None
+    return TEAMS_CHAT + quote(email.strip(), safe="@")
+
+
+def link(url: str | None) -> str | None:
+    """The URL if it is a plain http(s) address, else None, so no button opens anything else."""
+    if not url or clean(url) != url or any(c.isspace() for c in url):
+        return None
+    parts = urlsplit(url)
+    return url if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def _clip_ticket(ticket: TicketView | None, scale: float) -> TicketView | None:
+    if ticket is None:
+        return None
+    cut = {
+        name: clip(getattr(ticket, name), max(40, int(limit * scale)))
+        for name, limit in _TICKET_LIMITS.items()
+        if getattr(ticket, name) is not None
+    }
+    return replace(ticket, **cut)
+
+
+def _clip_extra(value: object, scale: float) -> object:
+    if isinstance(value, str):
+        return clip(value, max(40, int(LONG_LIMIT * scale)))
+    if isinstance(value, Outage):
+        limit = max(40, int(LONG_LIMIT * scale))
+        return replace(
+            value, service=clip(value.service, SHORT_LIMIT), text=clip(value.text, limit)
+        )
+    return value
+
+
+def card_size(card: Mapping[str, Any]) -> int:
+    """The card's size in bytes as JSON with every non-ASCII character escaped (the worst case)."""
+    return len(json.dumps(card, ensure_ascii=True))
+
+
+class Renderer:
+    """Renders messages from one templates directory; safe to share between tasks.
+
+    `<audience>/<message>.json.j2` renders `{"summary": "...", "text": ["line", ...], "body":
+    [...], "actions": [...]}`, and the renderer wraps body and actions into the card. Every
+    `{{ }}` must end in `| json` or be a macro call (checked when the template is first loaded),
+    so values are data, never structure. Lists and objects may end in a comma, because optional
+    items make exact commas fragile.
+    """
+
+    def __init__(
+        self,
+        templates_dir: str | Path,
+        default_locale: str,
+        default_time_zone: ZoneInfo | str,
+        *,
+        strict: bool = True,
+    ) -> None:
+        """With strict=False a phrase missing in the reader's language is taken from the
+        organisation's default language instead of failing the message."""
+        self.templates_dir = Path(templates_dir)
+        self._words = load_words(self.templates_dir / "i18n")
+        if default_locale not in self._words:
+            raise TemplateError(
+                f"no words for the default locale {default_locale!r}", template="i18n"
+            )
+        zone = _zone(str(default_time_zone))
+        if zone is None:
+            raise TemplateError(f"{default_time_zone!r} is not a time zone", template="i18n")
+        self.default_locale, self.default_time_zone, self.strict = default_locale, zone, strict
+        self._env = ImmutableSandboxedEnvironment(
+            loader=FileSystemLoader(self.templates_dir),
+            undefined=StrictUndefined,
+            autoescape=False,
+            auto_reload=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self._env.filters.update(json=to_json, md=md, plain=plain, clip=clip)
+        self._env.globals.update(chat_link=chat_link, link=link)
+        self._checked: set[str] = set()
+
+    def language_for(self, reader: Reader) -> str:
+        """The language part of the reader's Teams locale if there are words for it."""
+        if reader.locale:
+            language = reader.locale.replace("_", "-").split("-")[0].lower()
+            if language in self._words:
+                return language
+        return self.default_locale
+
+    def time_zone_for(self, reader: Reader) -> ZoneInfo:
+        zone = _zone(reader.time_zone) if reader.time_zone else None
+        return zone or self.default_time_zone
+
+    def render(
+        self,
+        audience: str,
+        message: str,
+        *,
+        ticket: TicketView | None,
+        reader: Reader,
+        extras: Mapping[str, object],
+    ) -> RenderedMessage:
+        """Renders `<audience>/<message>.json.j2`; any failure raises TemplateError."""
+        name = f"{audience}/{message}.json.j2"
+        if not (_NAME.match(audience) and _NAME.match(message)):
+            raise TemplateError("audience and message are lower-case names", template=name)
+        self._check(name)
+        language = self.language_for(reader)
+        fallback = None if self.strict else self._words[self.default_locale]
+        reading = _Reading(self._words[language], fallback, language, self.time_zone_for(reader))
+        for scale in _SHRINK_STEPS:
+            try:
+                source = self._env.get_template(name).render(
+                    ticket=_clip_ticket(ticket, scale),
+                    reader=replace(reader, name=clip(reader.name, SHORT_LIMIT) or None),
+                    extras={key: _clip_extra(value, scale) for key, value in extras.items()},
+                    language=language,
+                    t=reading.t,
+                    when=reading.when,
+                    duration=reading.duration,
+                )
+            except _Problem as problem:
+                raise TemplateError(str(problem), template=name, key=problem.key) from None
+            except Exception as error:  # undefined names, sandbox refusals, bad arguments
+                raise TemplateError(f"{type(error).__name__}: {error}", template=name) from error
+            try:
+                envelope = json.loads(_TRAILING_COMMA.sub(_keep_strings, source))
+            except json.JSONDecodeError as error:
+                raise TemplateError(f"did not render valid JSON ({error})", template=name) from None
+            rendered = _assemble(name, envelope)
+            if card_size(rendered.card) <= MAX_CARD_BYTES:
+                return rendered
+        raise TemplateError(f"the card stays over {MAX_CARD_BYTES} bytes", template=name)
+
+    def _check(self, name: str) -> None:
+        """Loads a template and the ones it uses, refusing any output not passed to json."""
+        if name in self._checked:
+            return
+        try:
+            source, _, _ = self._env.loader.get_source(self._env, name)  # type: ignore[union-attr]
+            tree = self._env.parse(source, name)
+        except Exception as error:  # not found, or a syntax error with its line
+            raise TemplateError(f"{type(error).__name__}: {error}", template=name) from None
+        macros = {macro.name for macro in tree.find_all(nodes.Macro)} | {"caller"}
+        imports = {node.target for node in tree.find_all(nodes.Import)}
+        for node in tree.find_all(nodes.FromImport):
+            macros |= {name if isinstance(name, str) else name[1] for name in node.names}
+        for output in tree.find_all(nodes.Output):
+            for child in output.nodes:
+                if not _is_safe_output(child, macros, imports):
+                    message = (
+                        f"line {child.lineno}: every {{{{ }}}} must end in '| json' or call a macro"
+                    )
+                    raise TemplateError(message, template=name)
+        self._checked.add(name)
+        for node in tree.find_all((nodes.Import, nodes.FromImport, nodes.Include, nodes.Extends)):
+            if isinstance(node.template, nodes.Const):
+                self._check(node.template.value)
+
+
+def _is_safe_output(node: nodes.Node, macros: set[str], imports: set[str]) -> bool:
+    if isinstance(node, nodes.TemplateData | nodes.Filter):
+        return not isinstance(node, nodes.Filter) or node.name == "json"
+    callee = node.node if isinstance(node, nodes.Call) else None
+    if isinstance(callee, nodes.Getattr) and isinstance(callee.node, nodes.Name):
+        return callee.node.name in imports  # m.header(...) from an imported macro file
+    return isinstance(callee, nodes.Name) and callee.name in macros
+
+
+def _keep_strings(match: re.Match[str]) -> str:
+    return match[0] if match[0].startswith('"') else ""
+
+
+def _assemble(name: str, envelope: Any) -> RenderedMessage:
+    shape = {"summary": str, "text": list, "body": list, "actions": list}
+    if not (
+        isinstance(envelope, dict)
+        and set(envelope) == set(shape)
+        and all(isinstance(envelope[key], kind) for key, kind in shape.items())
+        and all(isinstance(line, str) for line in envelope["text"])
+        and envelope["body"]
+        and plain(envelope["summary"])
+    ):
+        shapes = ", ".join(f"{key}: {kind.__name__}" for key, kind in shape.items())
+        raise TemplateError(f"must render {{{shapes}}} with a body", template=name)
+    card: dict[str, Any] = {"type": "AdaptiveCard", "version": "1.5", "msteams": {"width": "Full"}}
+    card["body"] = envelope["body"]
+    if envelope["actions"]:  # an empty list is valid, but some clients draw an empty bar
+        card["actions"] = envelope["actions"]
+    text = "\n".join(line for line in map(plain, envelope["text"]) if line)
+    summary = plain(envelope["summary"], NOTIFICATION_LIMIT)
+    return RenderedMessage(card=card, text=clip(text, TEXT_LIMIT), summary=summary)

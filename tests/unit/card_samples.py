@@ -1,0 +1,254 @@
+"""Sample data for every message template: a realistic case and a hostile one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from bot.notify.views import Outage, Reader, TicketView
+from bot.tickets.lifecycle import Status
+
+# Each hostile string tries one way out of "data": Teams markdown (links, emphasis, lists,
+# headings, mentions), JSON structure (including a ",]" that a careless comma fix would eat),
+# the Adaptive Card DATE() function, Jinja syntax, entities, direction overrides, emoji with
+# joiners, right-to-left scripts.
+MARKDOWN_LINK = "**[click](javascript:alert(1))**"
+JSON_BREAK = '"}]},{"type":"Action.Submit","title":"pwn","data":{"action":"ack"}},]'
+INJECTION = (
+    f"{MARKDOWN_LINK} {JSON_BREAK} <at>Danielle</at> {{{{DATE(2026-11-24T10:00:00Z, SHORT)}}}} "
+    "{{ 7*7 }} {% raw %} # heading > quote `code` ~~gone~~ _it_ \\ &#91;x&#93; | a | b | "
+    "\u202egnp.exe 🔥👩‍💻 مرحبا بالعالم שלום עולם"
+)
+LINES = "\n".join(
+    [
+        "1. first numbered line",
+        "- a list item",
+        "+ another",
+        "=====",
+        "    indented code",
+        INJECTION,
+    ]
+)
+HUGE = (LINES + "\n") * (20_000 // (len(LINES) + 1) + 1)
+HUGE = HUGE[:20_000]
+EMOJI_WALL = "👩‍💻🔥" * 10_000
+
+# Readers whose name is hostile and whose zone is nonsense (the organisation's zone is used).
+HOSTILE_READERS = {
+    "en": Reader(name=f"{MARKDOWN_LINK} \u202e", locale="en-GB", time_zone="Mars/Olympus"),
+    "de": Reader(name=INJECTION, locale="de_AT", time_zone="../../etc/passwd"),
+}
+
+NOW = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)  # a Tuesday; 14:00 in Berlin
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What one message is rendered with."""
+
+    ticket: TicketView | None
+    extras: Mapping[str, object] = field(default_factory=dict)
+
+
+REALISTIC_TICKET = TicketView(
+    key="SR-1",
+    summary="Checkout fails with an error when paying by card",
+    type="incident",
+    status=Status.IN_PROGRESS,
+    priority="P2",
+    created_at=NOW,
+    reporter_name="Lena Learner",
+    reporter_email="lena.learner@esmos.example",
+    module="Checkout",
+    impact="Customers cannot pay by card; orders are lost.",
+    steps="Add any product to the cart, go to checkout, choose card payment, press Pay.",
+    description="After pressing Pay the page shows 'Error 500'.\nIt started this morning.",
+    first_seen=NOW - timedelta(hours=3),
+    first_response_due=NOW + timedelta(hours=48),
+    resolution_due=NOW + timedelta(days=7),
+    vendor_escalation_due=NOW + timedelta(hours=24),
+    assignee_name="Alex Agent",
+    resolution="We patched the payment module and cleared the cache.",
+    jira_url="https://esmos.atlassian.net/browse/SR-1",
+)
+
+# None in every optional field, and hostile text in every other one.
+HOSTILE_TICKET = TicketView(
+    key='SR-9"},{"x":"',
+    summary=f"{MARKDOWN_LINK} {JSON_BREAK} 🔥 مرحبا",
+    type=INJECTION,
+    status=Status.WAITING_FOR_CUSTOMER,
+    priority="P1 **[x](https://evil.example)**",
+    created_at=NOW,
+    reporter_name=f"محمد {MARKDOWN_LINK}",
+    reporter_email='evil"@x.example',
+    module=None,
+    impact=HUGE,
+    steps=EMOJI_WALL,
+    description=HUGE,
+    first_seen=None,
+    first_response_due=None,
+    resolution_due=None,
+    vendor_escalation_due=None,
+    assignee_name=None,
+    resolution=HUGE,
+    jira_url="javascript:alert(1)",
+    paused=True,
+)
+
+OUTAGE = Outage(
+    service="OpenCart",
+    start=datetime(2026, 12, 1, 21, 0, tzinfo=UTC),
+    end=datetime(2026, 12, 1, 23, 0, tzinfo=UTC),
+    text="Checkout maintenance: the shop's checkout is switched off while we update it.",
+)
+HOSTILE_OUTAGE = Outage(service=INJECTION, start=OUTAGE.start, end=OUTAGE.end, text=HUGE)
+
+
+def _pair(
+    realistic: Mapping[str, object],
+    hostile: Mapping[str, object],
+    *,
+    ticket: bool = True,
+    status: Status = Status.IN_PROGRESS,
+) -> dict[str, Sample]:
+    return {
+        "realistic": Sample(
+            replace(REALISTIC_TICKET, status=status) if ticket else None, realistic
+        ),
+        "hostile": Sample(HOSTILE_TICKET if ticket else None, hostile),
+    }
+
+
+SAMPLES: dict[str, dict[str, Sample]] = {
+    "customer/ticket_received": {
+        "realistic": Sample(replace(REALISTIC_TICKET, status=Status.NEW, assignee_name=None)),
+        "hostile": Sample(replace(HOSTILE_TICKET, status=Status.NEW)),
+    },
+    "customer/being_worked_on": _pair({}, {}),
+    "customer/question": _pair(
+        {"question": "Which payment provider were you using?", "author": "Alex Agent"},
+        {"question": HUGE, "author": None, "reminder": True},
+        status=Status.WAITING_FOR_CUSTOMER,
+    ),
+    "customer/agent_reply": _pair(
+        {"comment": "We can reproduce it and are looking at the logs.", "author": "Alex Agent"},
+        {"comment": EMOJI_WALL, "author": None},
+    ),
+    "customer/vendor_involved": _pair(
+        {"vendor": "OpenCart"}, {"vendor": INJECTION}, status=Status.WAITING_FOR_VENDOR
+    ),
+    "customer/resolved": _pair({}, {"no_response": True}, status=Status.RESOLVED),
+    "customer/status_changed": _pair(
+        {"previous_status": Status.ACKNOWLEDGED}, {"previous_status": None}
+    ),
+    "customer/survey": _pair(
+        {"survey_id": "csat-41"},
+        {"survey_id": JSON_BREAK, "reminder": True},
+        status=Status.RESOLVED,
+    ),
+    "customer/planned_outage": _pair({"outage": OUTAGE}, {"outage": HOSTILE_OUTAGE}, ticket=False),
+    "agents/new_ticket": {
+        "realistic": Sample(replace(REALISTIC_TICKET, status=Status.NEW, assignee_name=None)),
+        "hostile": Sample(replace(HOSTILE_TICKET, status=Status.NEW)),
+    },
+    "agents/customer_replied": _pair(
+        {"comment": "I was using PayFast, with a Visa card."}, {"comment": HUGE}
+    ),
+    "agents/sla_nudge": _pair(
+        {
+            "sla_name": "first_response",
+            "due": NOW + timedelta(hours=12),
+            "time_left": timedelta(hours=2, minutes=15),
+            "percent": 75,
+        },
+        {
+            "sla_name": "resolution",
+            "due": NOW,
+            "time_left": timedelta(seconds=20),
+            "percent": 90,
+        },
+    ),
+    "agents/internal_note": _pair(
+        {"comment": "Vendor ticket 4711 is open for this.", "author": "Sam Agent"},
+        {"comment": HUGE, "author": None},
+    ),
+    "agents/reopened": _pair(
+        {"reason": "Card payment still fails for Mastercard."},
+        {"reason": None},
+        status=Status.REOPENED,
+    ),
+    "agents/delivery_failed": {
+        "realistic": Sample(
+            REALISTIC_TICKET,
+            {
+                "recipient": "Lena Learner",
+                "message": "customer/resolved",
+                "error": "403 Forbidden: MessageWritesBlocked",
+                "attempts": 8,
+            },
+        ),
+        "hostile": Sample(
+            None,
+            {"recipient": INJECTION, "message": JSON_BREAK, "error": HUGE, "attempts": 12},
+        ),
+    },
+    "vendor/escalation": _pair(
+        {
+            "note": "Payment module throws 500 on 4.0.2.3",
+            "respond_by": NOW + timedelta(hours=24),
+        },
+        {"note": HUGE, "respond_by": None},
+        status=Status.WAITING_FOR_VENDOR,
+    ),
+    "management/sla_breach": _pair(
+        {
+            "sla_name": "first_response",
+            "due": NOW - timedelta(hours=3),
+            "late_by": timedelta(hours=3, minutes=5),
+        },
+        {"sla_name": "vendor_escalation", "due": NOW, "late_by": timedelta(days=400)},
+    ),
+    "management/major_incident": {
+        "realistic": Sample(replace(REALISTIC_TICKET, priority="P1", status=Status.NEW)),
+        "hostile": Sample(replace(HOSTILE_TICKET, status=Status.NEW)),
+    },
+    "management/low_csat": _pair(
+        {"score": 2, "comment": "It took a week and nobody told me anything."},
+        {"score": 1, "comment": None},
+        status=Status.CLOSED,
+    ),
+    "management/planned_outage": _pair(
+        {"outage": OUTAGE, "recipients": 1234},
+        {"outage": HOSTILE_OUTAGE, "recipients": 0},
+        ticket=False,
+    ),
+}
+
+# The free texts a card must show as text (the beginning of them, when they are long).
+SHOWN_EXTRAS = ("question", "comment", "note", "reason")
+
+
+def benign_twin(sample: Sample) -> Sample:
+    """The same sample with harmless words in place of every free text.
+
+    Identifiers, links, numbers, dates and None stay as they are, so the twin's card must have
+    exactly the hostile card's structure: any difference would be structure injected by text.
+    """
+    ticket = sample.ticket
+    if ticket is not None:
+        texts = ("summary", "type", "priority", "reporter_name", "module", "impact", "steps",
+                 "description", "assignee_name", "resolution")  # fmt: skip
+        ticket = replace(
+            ticket,
+            **{name: "words" for name in texts if getattr(ticket, name) is not None},
+        )
+    extras: dict[str, object] = {}
+    for key, value in sample.extras.items():
+        if isinstance(value, Outage):
+            value = replace(value, service="words", text="words")
+        elif isinstance(value, str) and key not in ("survey_id", "sla_name"):
+            value = "words"
+        extras[key] = value
+    return Sample(ticket, extras)

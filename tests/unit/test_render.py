@@ -1,0 +1,398 @@
+"""Every message template renders a valid, safe, small Adaptive Card in English and German."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import tomllib
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, get_args
+
+import pytest
+from jsonschema import Draft6Validator
+
+from bot.notify.render import MAX_CARD_BYTES, Renderer, TemplateError, card_size, clean, clip, md
+from bot.notify.views import Reader, SlaName, TicketView
+from bot.tickets.lifecycle import Status
+from tests.unit.card_samples import (
+    HOSTILE_READERS,
+    HOSTILE_TICKET,
+    HUGE,
+    MARKDOWN_LINK,
+    REALISTIC_TICKET,
+    SAMPLES,
+    SHOWN_EXTRAS,
+    Sample,
+    benign_twin,
+)
+
+MESSAGES = Path(__file__).resolve().parents[2] / "templates" / "messages"
+TEMPLATES = sorted(
+    path.relative_to(MESSAGES).as_posix().removesuffix(".json.j2")
+    for path in MESSAGES.glob("*/*.json.j2")
+)
+READERS = {
+    "en": Reader(name="Lena Learner", locale="en-US", time_zone="Europe/Berlin"),
+    "de": Reader(name="Kim Keyuser", locale="de-DE", time_zone="Europe/Berlin"),
+}
+VERBS = {"ack", "assign_me", "solved", "still_broken", "answer", "csat"}
+# What Teams markdown (and the card's DATE() functions) would act on; md escapes every one.
+SPECIAL = set("\\`*_~[]()#<>|{}")
+WORDS = {lang: tomllib.loads((MESSAGES / "i18n" / f"{lang}.toml").read_text()) for lang in READERS}
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Renderer:
+    return Renderer(MESSAGES, "en", "Europe/Berlin")
+
+
+@pytest.fixture(scope="module")
+def validator() -> Draft6Validator:
+    schema = files("adaptive_cards").joinpath("schemas/schema-1.5.json").read_text()
+    return Draft6Validator(json.loads(schema))
+
+
+def render(renderer: Renderer, template: str, sample: Sample, reader: Reader) -> Any:
+    audience, message = template.split("/")
+    return renderer.render(
+        audience, message, ticket=sample.ticket, reader=reader, extras=sample.extras
+    )
+
+
+def walk(node: Any) -> Iterator[dict[str, Any]]:
+    """Every object in the card, depth first."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from walk(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from walk(item)
+
+
+def markdown_texts(card: dict[str, Any]) -> Iterator[str]:
+    """The texts Teams reads as markdown: TextBlock text, fact titles and values."""
+    for node in walk(card):
+        if node.get("type") == "TextBlock":
+            yield node["text"]
+        if node.get("type") == "FactSet":
+            for fact in node["facts"]:
+                yield fact["title"]
+                yield fact["value"]
+
+
+def unescaped(text: str) -> set[str]:
+    found, chars = set(), iter(text)
+    for char in chars:
+        if char == "\\":
+            next(chars, None)
+        elif char in SPECIAL:
+            found.add(char)
+    return found
+
+
+def shown(text: str) -> str:
+    """What a CommonMark renderer shows for escaped text, with whitespace collapsed."""
+    return " ".join(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text).split())
+
+
+def structure(node: Any) -> Any:
+    """The card with every text replaced: the shape text must never change."""
+    if isinstance(node, dict):
+        return {key: structure(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [structure(item) for item in node]
+    return type(node).__name__
+
+
+def test_every_template_on_disk_has_samples_and_every_sample_a_template():
+    assert TEMPLATES, f"no templates found under {MESSAGES}"
+    missing = [name for name in TEMPLATES if name not in SAMPLES]
+    assert not missing, f"add realistic and hostile samples to card_samples.py for {missing}"
+    assert sorted(SAMPLES) == TEMPLATES, "samples for templates that do not exist"
+    for name, samples in SAMPLES.items():
+        assert set(samples) == {"realistic", "hostile"}, name
+
+
+@pytest.mark.parametrize("kind", ["realistic", "hostile"])
+@pytest.mark.parametrize("language", sorted(READERS))
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_card_is_valid_small_and_safe(renderer, validator, template, language, kind):
+    sample = SAMPLES[template][kind]
+    reader = (HOSTILE_READERS if kind == "hostile" else READERS)[language]
+    message = render(renderer, template, sample, reader)
+    card = message.card
+
+    assert "$schema" not in card
+    assert (card["type"], card["version"], card["msteams"]) == (
+        "AdaptiveCard",
+        "1.5",
+        {"width": "Full"},
+    )
+    without_teams_keys = copy.deepcopy(card)
+    del without_teams_keys["msteams"]
+    errors = [error.message[:300] for error in validator.iter_errors(without_teams_keys)]
+    assert not errors, errors
+    assert card_size(card) <= MAX_CARD_BYTES
+    assert len(json.dumps(card, ensure_ascii=False).encode()) <= MAX_CARD_BYTES
+
+    for text in markdown_texts(card):
+        assert not unescaped(text), f"unescaped markdown {unescaped(text)} in {text[:80]!r}"
+    header = card["body"][0]
+    assert header["type"] == "Container"
+    title = next(shown(item["text"]) for item in header["items"] if item.get("size") == "Large")
+    other = "de" if language == "en" else "en"
+    assert title not in {v for v in _flat(WORDS[other]).values() if isinstance(v, str)}
+    if sample.ticket is not None:
+        assert shown(header["items"][0]["text"]) == sample.ticket.key
+    for action in walk(card.get("actions", [])):
+        if action.get("type") == "Action.Submit":
+            assert action["data"]["action"] in VERBS
+            assert action["data"]["ticket"] == sample.ticket.key
+        if action.get("type") == "Action.OpenUrl":
+            assert action["url"].startswith("https://")
+        assert "style" not in action  # Teams draws no positive/destructive styles
+
+    assert message.text and "\n" in message.text
+    assert message.summary and "\n" not in message.summary and len(message.summary) <= 150
+    if kind == "realistic" and sample.ticket is not None and template != "agents/delivery_failed":
+        assert sample.ticket.key in message.summary
+
+
+@pytest.mark.parametrize("language", sorted(READERS))
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_hostile_text_is_shown_as_text_and_adds_no_structure(renderer, template, language):
+    hostile = SAMPLES[template]["hostile"]
+    reader = HOSTILE_READERS[language]
+    card = render(renderer, template, hostile, reader).card
+    twin_reader = replace(reader, name="words")
+    twin = render(renderer, template, benign_twin(hostile), twin_reader).card
+
+    assert structure(card) == structure(twin)
+    texts = [shown(text) for text in markdown_texts(card)]
+    if hostile.ticket is not None:
+        expected = " ".join(clip(hostile.ticket.summary, 200).split())
+        assert expected in texts, "the summary must show exactly as written"
+        assert MARKDOWN_LINK in " ".join(texts)
+    for key in SHOWN_EXTRAS:
+        value = hostile.extras.get(key)
+        if isinstance(value, str):
+            beginning = " ".join(clean(value).split())[:40]
+            assert any(text.startswith(beginning) for text in texts), key
+    assert "49" not in " ".join(texts)  # "{{ 7*7 }}" is text, not an expression
+
+
+def test_long_texts_are_cut_with_an_ellipsis(renderer):
+    sample = SAMPLES["agents/new_ticket"]["hostile"]
+    card = render(renderer, "agents/new_ticket", sample, READERS["en"]).card
+    texts = [shown(text) for text in markdown_texts(card)]
+    cut = [text for text in texts if text.endswith("…")]
+    assert cut and all(len(text) <= 1500 for text in cut)
+    assert not any(HUGE[:20_000] in text for text in texts)
+
+
+def test_customer_cards_show_no_agent_only_field(renderer):
+    secret = "agent-only-7f3a"
+    ticket = replace(REALISTIC_TICKET, reporter_email=f"{secret}@esmos.example")
+    extras_secret = {"internal_note": secret, "internal_comment": secret}
+    for template in (name for name in TEMPLATES if name.startswith("customer/")):
+        sample = SAMPLES[template]["realistic"]
+        extras = {**sample.extras, **extras_secret}
+        ticket_or_none = ticket if sample.ticket is not None else None
+        message = render(renderer, template, Sample(ticket_or_none, extras), READERS["en"])
+        everything = json.dumps(message.card) + message.text + message.summary
+        assert secret not in everything, template
+
+
+def test_agent_card_offers_chat_only_with_a_known_address_and_jira_only_with_a_link(renderer):
+    def urls(ticket: TicketView) -> list[str]:
+        card = render(renderer, "agents/new_ticket", Sample(ticket), READERS["en"]).card
+        return [a["url"] for a in card["actions"] if a["type"] == "Action.OpenUrl"]
+
+    assert urls(REALISTIC_TICKET) == [
+        "https://teams.microsoft.com/l/chat/0/0?users=lena.learner@esmos.example",
+        "https://esmos.atlassian.net/browse/SR-1",
+    ]
+    assert urls(HOSTILE_TICKET) == []  # a bad address and a javascript: link give no buttons
+
+
+def test_dates_are_in_the_readers_zone_and_format(renderer):
+    ticket = SAMPLES["customer/ticket_received"]["realistic"].ticket
+    due = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
+    sample = Sample(replace(ticket, first_response_due=due))
+
+    def promise(reader: Reader) -> str:
+        return render(renderer, "customer/ticket_received", sample, reader).text.splitlines()[2]
+
+    assert promise(Reader(locale="en-GB", time_zone="Europe/Berlin")) == (
+        "You will hear from us by Tue 24 Nov 2026, 14:00 (Europe/Berlin)."
+    )
+    assert promise(Reader(locale="de-DE", time_zone="Europe/Berlin")) == (
+        "Wir melden uns spätestens am Di., 24.11.2026, 14:00 (Europe/Berlin) bei Ihnen."
+    )
+    assert promise(Reader(locale="en-US", time_zone="America/New_York")) == (
+        "You will hear from us by Tue 24 Nov 2026, 08:00 (America/New_York)."
+    )
+    # No zone, or one Teams made up, falls back to the organisation's.
+    assert "14:00 (Europe/Berlin)" in promise(Reader(locale="en-US"))
+    assert "14:00 (Europe/Berlin)" in promise(Reader(locale="en-US", time_zone="Mars/Olympus"))
+
+
+@pytest.mark.parametrize(
+    ("late_by", "en", "de"),
+    [
+        (timedelta(hours=2, minutes=15), "2 h 15 min", "2 Std. 15 Min."),
+        (timedelta(days=3, hours=4, minutes=59), "3 d 4 h", "3 Tg. 4 Std."),
+        (timedelta(days=1, minutes=5), "1 d", "1 Tg."),
+        (timedelta(minutes=45), "45 min", "45 Min."),
+        (timedelta(seconds=20), "less than a minute", "weniger als eine Minute"),
+    ],
+)
+def test_durations_read_naturally(renderer, late_by, en, de):
+    sample = SAMPLES["management/sla_breach"]["realistic"]
+    sample = Sample(sample.ticket, {**sample.extras, "late_by": late_by})
+    for language, expected in (("en", en), ("de", de)):
+        card = render(renderer, "management/sla_breach", sample, READERS[language]).card
+        facts = {f["title"]: f["value"] for n in walk(card) if "facts" in n for f in n["facts"]}
+        assert facts[WORDS[language]["fact"]["late_by"]] == expected
+
+
+def test_the_language_follows_the_teams_locale_and_falls_back_to_the_organisations():
+    german_desk = Renderer(MESSAGES, "de", "Europe/Berlin")
+    assert german_desk.language_for(Reader(locale="en-US")) == "en"
+    assert german_desk.language_for(Reader(locale="fr-FR")) == "de"
+    assert german_desk.language_for(Reader(locale=None)) == "de"
+    assert german_desk.language_for(Reader(locale="DE_at")) == "de"
+
+
+def _flat(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def test_english_and_german_have_the_same_keys_and_placeholders():
+    en, de = _flat(WORDS["en"]), _flat(WORDS["de"])
+    assert sorted(en) == sorted(de)
+    # A date's parts may come in any order, and each language picks the ones it writes.
+    parts = {"weekday", "day", "dd", "month", "mm", "year", "time", "zone"}
+    for language in (en, de):
+        assert set(re.findall(r"\{(\w+)\}", language["date.format"])) <= parts
+    for key, phrase in en.items():
+        if isinstance(phrase, str) and key != "date.format":
+            assert set(re.findall(r"\{(\w+)\}", phrase)) == set(
+                re.findall(r"\{(\w+)\}", de[key])
+            ), key
+
+
+def test_every_key_a_template_uses_is_translated_and_headings_are_german_in_german():
+    en, de = _flat(WORDS["en"]), _flat(WORDS["de"])
+    used = set()
+    for path in [*MESSAGES.glob("*/*.json.j2"), *MESSAGES.glob("*.inc")]:
+        used |= set(re.findall(r"""\bt\(\s*"([\w.]+)"\s*[,)]""", path.read_text()))
+    assert len(used) > 100
+    # Keys built in templates: "status." ~ ticket.status, "sla." ~ sla_name, scores 1–4.
+    used |= {f"status.{status}" for status in Status}
+    used |= {f"status_for_customer.{status}" for status in Status}
+    used |= {f"sla.{name}" for name in get_args(SlaName)}
+    used |= {f"customer.survey.score_{score}" for score in range(1, 5)}
+    assert not used - set(en), "missing in en.toml"
+    assert not used - set(de), "missing in de.toml"
+    headings = [key for key in en if key.endswith(("title", "next_step", "owner"))]
+    assert len(headings) > 20
+    same = [key for key in headings if en[key] == de[key]]
+    assert not same, f"untranslated headings: {same}"
+
+
+def _mini(tmp_path: Path, template: str, words: str = 'hello = "Hello"\n') -> Renderer:
+    (tmp_path / "i18n").mkdir()
+    (tmp_path / "i18n" / "en.toml").write_text(words)
+    (tmp_path / "i18n" / "de.toml").write_text('hello = "Hallo"\nonly_german = "Nur"\n')
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "y.json.j2").write_text(template)
+    return Renderer(tmp_path, "en", "UTC")
+
+
+TOO_BIG = (
+    '{% for i in range(3000) %}{"type": "TextBlock", "text": {{ t("hello") | json }}},{% endfor %}'
+)
+ENVELOPE = '{{"summary": "s", "text": ["l"], "body": [{body}], "actions": []}}'
+
+
+def _render_mini(renderer: Renderer, locale: str = "en") -> Any:
+    return renderer.render("x", "y", ticket=None, reader=Reader(locale=locale), extras={})
+
+
+def test_a_missing_key_is_a_typed_error_naming_template_and_key(tmp_path):
+    body = '{"type": "TextBlock", "text": {{ t("only_german") | md | json }}}'
+    renderer = _mini(tmp_path, ENVELOPE.format(body=body))
+    with pytest.raises(TemplateError) as raised:
+        _render_mini(renderer)
+    assert (raised.value.template, raised.value.key) == ("x/y.json.j2", "only_german")
+    assert _render_mini(renderer, "de").card["body"][0]["text"] == "Nur"
+    lenient = Renderer(tmp_path, "de", "UTC", strict=False)
+    assert _render_mini(lenient, "en").card["body"][0]["text"] == "Nur"
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ('{"type": "TextBlock", "text": "{{ t("hello") | json }}"}', "valid JSON"),
+        ('{"type": "TextBlock", "text": {{ t("hello") }}}', "must end in '| json'"),
+        ('{"type": "TextBlock", "text": {{ t("hello") | json | md }}}', "must end in '| json'"),
+        ('{"type": "TextBlock", "text": {{ t.__globals__ | json }}}', "SecurityError"),
+        ('{"type": "TextBlock", "text": {{ nothing | json }}}', "UndefinedError"),
+        ('{"type": "TextBlock", "text": {{ t("hello", x=1) | md | json }}}', ""),
+        (TOO_BIG, "over 28672 bytes"),
+    ],
+)
+def test_broken_templates_raise_a_typed_error_naming_the_template(tmp_path, body, problem):
+    renderer = _mini(tmp_path, ENVELOPE.format(body=body))
+    if not problem:
+        assert _render_mini(renderer).card["body"][0]["text"] == "Hello"
+        return
+    with pytest.raises(TemplateError, match=re.escape(problem)) as raised:
+        _render_mini(renderer)
+    assert raised.value.template == "x/y.json.j2"
+
+
+def test_macros_from_other_files_are_checked_too(tmp_path):
+    body = '{% include "_part.inc" %}'
+    renderer = _mini(tmp_path, ENVELOPE.format(body=body))
+    (tmp_path / "_part.inc").write_text('{"type": "TextBlock", "text": {{ t("hello") }}}')
+    with pytest.raises(TemplateError, match="must end in") as raised:
+        _render_mini(renderer)
+    assert raised.value.template == "_part.inc"
+
+
+def test_an_unknown_deadline_name_is_an_error_not_a_blank(renderer):
+    sample = SAMPLES["agents/sla_nudge"]["realistic"]
+    broken = Sample(sample.ticket, {**sample.extras, "sla_name": "bogus"})
+    with pytest.raises(TemplateError) as raised:
+        render(renderer, "agents/sla_nudge", broken, READERS["en"])
+    assert raised.value.key == "sla.bogus"
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        (MARKDOWN_LINK, r"\*\*\[click\]\(javascript:alert\(1\)\)\*\*"),
+        ('"}]}', r'"\}\]\}'),
+        ("<at>Danielle</at>", r"\<at\>Danielle\</at\>"),
+        ("1. one\n- two\n\n\n+ three", "1\\. one\n\n\\- two\n\n\\+ three"),
+        ("R&D &amp; co", r"R&D \&amp; co"),
+        ("a\u202eb\x00c\r\nd", "abc\n\nd"),
+        ("Version 4.0.2.3 - fine", "Version 4.0.2.3 - fine"),
+    ],
+)
+def test_md_neutralises_teams_markdown(text, escaped):
+    assert md(text) == escaped
