@@ -10,6 +10,7 @@ from bot.commands import build_registry
 from bot.config import Organisation, Settings
 from bot.db import Database, utcnow
 from bot.events.routes import Clock, event_routes
+from bot.events.writer import EventWriter
 from bot.teams.adapter import create_adapter, create_authentication
 from bot.teams.endpoint import messages_route
 from bot.teams.handler import EsmbotHandler
@@ -17,6 +18,7 @@ from bot.web.errors import error_middleware
 from bot.web.health import health_routes
 
 DATABASE = web.AppKey("database", Database)
+WRITER = web.AppKey("writer", EventWriter)
 
 
 def create_app(
@@ -26,6 +28,8 @@ def create_app(
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware])
     database = Database(settings.database_url)
     app[DATABASE] = database
+    writer = EventWriter(database, organisation, clock)
+    app[WRITER] = writer
     authentication = create_authentication(settings)
     adapter = create_adapter(authentication)
     handler = EsmbotHandler(database=database, organisation=organisation, registry=build_registry())
@@ -33,7 +37,11 @@ def create_app(
         [
             messages_route(adapter, authentication, handler),
             *event_routes(
-                database=database, organisation=organisation, settings=settings, clock=clock
+                database=database,
+                writer=writer,
+                organisation=organisation,
+                settings=settings,
+                clock=clock,
             ),
             *health_routes(database),
         ]
@@ -44,4 +52,5 @@ def create_app(
 
 async def _database_lifetime(app: web.Application) -> AsyncIterator[None]:
     yield
+    await app[WRITER].close()
     await app[DATABASE].close()

@@ -13,8 +13,9 @@ from bot.config import Organisation, Settings
 from bot.db import Database
 from bot.events.generic import InvalidEvent, parse_event
 from bot.events.jira_webhook import NotAJiraEvent, parse_webhook, signature_valid
+from bot.events.writer import EventWriter
 from bot.tickets.events import TicketEvent
-from bot.tickets.flows import Applied, apply_event
+from bot.tickets.flows import Applied
 from bot.tickets.lifecycle import IllegalTransition
 from bot.tickets.service import next_key
 from bot.web.errors import ClientError, json_error, parse_json_object, read_json_body
@@ -26,12 +27,16 @@ LOCAL_PREFIX = "SR"
 
 
 def event_routes(
-    *, database: Database, organisation: Organisation, settings: Settings, clock: Clock
+    *,
+    database: Database,
+    writer: EventWriter,
+    organisation: Organisation,
+    settings: Settings,
+    clock: Clock,
 ) -> list[web.RouteDef]:
     async def apply(event: TicketEvent) -> Applied:
         try:
-            async with database.transaction() as session:
-                return await apply_event(session, event, organisation=organisation, now=clock())
+            return await writer.submit(event)
         except IllegalTransition as error:
             raise ClientError(422, str(error)) from None
 

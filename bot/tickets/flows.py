@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -62,9 +63,23 @@ async def apply_event(
 ) -> Applied:
     """Applies `event` once: a redelivery is a duplicate, an older delivery cannot undo a newer.
 
-    Raises IllegalTransition for a move esmbot's own users asked for that the lifecycle forbids;
-    the caller's transaction then rolls back and nothing is stored.
+    Everything happens in a savepoint that the audit line's unique dedupe key closes: a
+    duplicate is found by that insert and takes back all it did. Raises IllegalTransition for a
+    move esmbot's own users asked for that the lifecycle forbids; nothing is then stored.
     """
+    try:
+        async with session.begin_nested():
+            return await _apply(session, event, organisation, now)
+    except IntegrityError:
+        session.info.clear()  # the memos may hold what the savepoint took back
+        if await session.scalar(select(EventRow.id).where(EventRow.dedupe_key == event.dedupe_key)):
+            return Applied("duplicate", event.ticket_key)
+        raise
+
+
+async def _apply(
+    session: AsyncSession, event: TicketEvent, organisation: Organisation, now: datetime
+) -> Applied:
     row = EventRow(
         ticket_key=event.ticket_key,
         at=event.occurred_at,
@@ -72,21 +87,15 @@ async def apply_event(
         source=event.source,
         dedupe_key=event.dedupe_key,
         actor_label=event.actor.label[:320] if event.actor else "",
-        payload={},
     )
-    try:
-        async with session.begin_nested():
-            session.add(row)
-            await session.flush()
-    except IntegrityError:
-        return Applied("duplicate", event.ticket_key)
     if event.actor is not None:
         actor = await match_person(session, ref=event.actor)
         row.actor_id = actor.id if actor else None
-
     ticket = await ticket_by_key(session, key=event.ticket_key, for_update=True)
     if ticket is None and event.kind == EventKind.DELETED:
         row.payload = {"outcome": "ignored", "why": "unknown ticket"}
+        session.add(row)
+        await session.flush()
         return Applied("ignored", event.ticket_key, event_id=row.id)
     work = _Work(ticket=ticket or await _create(session, event), at=event.occurred_at)
     if ticket is None:
@@ -122,6 +131,7 @@ async def apply_event(
         # Until delivery exists these are the recorded intent of who must hear of it.
         "notify": [{"audience": i.audience, "template": i.template} for i in intents],
     }
+    session.add(row)
     await session.flush()
     return Applied(
         "stale" if stale and not work.changes else "applied",

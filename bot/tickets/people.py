@@ -19,6 +19,15 @@ async def match_person(
     """
     if ref.person_id is not None:
         return await session.get(Person, ref.person_id)
+    # Within one transaction (a batch of webhooks) the same few people appear again and again.
+    memo: dict[PersonRef, Person | None] = session.info.setdefault("matched_people", {})
+    if ref in memo:
+        return memo[ref]
+    memo[ref] = person = await _lookup(session, ref=ref, remember=remember)
+    return person
+
+
+async def _lookup(session: AsyncSession, *, ref: PersonRef, remember: bool) -> Person | None:
     if ref.jira_account_id:
         person = await session.scalar(
             select(Person).where(Person.jira_account_id == ref.jira_account_id)
