@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from aiohttp import web
 
@@ -11,27 +15,64 @@ from bot.config import Organisation, Settings
 from bot.db import Database, utcnow
 from bot.events.routes import Clock, event_routes
 from bot.events.writer import EventWriter
+from bot.notify.compose import Notifier
+from bot.notify.dispatcher import DeliverySettings, Dispatcher
+from bot.notify.pacing import TENANT_WINDOWS, Pacer, Window
+from bot.notify.render import Renderer
 from bot.teams.adapter import create_adapter, create_authentication
 from bot.teams.endpoint import messages_route
 from bot.teams.handler import EsmbotHandler
+from bot.teams.sender import TeamsSender
 from bot.web.errors import error_middleware
 from bot.web.health import health_routes
 
+log = logging.getLogger(__name__)
+
+# A round in flight may finish; what it leaves is claimed again after the restart.
+SHUTDOWN_GRACE_SECONDS = 5.0
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "messages"
+
 DATABASE = web.AppKey("database", Database)
 WRITER = web.AppKey("writer", EventWriter)
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 
 
 def create_app(
-    settings: Settings, organisation: Organisation, *, clock: Clock = utcnow
+    settings: Settings,
+    organisation: Organisation,
+    *,
+    clock: Clock = utcnow,
+    delivery: DeliverySettings | None = None,
+    dispatch: bool = True,
 ) -> web.Application:
-    """Everything is built here and passed down: no module-level state anywhere else."""
+    """Everything is built here and passed down: no module-level state anywhere else.
+
+    `dispatch=False` leaves delivery to another process (or to a test that drives it itself).
+    """
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware])
     database = Database(settings.database_url)
-    app[DATABASE] = database
-    writer = EventWriter(database, organisation, clock)
-    app[WRITER] = writer
+    notifier = Notifier(
+        Renderer(TEMPLATES, organisation.default_locale, organisation.time_zone),
+        organisation,
+        jira_base_url=settings.jira_base_url,
+    )
     authentication = create_authentication(settings)
     adapter = create_adapter(authentication)
+    sender = TeamsSender(adapter, settings.app_id)
+    dispatcher = Dispatcher(
+        database=database,
+        send=sender.send,
+        reopen=sender.reopen,
+        notifier=notifier,
+        clock=clock,
+        settings=delivery or DeliverySettings(),
+        pacer=Pacer(tenant_windows=_tenant_windows(settings)),
+        name=f"{socket.gethostname()}:{id(app)}",
+    )
+    writer = EventWriter(
+        database, organisation, clock, notifier=notifier, on_commit=dispatcher.wake
+    )
+    app[DATABASE], app[WRITER], app[DISPATCHER] = database, writer, dispatcher
     handler = EsmbotHandler(database=database, organisation=organisation, registry=build_registry())
     app.add_routes(
         [
@@ -46,11 +87,27 @@ def create_app(
             *health_routes(database),
         ]
     )
-    app.cleanup_ctx.append(_database_lifetime)
+    app.cleanup_ctx.append(_lifetime(dispatch))
     return app
 
 
-async def _database_lifetime(app: web.Application) -> AsyncIterator[None]:
-    yield
-    await app[WRITER].close()
-    await app[DATABASE].close()
+def _tenant_windows(settings: Settings) -> tuple[Window, ...]:
+    if settings.teams_rate_per_second:
+        return (Window(1, settings.teams_rate_per_second),)
+    return TENANT_WINDOWS
+
+
+def _lifetime(dispatch: bool):  # noqa: ANN202 - aiohttp's cleanup context type is private
+    async def lifetime(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(app[DISPATCHER].run(), name="dispatcher") if dispatch else None
+        yield
+        if task is not None:
+            app[DISPATCHER].stop()
+            try:
+                await asyncio.wait_for(task, SHUTDOWN_GRACE_SECONDS)
+            except TimeoutError:
+                log.warning("delivery still busy at shutdown; its rows are sent after restart")
+        await app[WRITER].close()
+        await app[DATABASE].close()
+
+    return lifetime

@@ -2,7 +2,7 @@
 
 from bot.db import Base
 from bot.directory.models import AudienceBinding, AuditEntry, Conversation, Person
-from bot.notify.models import OutboxMessage
+from bot.notify.models import Coordination, OutboxMessage
 from bot.tickets.models import CsatSurvey, KeySequence, Ticket, TicketEvent
 
 metadata = Base.metadata
@@ -11,6 +11,7 @@ __all__ = [
     "AudienceBinding",
     "AuditEntry",
     "Conversation",
+    "Coordination",
     "CsatSurvey",
     "KeySequence",
     "OutboxMessage",

@@ -37,6 +37,8 @@ class Settings:
     jira_project_key: str = ""
     jira_webhook_secret: str = ""
     api_token: str = ""
+    # Teams allows a bot about 30 messages a second per tenant (50 in newer documents).
+    teams_rate_per_second: int = 30
 
     @property
     def local_mode(self) -> bool:
@@ -70,8 +72,9 @@ _ENV_NAMES: dict[str, str] = {
     "JIRA_PROJECT_KEY": "jira_project_key",
     "JIRA_WEBHOOK_SECRET": "jira_webhook_secret",
     "ESMBOT_API_TOKEN": "api_token",
+    "ESMBOT_TEAMS_RATE": "teams_rate_per_second",
 }
-_INT_FIELDS = {"port", "max_body_bytes"}
+_INT_FIELDS = {"port", "max_body_bytes", "teams_rate_per_second"}
 _APP_TYPES = {"MultiTenant", "SingleTenant", "UserAssignedMSI"}
 _LOG_FORMATS = {"json", "text"}
 _LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR"}

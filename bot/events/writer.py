@@ -9,6 +9,7 @@ from datetime import datetime
 
 from bot.config import Organisation
 from bot.db import Database
+from bot.notify.compose import Notifier
 from bot.tickets.events import TicketEvent
 from bot.tickets.flows import Applied, apply_event
 from bot.tickets.lifecycle import IllegalTransition
@@ -33,9 +34,12 @@ class EventWriter:
         organisation: Organisation,
         clock: Callable[[], datetime],
         *,
+        notifier: Notifier | None = None,
+        on_commit: Callable[[], None] | None = None,
         max_batch: int = 200,
     ) -> None:
         self._database, self._organisation, self._clock = database, organisation, clock
+        self._notifier, self._on_commit = notifier, on_commit
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -73,7 +77,11 @@ class EventWriter:
                         async with session.begin_nested():
                             results.append(
                                 await apply_event(
-                                    session, event, organisation=self._organisation, now=now
+                                    session,
+                                    event,
+                                    organisation=self._organisation,
+                                    now=now,
+                                    notifier=self._notifier,
                                 )
                             )
                     except (IllegalTransition, ValueError) as error:
@@ -86,6 +94,9 @@ class EventWriter:
         except Exception as error:  # the commit itself failed: nobody's event is stored
             log.exception("event batch failed", extra={"size": len(batch)})
             results = [error] * len(batch)
+        else:
+            if self._on_commit is not None:
+                self._on_commit()
         for (_event, future), result in zip(batch, results, strict=True):
             if future.done():
                 continue

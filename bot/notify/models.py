@@ -41,3 +41,13 @@ class OutboxMessage(Base):
     sent_activity_id: Mapped[str | None] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Coordination(Base):
+    """A named moment shared by every replica: the Teams brake, and later the scheduler's lease."""
+
+    __tablename__ = "coordination"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    until: Mapped[datetime] = mapped_column(UtcDateTime)
+    holder: Mapped[str] = mapped_column(String(128), default="")

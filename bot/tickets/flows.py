@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Organisation
+from bot.notify.compose import Notifier
 from bot.notify.routing import Intent, TicketFacts, route
 from bot.tickets.events import TICKET_FIELDS, Change, EventKind, PersonRef, TicketEvent
 from bot.tickets.lifecycle import IllegalTransition, Status, path
@@ -56,10 +57,16 @@ class _Work:
     at: datetime
     changes: list[Change] = field(default_factory=list)
     audit: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)  # what the messages may quote
 
 
 async def apply_event(
-    session: AsyncSession, event: TicketEvent, *, organisation: Organisation, now: datetime
+    session: AsyncSession,
+    event: TicketEvent,
+    *,
+    organisation: Organisation,
+    now: datetime,
+    notifier: Notifier | None = None,
 ) -> Applied:
     """Applies `event` once: a redelivery is a duplicate, an older delivery cannot undo a newer.
 
@@ -69,7 +76,7 @@ async def apply_event(
     """
     try:
         async with session.begin_nested():
-            return await _apply(session, event, organisation, now)
+            return await _apply(session, event, organisation, now, notifier)
     except IntegrityError:
         session.info.clear()  # the memos may hold what the savepoint took back
         if await session.scalar(select(EventRow.id).where(EventRow.dedupe_key == event.dedupe_key)):
@@ -78,7 +85,11 @@ async def apply_event(
 
 
 async def _apply(
-    session: AsyncSession, event: TicketEvent, organisation: Organisation, now: datetime
+    session: AsyncSession,
+    event: TicketEvent,
+    organisation: Organisation,
+    now: datetime,
+    notifier: Notifier | None,
 ) -> Applied:
     row = EventRow(
         ticket_key=event.ticket_key,
@@ -128,11 +139,20 @@ async def _apply(
         **work.audit,
         "outcome": "stale" if stale else "applied",
         "changes": [str(change) for change in work.changes],
-        # Until delivery exists these are the recorded intent of who must hear of it.
         "notify": [{"audience": i.audience, "template": i.template} for i in intents],
     }
     session.add(row)
     await session.flush()
+    if notifier is not None and intents:
+        # The messages are rows of this same transaction: no change without its messages.
+        await notifier.enqueue(
+            session,
+            ticket=work.ticket,
+            intents=intents,
+            origin=f"event-{row.id}",
+            extras={**work.extras, "reason": event.reason, "note": event.reason},
+        )
+        await session.flush()
     return Applied(
         "stale" if stale and not work.changes else "applied",
         work.ticket.key,
@@ -234,6 +254,9 @@ def _follow_status(work: _Work, event: TicketEvent, organisation: Organisation) 
             ticket.vendor_needed_at = ticket.vendor_needed_at or work.at
             ticket.vendor_escalated_at = work.at
     work.audit["status"] = {"from": str(current), "to": str(target)}
+    work.extras["previous_status"] = current
+    if target == Status.WAITING_FOR_CUSTOMER and event.reason:
+        work.extras["question"] = event.reason
     if (
         not had_response
         and ticket.first_response_at is not None
@@ -257,6 +280,11 @@ async def _apply_comment(
     assert comment is not None
     author = await match_person(session, ref=comment.author) if comment.author else None
     from_reporter = author is not None and author.id == ticket.reporter_id
+    work.extras.update(
+        comment=comment.body,
+        author=(author.name if author else None)
+        or (comment.author.label if comment.author else None),
+    )
     work.audit["comment"] = {
         "public": comment.public,
         "author": comment.author.label if comment.author else None,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 02:32:25.831266
+Create Date: 2026-11-22 02:45:59.825626
 """
 
 from __future__ import annotations
@@ -17,6 +17,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "coordination",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("until", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("holder", sa.String(length=128), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_coordination")),
+    )
     op.create_table(
         "key_sequences",
         sa.Column("prefix", sa.String(length=16), nullable=False),
@@ -336,3 +343,4 @@ def downgrade() -> None:
 
     op.drop_table("people")
     op.drop_table("key_sequences")
+    op.drop_table("coordination")

@@ -1,0 +1,219 @@
+"""Turns routing intents into outbox rows: finds each audience's conversations and renders for them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Organisation
+from bot.directory.models import AudienceBinding, Conversation, Person
+from bot.notify.models import OutboxMessage
+from bot.notify.render import Renderer
+from bot.notify.routing import ASSIGNEE, CUSTOMER, Intent
+from bot.notify.views import Reader, TicketView
+from bot.tickets.lifecycle import Status
+from bot.tickets.models import Ticket
+
+log = logging.getLogger(__name__)
+
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One conversation an intent reaches, and who reads it there."""
+
+    conversation: Conversation
+    reader: Reader
+
+
+class Notifier:
+    """Writes the messages an applied event calls for into the outbox, in the caller's transaction."""
+
+    def __init__(
+        self, renderer: Renderer, organisation: Organisation, *, jira_base_url: str = ""
+    ) -> None:
+        self._renderer, self._organisation = renderer, organisation
+        self._jira_base_url = jira_base_url.rstrip("/")
+
+    async def enqueue(
+        self,
+        session: AsyncSession,
+        *,
+        ticket: Ticket,
+        intents: tuple[Intent, ...] | list[Intent],
+        origin: str,
+        extras: Mapping[str, Any],
+    ) -> list[OutboxMessage]:
+        """One row per intent and conversation; `origin` (the event) makes replays harmless."""
+        if not intents:
+            return []
+        view = await self.ticket_view(session, ticket)
+        rows = []
+        for intent in intents:
+            recipients = await self._recipients(session, intent.audience, ticket)
+            if not recipients:
+                log.info(
+                    "nobody to tell",
+                    extra={
+                        "ticket": ticket.key,
+                        "audience": intent.audience,
+                        "template": intent.template,
+                    },
+                )
+            for recipient in recipients:
+                rows.append(
+                    self._row(
+                        view=view,
+                        intent=intent,
+                        recipient=recipient,
+                        ticket_id=ticket.id,
+                        dedupe_key=f"{origin}:{intent.audience}:{intent.template}:{recipient.conversation.id}"[
+                            :256
+                        ],
+                        extras=extras,
+                    )
+                )
+        session.add_all(rows)
+        return rows
+
+    def render_row(
+        self,
+        *,
+        template: str,
+        audience: str,
+        recipient: Recipient,
+        dedupe_key: str,
+        view: TicketView | None,
+        extras: Mapping[str, Any],
+        ticket_id: int | None = None,
+        broadcast_id: str | None = None,
+    ) -> OutboxMessage:
+        folder, message = template.split("/", 1)
+        rendered = self._renderer.render(
+            folder, message, ticket=view, reader=recipient.reader, extras=extras
+        )
+        card = {**rendered.card, "fallbackText": rendered.text}
+        activity = {
+            "type": "message",
+            "summary": rendered.summary,
+            "attachments": [{"contentType": ADAPTIVE_CARD, "content": card}],
+        }
+        return OutboxMessage(
+            dedupe_key=dedupe_key,
+            conversation_id=recipient.conversation.id,
+            ticket_id=ticket_id,
+            audience=audience,
+            template=template,
+            activity=activity,
+            broadcast_id=broadcast_id,
+        )
+
+    def _row(
+        self,
+        *,
+        view: TicketView,
+        intent: Intent,
+        recipient: Recipient,
+        ticket_id: int,
+        dedupe_key: str,
+        extras: Mapping[str, Any],
+    ) -> OutboxMessage:
+        return self.render_row(
+            template=intent.template,
+            audience=intent.audience,
+            recipient=recipient,
+            dedupe_key=dedupe_key,
+            view=view,
+            extras={**_DEFAULT_EXTRAS, "vendor": self._organisation.service, **extras},
+            ticket_id=ticket_id,
+        )
+
+    async def ticket_view(self, session: AsyncSession, ticket: Ticket) -> TicketView:
+        reporter = await session.get(Person, ticket.reporter_id) if ticket.reporter_id else None
+        assignee = await session.get(Person, ticket.assignee_id) if ticket.assignee_id else None
+        jira_url = (
+            f"{self._jira_base_url}/browse/{ticket.key}"
+            if self._jira_base_url and ticket.source == "jira"
+            else None
+        )
+        return TicketView(
+            key=ticket.key,
+            summary=ticket.summary,
+            type=ticket.type,
+            status=Status(ticket.status),
+            priority=ticket.priority,
+            created_at=ticket.created_at,
+            reporter_name=(reporter.name if reporter else None) or ticket.reporter_unmatched or "",
+            module=ticket.module,
+            impact=ticket.impact,
+            steps=ticket.steps,
+            description=ticket.description or None,
+            first_seen=ticket.first_occurred_at,
+            first_response_due=ticket.first_response_due,
+            resolution_due=ticket.resolution_due,
+            vendor_escalation_due=ticket.vendor_escalation_due,
+            assignee_name=assignee.name if assignee else None,
+            reporter_email=reporter.email if reporter else None,
+            resolution=ticket.resolution,
+            jira_url=jira_url,
+            paused=ticket.paused_since is not None,
+        )
+
+    async def _recipients(
+        self, session: AsyncSession, audience: str, ticket: Ticket
+    ) -> list[Recipient]:
+        if audience in (CUSTOMER, ASSIGNEE):
+            person_id = ticket.reporter_id if audience == CUSTOMER else ticket.assignee_id
+            return await self.personal(session, person_id) if person_id else []
+        return await self.channel(session, audience)
+
+    async def channel(self, session: AsyncSession, audience: str) -> list[Recipient]:
+        """The channel bound to an audience, written in the organisation's language and zone."""
+        conversation = await session.scalar(
+            select(Conversation)
+            .join(AudienceBinding, AudienceBinding.conversation_id == Conversation.id)
+            .where(AudienceBinding.audience == audience, Conversation.reachable.is_(True))
+        )
+        if conversation is None:
+            return []
+        return [Recipient(conversation, Reader(name=None, locale=None, time_zone=None))]
+
+    async def personal(self, session: AsyncSession, person_id: int) -> list[Recipient]:
+        """A person's 1:1 chat with the bot, written in their language and time zone."""
+        person = await session.get(Person, person_id)
+        conversation = await session.scalar(
+            select(Conversation)
+            .where(
+                Conversation.person_id == person_id,
+                Conversation.scope == "personal",
+                Conversation.reachable.is_(True),
+            )
+            .order_by(Conversation.updated_at.desc())
+            .limit(1)
+        )
+        if person is None or conversation is None:
+            return []
+        return [
+            Recipient(
+                conversation,
+                Reader(name=person.name, locale=person.locale, time_zone=person.time_zone),
+            )
+        ]
+
+
+# Every extra a ticket template may read; the event fills in what it knows.
+_DEFAULT_EXTRAS: dict[str, Any] = {
+    "comment": "",
+    "author": None,
+    "question": "",
+    "reason": None,
+    "note": None,
+    "previous_status": None,
+    "respond_by": None,
+}

@@ -1,0 +1,238 @@
+"""Delivers the outbox to Teams: paced to Teams' limits, retried with backoff, never sent twice."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db import Database
+from bot.directory.models import Conversation
+from bot.notify import outbox
+from bot.notify.compose import Notifier
+from bot.notify.delivery import DeliveryError, Reopen, Send
+from bot.notify.models import OutboxMessage
+from bot.notify.pacing import Pacer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """How hard the dispatcher tries; the defaults follow Microsoft's guidance for Teams bots."""
+
+    batch: int = 100
+    in_flight: int = 8
+    max_attempts: int = 8
+    backoff_base: float = 1.0
+    backoff_cap: float = 300.0
+    lease: timedelta = timedelta(seconds=120)
+    idle_poll: float = 1.0
+    # A row whose conversation has no free slot for this long goes back to wait in the database.
+    defer_after: float = 2.0
+
+
+@dataclass
+class Dispatcher:
+    """Claims due rows, sends them through `send` (handed over by the app), records the outcome."""
+
+    database: Database
+    send: Send
+    reopen: Reopen
+    notifier: Notifier
+    clock: Callable[[], datetime]
+    settings: DeliverySettings = field(default_factory=DeliverySettings)
+    pacer: Pacer = field(default_factory=Pacer)
+    name: str = "dispatcher"
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _stopping: bool = False
+
+    def wake(self) -> None:
+        """New rows were written: look now instead of at the next poll."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Finish the round in hand, then return from run(): no delivery is cut off half-way."""
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopping:
+            try:
+                handled = await self.run_once()
+            except Exception:  # the loop must survive a bad moment of the database
+                log.exception("dispatch round failed")
+                handled = 0
+            if handled == 0 and not self._stopping:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.settings.idle_poll)
+
+    async def run_once(self) -> int:
+        """One round: claim what is due and deliver it; returns how many rows it handled."""
+        now = self.clock()
+        async with self.database.transaction() as session:
+            brake = await outbox.brake_until(session)
+            if brake is not None and brake > now:
+                await asyncio.sleep(min((brake - now).total_seconds(), self.settings.idle_poll))
+                return 0
+            rows = await outbox.claim(
+                session, now=now, limit=self.settings.batch, lease=self.settings.lease
+            )
+            wanted = {row.conversation_id for row in rows}
+            found = await session.scalars(select(Conversation).where(Conversation.id.in_(wanted)))
+            conversations = {conversation.id: conversation for conversation in found}
+        if not rows:
+            return 0
+        limit = asyncio.Semaphore(self.settings.in_flight)
+        await asyncio.gather(
+            *(self._deliver(row, conversations.get(row.conversation_id), limit) for row in rows)
+        )
+        return len(rows)
+
+    async def _deliver(
+        self, row: OutboxMessage, conversation: Conversation | None, limit: asyncio.Semaphore
+    ) -> None:
+        if conversation is None or not conversation.reachable:
+            await self._fail(row, "the conversation is unreachable", notify=False)
+            return
+        key = conversation.conversation_id
+        now = time.monotonic()
+        if self.pacer.earliest(key, now) - now > self.settings.defer_after:
+            await self._release(row, delay=self.pacer.earliest(key, now) - now)
+            return
+        slot = self.pacer.reserve(key, now)
+        await asyncio.sleep(max(0.0, slot - time.monotonic()))
+        async with limit:
+            started = time.monotonic()
+            try:
+                sent = await self.send(
+                    conversation.reference, row.activity, row.replaces_activity_id
+                )
+            except DeliveryError as error:
+                await self._handle(row, conversation, error)
+                return
+        log.debug(
+            "delivered", extra={"row": row.id, "ms": round((time.monotonic() - started) * 1000, 1)}
+        )
+        async with self.database.transaction() as session:
+            stored = await session.get(OutboxMessage, row.id)
+            if stored is not None:
+                stored.status, stored.sent_at = outbox.SENT, self.clock()
+                stored.sent_activity_id, stored.last_error = sent.activity_id, None
+
+    async def _handle(
+        self, row: OutboxMessage, conversation: Conversation, error: DeliveryError
+    ) -> None:
+        log.info(
+            "delivery failed",
+            extra={
+                "row": row.id,
+                "status": error.status,
+                "code": error.code,
+                "attempt": row.attempts,
+            },
+        )
+        if error.status == 429:
+            pause = (
+                error.retry_after if error.retry_after is not None else self._backoff(row.attempts)
+            )
+            async with self.database.transaction() as session:
+                await outbox.apply_brake(
+                    session, until=self.clock() + timedelta(seconds=pause), holder=self.name
+                )
+        if error.status == 403:
+            await self._unreachable(
+                conversation, f"Teams refused ({error.code or 403}): the bot was blocked or removed"
+            )
+            await self._fail(row, f"403 {error.code}".strip(), notify=True)
+            return
+        reopened_before = "re-created" in (row.last_error or "")
+        if error.status == 404 and not reopened_before and await self._reopen(conversation):
+            await self._release(row, delay=0, error="404: the chat was re-created")
+            return
+        if error.status == 404:
+            await self._unreachable(conversation, "the conversation no longer exists")
+            await self._fail(row, f"404 {error.code}".strip(), notify=True)
+            return
+        if not error.retryable or row.attempts >= self.settings.max_attempts:
+            await self._fail(row, f"{error.status or 'no answer'}: {error}", notify=True)
+            return
+        delay = error.retry_after if error.retry_after is not None else self._backoff(row.attempts)
+        await self._release(row, delay=delay, error=f"{error.status or 'no answer'}: {error}")
+
+    def _backoff(self, attempts: int) -> float:
+        # Exponential with full jitter, so that replicas retrying together spread out.
+        ceiling = min(
+            self.settings.backoff_cap, self.settings.backoff_base * 2 ** max(0, attempts - 1)
+        )
+        return random.uniform(ceiling / 2, ceiling)
+
+    async def _release(self, row: OutboxMessage, *, delay: float, error: str | None = None) -> None:
+        async with self.database.transaction() as session:
+            stored = await session.get(OutboxMessage, row.id)
+            if stored is not None and stored.status == outbox.SENDING:
+                stored.status = outbox.PENDING
+                stored.next_attempt_at = self.clock() + timedelta(seconds=delay)
+                stored.last_error = error or stored.last_error
+                if error is None:
+                    stored.attempts -= 1  # held back by pacing: that was not a try
+
+    async def _fail(self, row: OutboxMessage, error: str, *, notify: bool) -> None:
+        async with self.database.transaction() as session:
+            stored = await session.get(OutboxMessage, row.id)
+            if stored is None:
+                return
+            stored.status, stored.last_error = outbox.FAILED, error[:2000]
+            if notify and row.audience != "agents":
+                await self._tell_agents(session, stored)
+
+    async def _tell_agents(self, session: AsyncSession, failed: OutboxMessage) -> None:
+        """The desk hears once that a message did not arrive (not for its own channel: no loops)."""
+        recipients = await self.notifier.channel(session, "agents")
+        for recipient in recipients:
+            session.add(
+                self.notifier.render_row(
+                    template="agents/delivery_failed",
+                    audience="agents",
+                    recipient=recipient,
+                    dedupe_key=f"delivery-failed-{failed.id}",
+                    view=None,
+                    extras={
+                        "recipient": failed.audience,
+                        "message": failed.template,
+                        "error": failed.last_error or "",
+                        "attempts": failed.attempts,
+                    },
+                    ticket_id=failed.ticket_id,
+                )
+            )
+
+    async def _unreachable(self, conversation: Conversation, reason: str) -> None:
+        async with self.database.transaction() as session:
+            stored = await session.get(Conversation, conversation.id)
+            if stored is not None:
+                stored.reachable, stored.unreachable_reason = False, reason
+
+    async def _reopen(self, conversation: Conversation) -> bool:
+        """A deleted 1:1 chat is opened again once; a user must not stay unreachable for good."""
+        if conversation.scope != "personal":
+            return False
+        reference = await self.reopen(conversation.reference)
+        if reference is None:
+            return False
+        async with self.database.transaction() as session:
+            stored = await session.get(Conversation, conversation.id)
+            if stored is None:
+                return False
+            stored.reference = reference
+            stored.conversation_id = reference["conversation"]["id"]
+        return True
