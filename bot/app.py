@@ -13,6 +13,8 @@ from aiohttp import web
 from bot.commands import build_registry
 from bot.config import Organisation, Settings
 from bot.db import Database, utcnow
+from bot.events.jira_client import JiraClient
+from bot.events.jira_system import JiraSystem
 from bot.events.routes import Clock, event_routes
 from bot.events.writer import EventWriter
 from bot.notify.compose import Notifier
@@ -23,6 +25,8 @@ from bot.teams.adapter import create_adapter, create_authentication
 from bot.teams.endpoint import messages_route
 from bot.teams.handler import EsmbotHandler
 from bot.teams.sender import TeamsSender
+from bot.tickets.actions import TicketActions
+from bot.tickets.system import LocalStore, TicketSystem
 from bot.web.errors import error_middleware
 from bot.web.health import health_routes
 
@@ -73,7 +77,17 @@ def create_app(
         database, organisation, clock, notifier=notifier, on_commit=dispatcher.wake
     )
     app[DATABASE], app[WRITER], app[DISPATCHER] = database, writer, dispatcher
-    handler = EsmbotHandler(database=database, organisation=organisation, registry=build_registry())
+    actions = TicketActions(
+        database=database,
+        system=_ticket_system(settings, organisation),
+        organisation=organisation,
+        clock=clock,
+        notifier=notifier,
+        on_commit=dispatcher.wake,
+    )
+    handler = EsmbotHandler(
+        database=database, organisation=organisation, registry=build_registry(), actions=actions
+    )
     app.add_routes(
         [
             messages_route(adapter, authentication, handler),
@@ -89,6 +103,16 @@ def create_app(
     )
     app.cleanup_ctx.append(_lifetime(dispatch))
     return app
+
+
+def _ticket_system(settings: Settings, organisation: Organisation) -> TicketSystem:
+    if not settings.jira_configured:
+        return LocalStore()
+    return JiraSystem(
+        JiraClient.from_settings(settings),
+        project_key=settings.jira_project_key,
+        mapping=organisation.jira,
+    )
 
 
 def _tenant_windows(settings: Settings) -> tuple[Window, ...]:

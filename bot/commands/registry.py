@@ -9,10 +9,11 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.config import Organisation
+from bot.db import Database
 from bot.directory.models import Conversation, Person
+from bot.errors import EsmbotError
+from bot.tickets.actions import TicketActions
 
 
 @dataclass(frozen=True)
@@ -25,16 +26,22 @@ class Reply:
 
 @dataclass
 class CommandContext:
-    """Who runs a command, where, with which roles, inside which database transaction."""
+    """Who runs a command, where and with which roles, and what it may use to do its work.
 
-    session: AsyncSession
+    `person` and `conversation` are as learned at the start of the turn (read-only copies);
+    a command opens its own transaction for what it changes, so that nothing slow (a call to
+    Jira) happens while the database is held.
+    """
+
+    database: Database
+    actions: TicketActions
     person: Person
     conversation: Conversation
     roles: frozenset[str]
     organisation: Organisation
 
 
-class CommandError(Exception):
+class CommandError(EsmbotError):
     """A command cannot be run as typed; the message tells the user what to do instead."""
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.commands.registry import CommandContext, CommandError, Registry, Reply
 from bot.directory.service import record_audit
+from bot.errors import EsmbotError
 
 _SCOPE_NAMES = {
     "personal": "our 1:1 chat",
@@ -22,19 +23,19 @@ async def run_command(registry: Registry, context: CommandContext, text: str) ->
         return Reply(f"/{command.name} works in {places}: type it there.")
     if not command.allows(context.roles):
         # Refusals are recorded too: a manager may want to know who tried.
-        await record_audit(
-            context.session,
-            actor=context.person,
-            action=command.name,
-            outcome="refused",
-            target=context.conversation.conversation_id,
-            detail={"text": text[:500], "roles": sorted(context.roles)},
-        )
+        async with context.database.transaction() as session:
+            await record_audit(
+                session,
+                actor=context.person,
+                action=command.name,
+                outcome="refused",
+                target=context.conversation.conversation_id,
+                detail={"text": text[:500], "roles": sorted(context.roles)},
+            )
         needed = " or ".join(sorted(command.roles or ()))
         return Reply(f"Sorry, /{command.name} is only for {needed}. Nothing was changed.")
     try:
-        # A command that refuses half-way must leave nothing behind.
-        async with context.session.begin_nested():
-            return await command.run(context, args)
-    except CommandError as error:
+        return await command.run(context, args)
+    except EsmbotError as error:
+        # CommandError, an unknown ticket, an illegal move, Jira's refusal: all safe to show.
         return Reply(str(error))

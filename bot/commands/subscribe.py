@@ -22,41 +22,46 @@ _WHAT = {
 
 async def subscribe(context: CommandContext, args: argparse.Namespace) -> Reply:
     audience = args.audience.lower()
-    previous = await bind_audience(
-        context.session, audience=audience, conversation=context.conversation, actor=context.person
-    )
-    await record_audit(
-        context.session,
-        actor=context.person,
-        action="subscribe",
-        outcome="done",
-        target=context.conversation.conversation_id,
-        detail={"audience": audience, "replaced": previous.conversation_id if previous else None},
-    )
+    async with context.database.transaction() as session:
+        previous = await bind_audience(
+            session, audience=audience, conversation=context.conversation, actor=context.person
+        )
+        await record_audit(
+            session,
+            actor=context.person,
+            action="subscribe",
+            outcome="done",
+            target=context.conversation.conversation_id,
+            detail={
+                "audience": audience,
+                "replaced": previous.conversation_id if previous else None,
+            },
+        )
     moved = " It no longer goes to the channel that had it before." if previous else ""
     return Reply(f"This channel now receives the {audience} messages: {_WHAT[audience]}.{moved}")
 
 
 async def unsubscribe(context: CommandContext, args: argparse.Namespace) -> Reply:
     audience = args.audience.lower() if args.audience else None
-    removed = await unbind_audiences(
-        context.session, conversation=context.conversation, audience=audience
-    )
-    if not removed:
-        bound = await audiences_of(context.session, conversation=context.conversation)
-        raise CommandError(
-            f"This channel does not receive the {audience} messages."
-            if audience and bound
-            else "This channel is not subscribed to anything."
+    async with context.database.transaction() as session:
+        removed = await unbind_audiences(
+            session, conversation=context.conversation, audience=audience
         )
-    await record_audit(
-        context.session,
-        actor=context.person,
-        action="unsubscribe",
-        outcome="done",
-        target=context.conversation.conversation_id,
-        detail={"audiences": removed},
-    )
+        if not removed:
+            bound = await audiences_of(session, conversation=context.conversation)
+            raise CommandError(
+                f"This channel does not receive the {audience} messages."
+                if audience and bound
+                else "This channel is not subscribed to anything."
+            )
+        await record_audit(
+            session,
+            actor=context.person,
+            action="unsubscribe",
+            outcome="done",
+            target=context.conversation.conversation_id,
+            detail={"audiences": removed},
+        )
     return Reply(f"This channel no longer receives the {' and '.join(removed)} messages.")
 
 

@@ -7,7 +7,6 @@ import logging
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity, ChannelAccount
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import Registry
 from bot.commands.registry import CommandContext, Reply
@@ -18,6 +17,7 @@ from bot.directory.models import Conversation, Person
 from bot.directory.service import find_person, remember_conversation, remember_person
 from bot.teams.cards import reply_activity
 from bot.teams.sightings import conversation_sighting, person_sighting
+from bot.tickets.actions import TicketActions
 
 log = logging.getLogger(__name__)
 
@@ -39,40 +39,44 @@ class EsmbotHandler(TeamsActivityHandler):
     """Every activity teaches esmbot who sent it and from where; messages then get an answer."""
 
     def __init__(
-        self, *, database: Database, organisation: Organisation, registry: Registry
+        self,
+        *,
+        database: Database,
+        organisation: Organisation,
+        registry: Registry,
+        actions: TicketActions,
     ) -> None:
         super().__init__()
         self._database = database
+        self._actions = actions
         self._organisation = organisation
         self._registry = registry
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         text = _plain_text(turn_context)
-        async with self._database.transaction() as session:
-            person, conversation = await self._learn(session, turn_context, activity.from_property)
-            if conversation is None or person is None:
-                return
-            roles = self._roles(person)
-            if self._registry.looks_like_command(text) or text.lower() == "help":
-                context = CommandContext(
-                    session=session,
-                    person=person,
-                    conversation=conversation,
-                    roles=roles,
-                    organisation=self._organisation,
-                )
-                reply = await run_command(self._registry, context, text)
-            elif not text:
-                reply = Reply("I can only read text for now. " + NOT_UNDERSTOOD)
-            else:
-                reply = Reply(NOT_UNDERSTOOD)
+        person, conversation = await self._learn(turn_context, activity.from_property)
+        if conversation is None or person is None:
+            return
+        if self._registry.looks_like_command(text) or text.lower() == "help":
+            context = CommandContext(
+                database=self._database,
+                actions=self._actions,
+                person=person,
+                conversation=conversation,
+                roles=self._roles(person),
+                organisation=self._organisation,
+            )
+            reply = await run_command(self._registry, context, text)
+        elif not text:
+            reply = Reply("I can only read text for now. " + NOT_UNDERSTOOD)
+        else:
+            reply = Reply(NOT_UNDERSTOOD)
         await turn_context.send_activity(reply_activity(reply))
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        async with self._database.transaction() as session:
-            person, conversation = await self._learn(session, turn_context, activity.from_property)
+        person, conversation = await self._learn(turn_context, activity.from_property)
         template = (
             WELCOME_PERSONAL if conversation and conversation.scope == "personal" else WELCOME_TEAM
         )
@@ -87,14 +91,13 @@ class EsmbotHandler(TeamsActivityHandler):
         )
 
     async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
-        async with self._database.transaction() as session:
-            _person, conversation = await self._learn(
-                session, turn_context, turn_context.activity.from_property
-            )
-            if conversation is not None:
-                # Removed from here: the dispatcher must not keep trying this conversation.
-                conversation.reachable = False
-                conversation.unreachable_reason = "app uninstalled"
+        _person, conversation = await self._learn(turn_context, turn_context.activity.from_property)
+        if conversation is not None:
+            # Removed from here: the dispatcher must not keep trying this conversation.
+            async with self._database.transaction() as session:
+                stored = await session.get(Conversation, conversation.id)
+                if stored is not None:
+                    stored.reachable, stored.unreachable_reason = False, "app uninstalled"
 
     async def on_teams_members_added(  # type: ignore[override]
         self,
@@ -103,38 +106,42 @@ class EsmbotHandler(TeamsActivityHandler):
         turn_context: TurnContext,
     ) -> None:
         bot_id = turn_context.activity.recipient.id
-        async with self._database.transaction() as session:
-            await self._learn(session, turn_context, turn_context.activity.from_property)
-            for member in teams_members_added:
-                if member.id != bot_id:
-                    await self._learn(session, turn_context, member, with_conversation=False)
+        await self._learn(turn_context, turn_context.activity.from_property)
+        for member in teams_members_added:
+            if member.id != bot_id:
+                await self._learn(turn_context, member, with_conversation=False)
 
     async def _learn(
         self,
-        session: AsyncSession,
         turn_context: TurnContext,
         account: ChannelAccount | None,
         *,
         with_conversation: bool = True,
     ) -> tuple[Person | None, Conversation | None]:
+        """Remembers who wrote and from where; the roster is asked (outside any transaction,
+        it is a network call) only for someone whose e-mail esmbot does not know yet."""
         activity = turn_context.activity
-        if account is None or not account.id or account.id == activity.recipient.id:
-            person = None
-        else:
+        sighting = None
+        if account is not None and account.id and account.id != activity.recipient.id:
             sighting = person_sighting(activity, account)
-            known = await find_person(session, sighting=sighting)
-            if known is None or not (known.email or known.upn):
-                email, upn = await _member_email(turn_context, account.id)
-                sighting = person_sighting(activity, account, email=email, upn=upn)
-            person = await remember_person(session, sighting=sighting)
-            roles = sorted(self._roles(person))
-            if roles != person.roles:
-                person.roles = roles
-        conversation = None
-        if with_conversation and activity.conversation and activity.conversation.id:
-            conversation = await remember_conversation(
-                session, sighting=conversation_sighting(activity), person=person
-            )
+            async with self._database.transaction() as session:
+                known = await find_person(session, sighting=sighting)
+                needs_roster = known is None or not (known.email or known.upn)
+            if needs_roster:
+                email, upn, name = await _roster_entry(turn_context, account.id)
+                sighting = person_sighting(activity, account, email=email, upn=upn, name=name)
+        async with self._database.transaction() as session:
+            person = None
+            if sighting is not None:
+                person = await remember_person(session, sighting=sighting)
+                roles = sorted(self._roles(person))
+                if roles != person.roles:
+                    person.roles = roles
+            conversation = None
+            if with_conversation and activity.conversation and activity.conversation.id:
+                conversation = await remember_conversation(
+                    session, sighting=conversation_sighting(activity), person=person
+                )
         return person, conversation
 
     def _roles(self, person: Person) -> frozenset[str]:
@@ -144,18 +151,24 @@ class EsmbotHandler(TeamsActivityHandler):
         ) | self._organisation.roles_of(aad_object_id=None, email=person.upn)
 
 
-async def _member_email(turn_context: TurnContext, member_id: str) -> tuple[str | None, str | None]:
+async def _roster_entry(
+    turn_context: TurnContext, member_id: str
+) -> tuple[str | None, str | None, str | None]:
     """Teams activities carry no e-mail; the roster has it. A failed lookup only costs the e-mail."""
     if turn_context.activity.channel_id != "msteams":
-        return None, None
+        return None, None, None
     try:
         member = await TeamsInfo.get_member(turn_context, member_id)
     except Exception as error:
         log.warning(
             "could not read the member's e-mail", extra={"member": member_id, "error": repr(error)}
         )
-        return None, None
-    return getattr(member, "email", None), getattr(member, "user_principal_name", None)
+        return None, None, None
+    return (
+        getattr(member, "email", None),
+        getattr(member, "user_principal_name", None),
+        getattr(member, "name", None),
+    )
 
 
 def _plain_text(turn_context: TurnContext) -> str:

@@ -13,12 +13,17 @@ _SCOPES = {"personal": "personal", "channel": "channel", "groupChat": "groupChat
 
 
 def person_sighting(
-    activity: Activity, account: ChannelAccount, *, email: str | None = None, upn: str | None = None
+    activity: Activity,
+    account: ChannelAccount,
+    *,
+    email: str | None = None,
+    upn: str | None = None,
+    name: str | None = None,
 ) -> PersonSighting:
     return PersonSighting(
         teams_user_id=account.id,
         aad_object_id=(account.aad_object_id or "").lower() or None,
-        name=account.name or "",
+        name=account.name or name or "",
         email=email,
         upn=upn,
         tenant_id=tenant_id(activity),

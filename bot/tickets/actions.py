@@ -12,6 +12,7 @@ from bot.config import Organisation
 from bot.db import Database
 from bot.directory.models import Person
 from bot.errors import EsmbotError
+from bot.notify.compose import Notifier
 from bot.tickets.events import Comment, EventKind, PersonRef, TicketEvent
 from bot.tickets.flows import Applied, apply_event
 from bot.tickets.lifecycle import IllegalTransition, Status, can_transition
@@ -38,6 +39,8 @@ class TicketActions:
     system: TicketSystem
     organisation: Organisation
     clock: Callable[[], datetime]
+    notifier: Notifier | None = None
+    on_commit: Callable[[], None] | None = None
 
     async def open(
         self, draft: Draft, *, reporter: Person, opened_by: Person | None = None
@@ -72,7 +75,15 @@ class TicketActions:
                 reporter=_ref(reporter),
                 fields={name: value for name, value in fields.items() if value is not None},
             )
-            return await apply_event(session, event, organisation=self.organisation, now=now)
+            applied = await apply_event(
+                session, event, organisation=self.organisation, now=now, notifier=self.notifier
+            )
+        self._committed()
+        return applied
+
+    def _committed(self) -> None:
+        if self.on_commit is not None:
+            self.on_commit()
 
     async def move(
         self,
@@ -161,7 +172,11 @@ class TicketActions:
             **details,
         )
         async with self.database.transaction() as session:
-            return await apply_event(session, event, organisation=self.organisation, now=now)
+            applied = await apply_event(
+                session, event, organisation=self.organisation, now=now, notifier=self.notifier
+            )
+        self._committed()
+        return applied
 
 
 def _ref(person: Person) -> PersonRef:
