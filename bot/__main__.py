@@ -69,11 +69,26 @@ def main(argv: list[str] | None = None) -> int:
     db = commands.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade", "check"])
     commands.add_parser("demo", help="play the stories against an in-process Teams double")
-    args = parser.parse_args(argv)
+    outbox = commands.add_parser(
+        "outbox", help="list pending or failed messages, retry failed ones"
+    )
+    outbox.add_argument("rest", nargs=argparse.REMAINDER)
+    manifest = commands.add_parser("manifest", help="build the Teams app package (zip)")
+    manifest.add_argument("rest", nargs=argparse.REMAINDER)
+    words = sys.argv[1:] if argv is None else argv
+    if words and words[0] in ("outbox", "manifest"):
+        # Their own parsers read the rest, options included (REMAINDER misses a leading --flag).
+        args = argparse.Namespace(command=words[0], rest=words[1:])
+    else:
+        args = parser.parse_args(words)
     if args.command == "demo":
         from bot.demo.run import run_demo
 
         return run_demo()
+    if args.command == "manifest":
+        from bot.teams.manifest import main as build_manifest
+
+        return build_manifest(args.rest)
     try:
         settings = load_settings()
         configure_logging(settings.log_level, settings.log_format)
@@ -84,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         serve(settings, organisation)
         return 0
+    if args.command == "outbox":
+        from bot.notify.outbox_cli import main as outbox_main
+
+        return outbox_main(settings, args.rest)
     return database(settings, args.action)
 
 

@@ -19,6 +19,7 @@ from bot.events.routes import Clock, event_routes
 from bot.events.writer import EventWriter
 from bot.notify.compose import Notifier
 from bot.notify.dispatcher import DeliverySettings, Dispatcher
+from bot.notify.metrics import Metrics
 from bot.notify.pacing import TENANT_WINDOWS, Pacer, Window
 from bot.notify.render import Renderer
 from bot.teams.adapter import create_adapter, create_authentication
@@ -26,9 +27,12 @@ from bot.teams.endpoint import messages_route
 from bot.teams.handler import EsmbotHandler
 from bot.teams.sender import TeamsSender
 from bot.tickets.actions import TicketActions
+from bot.tickets.sweep import Sweeper
 from bot.tickets.system import LocalStore, TicketSystem
 from bot.web.errors import error_middleware
 from bot.web.health import health_routes
+from bot.web.metrics import metrics_routes
+from scheduler.runner import SchedulerRunner
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +43,8 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "messages"
 DATABASE = web.AppKey("database", Database)
 WRITER = web.AppKey("writer", EventWriter)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+METRICS = web.AppKey("metrics", Metrics)
+SCHEDULER = web.AppKey("scheduler", SchedulerRunner)
 
 
 def create_app(
@@ -48,13 +54,16 @@ def create_app(
     clock: Clock = utcnow,
     delivery: DeliverySettings | None = None,
     dispatch: bool = True,
+    schedule: bool = True,
 ) -> web.Application:
     """Everything is built here and passed down: no module-level state anywhere else.
 
-    `dispatch=False` leaves delivery to another process (or to a test that drives it itself).
+    `dispatch=False` leaves delivery to another process (or to a test that drives it itself);
+    `schedule=False` does the same for the sweep of due actions and the daily jobs.
     """
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware])
     database = Database(settings.database_url)
+    metrics = app[METRICS] = Metrics()
     notifier = Notifier(
         Renderer(TEMPLATES, organisation.default_locale, organisation.time_zone),
         organisation,
@@ -72,11 +81,20 @@ def create_app(
         settings=delivery or DeliverySettings(),
         pacer=Pacer(tenant_windows=_tenant_windows(settings)),
         name=f"{socket.gethostname()}:{id(app)}",
+        metrics=metrics,
     )
     writer = EventWriter(
-        database, organisation, clock, notifier=notifier, on_commit=dispatcher.wake
+        database, organisation, clock, notifier=notifier, on_commit=dispatcher.wake, metrics=metrics
     )
     app[DATABASE], app[WRITER], app[DISPATCHER] = database, writer, dispatcher
+    sweeper = Sweeper(database, organisation, notifier, clock, on_commit=dispatcher.wake)
+    app[SCHEDULER] = SchedulerRunner(
+        database=database,
+        organisation=organisation,
+        sweeper=sweeper,
+        clock=clock,
+        name=dispatcher.name,
+    )
     actions = TicketActions(
         database=database,
         system=_ticket_system(settings, organisation),
@@ -97,11 +115,13 @@ def create_app(
                 organisation=organisation,
                 settings=settings,
                 clock=clock,
+                metrics=metrics,
             ),
             *health_routes(database),
+            *metrics_routes(metrics, database, clock),
         ]
     )
-    app.cleanup_ctx.append(_lifetime(dispatch))
+    app.cleanup_ctx.append(_lifetime(dispatch, schedule))
     return app
 
 
@@ -121,10 +141,13 @@ def _tenant_windows(settings: Settings) -> tuple[Window, ...]:
     return TENANT_WINDOWS
 
 
-def _lifetime(dispatch: bool):  # noqa: ANN202 - aiohttp's cleanup context type is private
+def _lifetime(dispatch: bool, schedule: bool):  # noqa: ANN202 - aiohttp's type is private
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         task = asyncio.create_task(app[DISPATCHER].run(), name="dispatcher") if dispatch else None
+        if schedule:
+            app[SCHEDULER].start()
         yield
+        await app[SCHEDULER].stop()
         if task is not None:
             app[DISPATCHER].stop()
             try:

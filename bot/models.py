@@ -3,6 +3,7 @@
 from bot.db import Base
 from bot.directory.models import AudienceBinding, AuditEntry, Conversation, Person
 from bot.notify.models import Coordination, OutboxMessage
+from bot.tickets.due_models import DueAction
 from bot.tickets.models import CsatSurvey, KeySequence, Ticket, TicketEvent
 
 metadata = Base.metadata
@@ -13,6 +14,7 @@ __all__ = [
     "Conversation",
     "Coordination",
     "CsatSurvey",
+    "DueAction",
     "KeySequence",
     "OutboxMessage",
     "Person",

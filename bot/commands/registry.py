@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import shlex
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +30,8 @@ class CommandContext:
 
     `person` and `conversation` are as learned at the start of the turn (read-only copies);
     a command opens its own transaction for what it changes, so that nothing slow (a call to
-    Jira) happens while the database is held.
+    Jira) happens while the database is held. `mentions` maps each `@Name` word of the text to
+    the person Teams says was mentioned there (by Teams user id, never by the name typed).
     """
 
     database: Database
@@ -39,6 +40,7 @@ class CommandContext:
     conversation: Conversation
     roles: frozenset[str]
     organisation: Organisation
+    mentions: Mapping[str, Person] = field(default_factory=dict)
 
 
 class CommandError(EsmbotError):
@@ -76,7 +78,13 @@ class Command:
     parser: argparse.ArgumentParser = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        parser = _Parser(prog=f"/{self.name}", description=self.summary, add_help=False)
+        parser = _Parser(
+            prog=f"/{self.name}",
+            description=self.summary,
+            add_help=False,
+            # One line per usage, however long: chat clients wrap it themselves.
+            formatter_class=lambda prog: argparse.HelpFormatter(prog, width=10_000),
+        )
         for names, options in self.arguments:
             parser.add_argument(*names, **options)
         object.__setattr__(self, "parser", parser)
@@ -91,6 +99,16 @@ class Command:
 
 def argument(*names: str, **options: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
     return names, options
+
+
+def split_words(text: str) -> list[str]:
+    """Words as a shell splits them, but only double quotes group: agents write "we're"."""
+    lexer = shlex.shlex(text, posix=True)
+    lexer.whitespace_split = True
+    lexer.quotes = '"'
+    lexer.escape = ""  # a backslash in a path or a domain account is just a character
+    lexer.commenters = ""
+    return list(lexer)
 
 
 class Registry:
@@ -119,7 +137,7 @@ class Registry:
 
     def parse(self, text: str) -> tuple[Command, argparse.Namespace]:
         try:
-            words = shlex.split(text)
+            words = split_words(text)
         except ValueError as error:
             raise CommandError(f"I could not read that: {error} (check your quotes)") from None
         if not words:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 
 from bot.config.jira_mapping import JiraMapping, parse_jira_mapping
+from bot.config.timers import Timers, parse_timers
 from bot.errors import ConfigError
 from bot.tickets.calendar import BusinessCalendar
 from bot.tickets.durations import Duration, parse_duration
@@ -65,6 +66,7 @@ class Organisation:
     ticket_types: tuple[str, ...]
     modules: tuple[str, ...]
     jira: JiraMapping = field(default_factory=JiraMapping)
+    timers: Timers = field(default_factory=Timers)
     source: str = field(default="", compare=False)
 
     def roles_of(self, *, aad_object_id: str | None, email: str | None) -> frozenset[str]:
@@ -139,7 +141,7 @@ def parse_organisation(data: Mapping[str, Any], *, source: str = "esmbot.toml") 
         source,
         "top level",
         dict(data),
-        {"organisation", "calendar", "sla", "csat", "roles", "catalogue", "jira"},
+        {"organisation", "calendar", "sla", "csat", "roles", "catalogue", "jira", "timers"},
     )
     org = _Section(
         source,
@@ -184,6 +186,7 @@ def parse_organisation(data: Mapping[str, Any], *, source: str = "esmbot.toml") 
         ticket_types=tuple(catalogue.strings("types", list(DEFAULT_TYPES))),
         modules=tuple(catalogue.strings("modules", [])),
         jira=parse_jira_mapping(top.data.get("jira"), source),
+        timers=parse_timers(top.data.get("timers"), source),
         source=source,
     )
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
+import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +52,42 @@ class Fault:
         )
 
 
+# Microsoft's published limits for one bot: per conversation 7 in 1 s, 8 in 2 s, 60 in 30 s; for
+# the bot in a tenant 30 per second. Pairs of (seconds, most calls).
+CONVERSATION_LIMITS = ((1.0, 7), (2.0, 8), (30.0, 60))
+BOT_LIMITS = ((1.0, 30),)
+# Calls that count against the limits: writes, not the roster reads (which have their own).
+_LIMITED = frozenset({"send", "reply", "update", "delete", "create_conversation"})
+
+
+class Limits:
+    """Sliding windows over the calls Teams accepted; says how long a call over a limit must wait.
+
+    A refused call consumes nothing, as a caller that honours Retry-After would expect.
+    """
+
+    def __init__(self) -> None:
+        self._accepted: dict[tuple[str, float], deque[float]] = {}
+
+    def admit(self, conversation_id: str, now: float) -> float | None:
+        """Records the call and returns None, or returns the seconds until it would be allowed."""
+        windows = [("*", seconds, limit) for seconds, limit in BOT_LIMITS]
+        if conversation_id:
+            windows += [(conversation_id, s, limit) for s, limit in CONVERSATION_LIMITS]
+        wait = 0.0
+        for key, seconds, limit in windows:
+            times = self._accepted.setdefault((key, seconds), deque())
+            while times and times[0] <= now - seconds:
+                times.popleft()
+            if len(times) >= limit:
+                wait = max(wait, times[len(times) - limit] + seconds - now)
+        if wait > 0:
+            return wait
+        for key, seconds, _limit in windows:
+            self._accepted[(key, seconds)].append(now)
+        return None
+
+
 _ERROR_CODES = {
     403: "BotNotInConversationRoster",
     404: "ConversationNotFound",
@@ -61,8 +100,11 @@ _ERROR_CODES = {
 class ConnectorDouble:
     """A recording Bot Connector; `url` is what activities carry as their serviceUrl."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, enforce_limits: bool = False) -> None:
+        """With `enforce_limits` every write past Teams' limits gets a 429 with Retry-After."""
         self.calls: list[Recorded] = []
+        self.limits = Limits() if enforce_limits else None
+        self.throttled = 0  # how many 429s the limits gave (injected faults not counted)
         self.members: dict[str, dict[str, Any]] = {}
         self._faults: list[Fault] = []
         self._ids = itertools.count(1)
@@ -153,8 +195,13 @@ class ConnectorDouble:
         if request.can_read_body:
             raw = await request.read()
             body = json.loads(raw) if raw else {}
-        fault = self._take_fault(operation, conversation_id)
         headers: dict[str, str] = {}
+        wait = self._over_limit(operation, conversation_id)
+        fault = None if wait is None else Fault(429, retry_after=_whole_seconds(wait))
+        if fault is None:
+            fault = self._take_fault(operation, conversation_id)
+        else:
+            self.throttled += 1
         if fault is not None:
             if fault.stall_seconds:
                 await asyncio.sleep(fault.stall_seconds)
@@ -180,6 +227,13 @@ class ConnectorDouble:
             error = {"code": code, "message": "injected" if fault else "not found"}
             return web.json_response({"error": error}, status=status, headers=headers)
         return web.json_response(success, status=status)
+
+    def _over_limit(self, operation: str, conversation_id: str) -> float | None:
+        if self.limits is None or operation not in _LIMITED:
+            return None
+        # A new chat has no id yet: only the bot's own limit applies to creating it.
+        key = "" if operation == "create_conversation" else conversation_id
+        return self.limits.admit(key, time.monotonic())
 
     def _take_fault(self, operation: str, conversation_id: str) -> Fault | None:
         for fault in self._faults:
@@ -218,3 +272,8 @@ class ConnectorDouble:
     async def _get_member(self, request: web.Request) -> web.Response:
         member = self.members.get(request.match_info["member"])
         return await self._record(request, "get_member", member or {}, 200 if member else 404)
+
+
+def _whole_seconds(wait: float) -> float:
+    # Retry-After carries whole seconds, so a caller that honours it waits at least as long.
+    return float(max(1, math.ceil(wait)))

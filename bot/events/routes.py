@@ -14,11 +14,12 @@ from bot.db import Database
 from bot.events.generic import InvalidEvent, parse_event
 from bot.events.jira_webhook import NotAJiraEvent, parse_webhook, signature_valid
 from bot.events.writer import EventWriter
+from bot.notify.metrics import Metrics
 from bot.tickets.events import TicketEvent
 from bot.tickets.flows import Applied
 from bot.tickets.lifecycle import IllegalTransition
 from bot.tickets.service import next_key
-from bot.web.errors import ClientError, json_error, parse_json_object, read_json_body
+from bot.web.errors import ClientError, Handler, json_error, parse_json_object, read_json_body
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +34,17 @@ def event_routes(
     organisation: Organisation,
     settings: Settings,
     clock: Clock,
+    metrics: Metrics | None = None,
 ) -> list[web.RouteDef]:
-    async def apply(event: TicketEvent) -> Applied:
+    counter = metrics or Metrics()
+
+    async def apply(event: TicketEvent, source: str) -> Applied:
         try:
-            return await writer.submit(event)
+            applied = await writer.submit(event)
         except IllegalTransition as error:
             raise ClientError(422, str(error)) from None
+        counter.event_received(source, applied.outcome)
+        return applied
 
     async def jira(request: web.Request) -> web.Response:
         raw = await read_json_body(request)
@@ -57,6 +63,7 @@ def event_routes(
         except NotAJiraEvent as error:
             raise ClientError(400, str(error)) from None
         if event is None:
+            counter.event_received("jira", "ignored")
             log.info(
                 "ignored a Jira event esmbot does not follow",
                 extra={"webhook_event": body.get("webhookEvent")},
@@ -67,7 +74,7 @@ def event_routes(
                     "reason": f"esmbot does not follow {body.get('webhookEvent')}",
                 }
             )
-        return _result(await apply(event))
+        return _result(await apply(event, "jira"))
 
     async def generic(request: web.Request) -> web.Response:
         if not settings.api_token:
@@ -84,9 +91,31 @@ def event_routes(
             event = parse_event(body, key=key, now=clock())
         except InvalidEvent as error:
             raise ClientError(400, str(error)) from None
-        return _result(await apply(event))
+        return _result(await apply(event, "api"))
 
-    return [web.post("/api/events/jira", jira), web.post("/api/events", generic)]
+    return [
+        web.post("/api/events/jira", _counted(counter, "jira", jira)),
+        web.post("/api/events", _counted(counter, "api", generic)),
+    ]
+
+
+def _counted(metrics: Metrics, source: str, handler: Handler) -> Handler:
+    """Counts the requests a handler turned away; it counts those it took itself, by outcome."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except (ClientError, web.HTTPClientError):
+            metrics.event_received(source, "rejected")
+            raise
+        except Exception:
+            metrics.event_received(source, "error")
+            raise
+        if response.status >= 400:
+            metrics.event_received(source, "rejected" if response.status < 500 else "error")
+        return response
+
+    return handle
 
 
 async def _local_key(database: Database) -> str:

@@ -19,6 +19,7 @@ from bot.directory.models import Conversation
 from bot.notify import outbox
 from bot.notify.compose import Notifier
 from bot.notify.delivery import DeliveryError, Reopen, Send
+from bot.notify.metrics import Metrics
 from bot.notify.models import OutboxMessage
 from bot.notify.pacing import Pacer
 
@@ -52,7 +53,10 @@ class Dispatcher:
     settings: DeliverySettings = field(default_factory=DeliverySettings)
     pacer: Pacer = field(default_factory=Pacer)
     name: str = "dispatcher"
+    metrics: Metrics = field(default_factory=Metrics)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # Sends pass the pacer's final check one at a time, in the order their slots came.
+    _turn: asyncio.Lock = field(default_factory=asyncio.Lock)
     _stopping: bool = False
 
     def wake(self) -> None:
@@ -111,6 +115,14 @@ class Dispatcher:
             return
         slot = self.pacer.reserve(key, now)
         await asyncio.sleep(max(0.0, slot - time.monotonic()))
+        async with self._turn:
+            # The slot was planned before the sends ahead were answered; a late answer or a
+            # pause of the process can push it back a little (see Pacer.clear_to_send).
+            now = time.monotonic()
+            while (ready := self.pacer.clear_to_send(key, now)) > now:
+                await asyncio.sleep(ready - now)
+                now = time.monotonic()
+            self.pacer.started(key, now)
         async with limit:
             started = time.monotonic()
             try:
@@ -118,8 +130,13 @@ class Dispatcher:
                     conversation.reference, row.activity, row.replaces_activity_id
                 )
             except DeliveryError as error:
+                self.metrics.teams_answered(error.status, time.monotonic() - started)
                 await self._handle(row, conversation, error)
                 return
+            finally:
+                # Answered or failed, it is no longer on its way (an error counts a bit late).
+                self.pacer.answered(key, time.monotonic())
+        self.metrics.teams_answered(200, time.monotonic() - started)
         log.debug(
             "delivered", extra={"row": row.id, "ms": round((time.monotonic() - started) * 1000, 1)}
         )
@@ -128,6 +145,7 @@ class Dispatcher:
             if stored is not None:
                 stored.status, stored.sent_at = outbox.SENT, self.clock()
                 stored.sent_activity_id, stored.last_error = sent.activity_id, None
+        self.metrics.sent(row)
 
     async def _handle(
         self, row: OutboxMessage, conversation: Conversation, error: DeliveryError
@@ -185,18 +203,27 @@ class Dispatcher:
                 stored.last_error = error or stored.last_error
                 if error is None:
                     stored.attempts -= 1  # held back by pacing: that was not a try
+                else:
+                    self.metrics.retried(row)
 
     async def _fail(self, row: OutboxMessage, error: str, *, notify: bool) -> None:
         async with self.database.transaction() as session:
+            tally = self.metrics.tally(session)
             stored = await session.get(OutboxMessage, row.id)
             if stored is None:
                 return
             stored.status, stored.last_error = outbox.FAILED, error[:2000]
             if notify and row.audience != "agents":
                 await self._tell_agents(session, stored)
+        self.metrics.failed(row)
+        self.metrics.enqueued(tally.committed())
 
     async def _tell_agents(self, session: AsyncSession, failed: OutboxMessage) -> None:
         """The desk hears once that a message did not arrive (not for its own channel: no loops)."""
+        key = f"delivery-failed-{failed.id}"
+        # A row retried from the CLI may fail again: the desk was told already.
+        if await session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
+            return
         recipients = await self.notifier.channel(session, "agents")
         for recipient in recipients:
             session.add(
@@ -204,7 +231,7 @@ class Dispatcher:
                     template="agents/delivery_failed",
                     audience="agents",
                     recipient=recipient,
-                    dedupe_key=f"delivery-failed-{failed.id}",
+                    dedupe_key=key,
                     view=None,
                     extras={
                         "recipient": failed.audience,

@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity, ChannelAccount
 
 from bot.commands import Registry
+from bot.commands.buttons import press
 from bot.commands.registry import CommandContext, Reply
 from bot.commands.runner import run_command
 from bot.config import Organisation
 from bot.db import Database
 from bot.directory.models import Conversation, Person
-from bot.directory.service import find_person, remember_conversation, remember_person
+from bot.directory.service import (
+    PersonSighting,
+    find_person,
+    remember_conversation,
+    remember_person,
+)
 from bot.teams.cards import reply_activity
-from bot.teams.sightings import conversation_sighting, person_sighting
+from bot.teams.mentions import command_text
+from bot.teams.sightings import conversation_sighting, person_sighting, tenant_id
 from bot.tickets.actions import TicketActions
 
 log = logging.getLogger(__name__)
@@ -54,25 +63,90 @@ class EsmbotHandler(TeamsActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        text = _plain_text(turn_context)
+        text, mentioned = command_text(activity)
         person, conversation = await self._learn(turn_context, activity.from_property)
         if conversation is None or person is None:
             return
+        if activity.value is not None and not text:
+            await self._press(turn_context, self._context(person, conversation))
+            return
         if self._registry.looks_like_command(text) or text.lower() == "help":
-            context = CommandContext(
-                database=self._database,
-                actions=self._actions,
-                person=person,
-                conversation=conversation,
-                roles=self._roles(person),
-                organisation=self._organisation,
-            )
+            mentions = await self._mentioned(turn_context, mentioned)
+            context = self._context(person, conversation, mentions)
             reply = await run_command(self._registry, context, text)
         elif not text:
             reply = Reply("I can only read text for now. " + NOT_UNDERSTOOD)
         else:
             reply = Reply(NOT_UNDERSTOOD)
         await turn_context.send_activity(reply_activity(reply))
+
+    async def _press(self, turn_context: TurnContext, context: CommandContext) -> None:
+        """A card button (Action.Submit): answered briefly, and the card redrawn in place."""
+        activity = turn_context.activity
+        pressed = await press(self._registry, context, activity.value)
+        await turn_context.send_activity(reply_activity(pressed.reply))
+        if pressed.card is None or not activity.reply_to_id:
+            return
+        redrawn = Activity().deserialize(pressed.card)
+        redrawn.id = activity.reply_to_id
+        try:
+            await turn_context.update_activity(redrawn)
+        except Exception as error:
+            # The answer has gone out; a card that cannot be redrawn only stays as it was.
+            log.warning(
+                "could not update the pressed card",
+                extra={"activity": activity.reply_to_id, "error": repr(error)},
+            )
+
+    def _context(
+        self,
+        person: Person,
+        conversation: Conversation,
+        mentions: dict[str, Person] | None = None,
+    ) -> CommandContext:
+        return CommandContext(
+            database=self._database,
+            actions=self._actions,
+            person=person,
+            conversation=conversation,
+            roles=self._roles(person),
+            organisation=self._organisation,
+            mentions=mentions or {},
+        )
+
+    async def _mentioned(
+        self, turn_context: TurnContext, accounts: dict[str, ChannelAccount]
+    ) -> dict[str, Person]:
+        """The people mentioned in a command, found by Teams user id; someone esmbot has not
+        met yet is looked up in the roster (outside any transaction: a network call)."""
+        people: dict[str, Person] = {}
+        for word, account in accounts.items():
+            sighting = PersonSighting(
+                teams_user_id=account.id,
+                aad_object_id=(account.aad_object_id or "").lower() or None,
+                name=account.name or "",
+                tenant_id=tenant_id(turn_context.activity),
+            )
+            async with self._database.transaction() as session:
+                known = await find_person(session, sighting=sighting)
+            if known is not None and (known.email or known.upn):
+                people[word] = known
+                continue
+            entry = await _roster_entry(turn_context, account.id)
+            # Only what identifies them: the sender's language and zone are not theirs.
+            sighting = PersonSighting(
+                teams_user_id=account.id,
+                aad_object_id=sighting.aad_object_id or entry.aad_object_id,
+                name=account.name or entry.name or "",
+                email=entry.email,
+                upn=entry.upn,
+                tenant_id=sighting.tenant_id,
+            )
+            async with self._database.transaction() as session:
+                person = await remember_person(session, sighting=sighting)
+                person.roles = sorted(self._roles(person))
+            people[word] = person
+        return people
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -128,8 +202,10 @@ class EsmbotHandler(TeamsActivityHandler):
                 known = await find_person(session, sighting=sighting)
                 needs_roster = known is None or not (known.email or known.upn)
             if needs_roster:
-                email, upn, name = await _roster_entry(turn_context, account.id)
-                sighting = person_sighting(activity, account, email=email, upn=upn, name=name)
+                entry = await _roster_entry(turn_context, account.id)
+                sighting = person_sighting(
+                    activity, account, email=entry.email, upn=entry.upn, name=entry.name
+                )
         async with self._database.transaction() as session:
             person = None
             if sighting is not None:
@@ -151,27 +227,29 @@ class EsmbotHandler(TeamsActivityHandler):
         ) | self._organisation.roles_of(aad_object_id=None, email=person.upn)
 
 
-async def _roster_entry(
-    turn_context: TurnContext, member_id: str
-) -> tuple[str | None, str | None, str | None]:
+@dataclass(frozen=True)
+class _RosterEntry:
+    email: str | None = None
+    upn: str | None = None
+    name: str | None = None
+    aad_object_id: str | None = None
+
+
+async def _roster_entry(turn_context: TurnContext, member_id: str) -> _RosterEntry:
     """Teams activities carry no e-mail; the roster has it. A failed lookup only costs the e-mail."""
     if turn_context.activity.channel_id != "msteams":
-        return None, None, None
+        return _RosterEntry()
     try:
-        member = await TeamsInfo.get_member(turn_context, member_id)
+        member: Any = await TeamsInfo.get_member(turn_context, member_id)
     except Exception as error:
         log.warning(
             "could not read the member's e-mail", extra={"member": member_id, "error": repr(error)}
         )
-        return None, None, None
-    return (
-        getattr(member, "email", None),
-        getattr(member, "user_principal_name", None),
-        getattr(member, "name", None),
+        return _RosterEntry()
+    aad = getattr(member, "aad_object_id", None)
+    return _RosterEntry(
+        email=getattr(member, "email", None),
+        upn=getattr(member, "user_principal_name", None),
+        name=getattr(member, "name", None),
+        aad_object_id=aad.lower() if isinstance(aad, str) and aad else None,
     )
-
-
-def _plain_text(turn_context: TurnContext) -> str:
-    activity: Activity = turn_context.activity
-    TurnContext.remove_recipient_mention(activity)
-    return " ".join((activity.text or "").split())

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Organisation
 from bot.db import Database
@@ -22,6 +25,12 @@ from bot.tickets.system import Draft, TicketSystem
 
 LOCAL_PREFIX = "SR"
 
+log = logging.getLogger(__name__)
+
+# Checks the ticket under its row lock, just before the event is applied; returns more details
+# for the event, or raises to change nothing.
+Guard = Callable[[AsyncSession, Ticket], Awaitable[dict[str, Any]]]
+
 
 class UnknownTicket(EsmbotError):
     """No ticket with this key (or none the asker may see): the same answer either way."""
@@ -29,6 +38,23 @@ class UnknownTicket(EsmbotError):
     def __init__(self, key: str) -> None:
         super().__init__(f"I can't find a ticket {key.upper()}.")
         self.key = key
+
+
+class AlreadyTaken(EsmbotError):
+    """Someone got there first: the ticket has an owner, or was acknowledged already."""
+
+    def __init__(
+        self, key: str, holder: Person | None, *, asker: Person, acknowledged: bool = False
+    ) -> None:
+        self.key, self.holder = key, holder
+        yours = holder is not None and holder.id == asker.id
+        name = (holder.name or holder.email or "someone else") if holder else None
+        if acknowledged:
+            owner = " and it is yours" if yours else f"; {name} has it" if name else ""
+            message = f"{key} was already acknowledged{owner}."
+        else:
+            message = f"{key} is already yours." if yours else f"{key} is already taken by {name}."
+        super().__init__(message)
 
 
 @dataclass
@@ -120,15 +146,103 @@ class TicketActions:
             dedupe_key=recorded.dedupe_key,
         )
 
-    async def assign(self, key: str, assignee: Person | None, *, actor: Person) -> Applied:
-        ticket = await self._ticket(key)
+    async def assign(
+        self,
+        key: str,
+        assignee: Person | None,
+        *,
+        actor: Person,
+        only_if_unassigned: bool = False,
+    ) -> Applied:
+        """Gives the ticket to `assignee` (None: nobody).
+
+        With `only_if_unassigned` exactly one of several people taking the same ticket at once
+        wins: the owner is re-checked under the ticket's row lock in the transaction that
+        assigns, and the others get AlreadyTaken naming the winner, with nothing stored.
+        """
+        if only_if_unassigned and assignee is None:
+            raise ValueError("only_if_unassigned needs someone to assign")
+        ticket, holder = await self._ticket_and_owner(key)
+        if only_if_unassigned and assignee is not None and holder is not None:
+            raise AlreadyTaken(ticket.key, holder, asker=assignee)
         await self.system.assign(ticket.key, assignee)
+        guard = _owner_must_be_none(assignee) if only_if_unassigned and assignee else None
+        try:
+            return await self._apply(
+                ticket.key,
+                EventKind.ASSIGNED,
+                actor,
+                guard=guard,
+                assignee=_ref(assignee) if assignee else None,
+                unassigned=assignee is None,
+            )
+        except AlreadyTaken as taken:
+            # The system of record took our write after the winner's: give it back to them.
+            await self._put_back(ticket.key, taken.holder)
+            raise
+
+    async def acknowledge(self, key: str, *, actor: Person) -> Applied:
+        """The first response: the ticket moves to acknowledged and, if nobody owns it, the
+        acknowledging agent takes it, so the customer hears who is on it.
+
+        A second acknowledgement (two agents pressing at once) gets AlreadyTaken and stores
+        nothing; the owner is decided under the ticket's row lock, as for assign().
+        """
+        ticket, holder = await self._ticket_and_owner(key)
+        current = Status(ticket.status)
+        if current == Status.ACKNOWLEDGED:
+            raise AlreadyTaken(ticket.key, holder, asker=actor, acknowledged=True)
+        if not can_transition(current, Status.ACKNOWLEDGED):
+            raise IllegalTransition(ticket.key, current, Status.ACKNOWLEDGED)
+        takes = holder is None
+        await self.system.transition(ticket.key, Status.ACKNOWLEDGED)
+        if takes:
+            await self.system.assign(ticket.key, actor)
+        owner: list[Person | None] = [None]  # as found under the lock
+
+        async def guard(session: AsyncSession, locked: Ticket) -> dict[str, Any]:
+            owner[0] = await _owner(session, locked)
+            if Status(locked.status) == Status.ACKNOWLEDGED:
+                raise AlreadyTaken(locked.key, owner[0], asker=actor, acknowledged=True)
+            return {"assignee": _ref(actor)} if owner[0] is None else {}
+
+        try:
+            applied = await self._apply(
+                ticket.key, EventKind.STATUS_CHANGED, actor, guard=guard, status=Status.ACKNOWLEDGED
+            )
+        except AlreadyTaken as taken:
+            if takes:
+                await self._put_back(ticket.key, taken.holder)
+            raise
+        if takes and owner[0] is not None:
+            # Someone else took the ticket between our read and the lock: the system of record
+            # must show them, not us.
+            await self._put_back(ticket.key, owner[0])
+        return applied
+
+    async def ask(self, key: str, question: str, *, actor: Person) -> Applied:
+        """A question to the customer: the ticket waits for them and the resolution clock pauses.
+
+        The system of record gets the question as a public comment; here it is one event whose
+        reason is the question, so the customer gets one question card, not a reply card too.
+        A ticket that already waits for the customer gets the question as a public reply.
+        """
+        ticket = await self._ticket(key)
+        current = Status(ticket.status)
+        if current == Status.WAITING_FOR_CUSTOMER:
+            return await self.comment(ticket.key, question, actor=actor, public=True)
+        if not can_transition(current, Status.WAITING_FOR_CUSTOMER):
+            raise IllegalTransition(ticket.key, current, Status.WAITING_FOR_CUSTOMER)
+        recorded = await self.system.comment(ticket.key, question, internal=False)
+        await self.system.transition(ticket.key, Status.WAITING_FOR_CUSTOMER)
         return await self._apply(
             ticket.key,
-            EventKind.ASSIGNED,
+            EventKind.STATUS_CHANGED,
             actor,
-            assignee=_ref(assignee) if assignee else None,
-            unassigned=assignee is None,
+            # Jira's own webhook for the comment then counts as this event, not as a reply.
+            dedupe_key=recorded.dedupe_key,
+            status=Status.WAITING_FOR_CUSTOMER,
+            reason=question,
         )
 
     async def set_priority(
@@ -151,6 +265,22 @@ class TicketActions:
             raise UnknownTicket(key)
         return ticket
 
+    async def _ticket_and_owner(self, key: str) -> tuple[Ticket, Person | None]:
+        async with self.database.transaction() as session:
+            ticket = await ticket_by_key(session, key=key)
+            if ticket is None:
+                raise UnknownTicket(key)
+            return ticket, await _owner(session, ticket)
+
+    async def _put_back(self, key: str, holder: Person | None) -> None:
+        try:
+            await self.system.assign(key, holder)
+        except EsmbotError as error:
+            log.warning(
+                "could not give the ticket back to its owner in the system of record",
+                extra={"ticket": key, "error": str(error)},
+            )
+
     async def _apply(
         self,
         key: str,
@@ -158,20 +288,29 @@ class TicketActions:
         actor: Person,
         *,
         dedupe_key: str | None = None,
+        guard: Guard | None = None,
         **details: Any,
     ) -> Applied:
         now = self.clock()
-        event = TicketEvent(
-            kind=kind,
-            source="esmbot",
-            ticket_key=key,
-            # A Teams action happens once; its own id keeps a retried Jira write from counting twice.
-            dedupe_key=dedupe_key or f"esmbot:{kind}:{key}:{uuid.uuid4().hex}",
-            occurred_at=now,
-            actor=_ref(actor),
-            **details,
-        )
         async with self.database.transaction() as session:
+            if guard is not None:
+                # The row lock (PostgreSQL) or the single writer (SQLite) holds until commit, so
+                # what the guard saw is still true when the event is applied.
+                locked = await ticket_by_key(session, key=key, for_update=True)
+                if locked is None:
+                    raise UnknownTicket(key)
+                details.update(await guard(session, locked))
+            event = TicketEvent(
+                kind=kind,
+                source="esmbot",
+                ticket_key=key,
+                # A Teams action happens once; its own id keeps a retried Jira write from
+                # counting twice.
+                dedupe_key=dedupe_key or f"esmbot:{kind}:{key}:{uuid.uuid4().hex}",
+                occurred_at=now,
+                actor=_ref(actor),
+                **details,
+            )
             applied = await apply_event(
                 session, event, organisation=self.organisation, now=now, notifier=self.notifier
             )
@@ -181,3 +320,21 @@ class TicketActions:
 
 def _ref(person: Person) -> PersonRef:
     return PersonRef(name=person.name, email=person.email, person_id=person.id)
+
+
+async def _owner(session: AsyncSession, ticket: Ticket) -> Person | None:
+    person = await session.get(Person, ticket.assignee_id) if ticket.assignee_id else None
+    if person is not None:
+        # Kept loaded outside the session: a refusal rolls back, which would expire it there.
+        session.expunge(person)
+    return person
+
+
+def _owner_must_be_none(assignee: Person) -> Guard:
+    async def guard(session: AsyncSession, locked: Ticket) -> dict[str, Any]:
+        holder = await _owner(session, locked)
+        if holder is not None:
+            raise AlreadyTaken(locked.key, holder, asker=assignee)
+        return {}
+
+    return guard

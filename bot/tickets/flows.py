@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Organisation
 from bot.notify.compose import Notifier
 from bot.notify.routing import Intent, TicketFacts, route
+from bot.tickets.due import replan
 from bot.tickets.events import TICKET_FIELDS, Change, EventKind, PersonRef, TicketEvent
 from bot.tickets.lifecycle import IllegalTransition, Status, path
 from bot.tickets.models import Ticket
@@ -36,6 +37,8 @@ _STATUS_CHANGES = {
 }
 
 
+# The reason of an automatic resolution after the customer never answered.
+NO_RESPONSE = "no_response"
 _WORKED_ON = frozenset({Status.ACKNOWLEDGED, Status.REOPENED})
 
 
@@ -128,6 +131,7 @@ async def _apply(
         work.changes.append(Change.DELETED)
     if work.changes and not stale:
         refresh_deadlines(work.ticket, organisation=organisation, now=max(now, event.occurred_at))
+        await replan(session, work.ticket, organisation=organisation)
     intents = route(
         work.changes,
         TicketFacts(
@@ -135,6 +139,9 @@ async def _apply(
         ),
     )
     row.ticket_id = work.ticket.id
+    if event.reason:
+        # Why it was done (a question, a resolution note, a reopen) belongs to the history.
+        work.audit["reason"] = event.reason[:4000]
     row.payload = {
         **work.audit,
         "outcome": "stale" if stale else "applied",
@@ -255,8 +262,15 @@ def _follow_status(work: _Work, event: TicketEvent, organisation: Organisation) 
             ticket.vendor_escalated_at = work.at
     work.audit["status"] = {"from": str(current), "to": str(target)}
     work.extras["previous_status"] = current
-    if target == Status.WAITING_FOR_CUSTOMER and event.reason:
-        work.extras["question"] = event.reason
+    if target == Status.WAITING_FOR_CUSTOMER:
+        ticket.pending_question = event.reason or ticket.pending_question
+        work.extras["question"] = ticket.pending_question or ""
+        # The card says who asks; a comment in the same event would name its own author.
+        work.extras.setdefault("author", (event.actor.name if event.actor else None) or None)
+    elif current == Status.WAITING_FOR_CUSTOMER:
+        ticket.pending_question = None
+    if target == Status.RESOLVED:
+        work.extras["no_response"] = event.reason == NO_RESPONSE
     if (
         not had_response
         and ticket.first_response_at is not None

@@ -32,6 +32,8 @@ class Ticket(Base):
     priority: Mapped[str] = mapped_column(String(8), default="P3")
     status: Mapped[str] = mapped_column(String(32), default="new", index=True)
     resolution: Mapped[str | None] = mapped_column(Text)
+    # The question the desk is waiting on the customer to answer (for reminders and replies).
+    pending_question: Mapped[str | None] = mapped_column(Text)
     reporter_id: Mapped[int | None] = mapped_column(
         ForeignKey("people.id", ondelete="SET NULL"), index=True
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 02:45:59.825626
+Create Date: 2026-11-22 03:20:21.935173
 """
 
 from __future__ import annotations
@@ -115,6 +115,7 @@ def upgrade() -> None:
         sa.Column("priority", sa.String(length=8), nullable=False),
         sa.Column("status", sa.String(length=32), nullable=False),
         sa.Column("resolution", sa.Text(), nullable=True),
+        sa.Column("pending_question", sa.Text(), nullable=True),
         sa.Column("reporter_id", sa.Integer(), nullable=True),
         sa.Column("reporter_unmatched", sa.String(length=320), nullable=True),
         sa.Column("assignee_id", sa.Integer(), nullable=True),
@@ -225,6 +226,32 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_csat_surveys_ticket_id"), ["ticket_id"], unique=False)
 
     op.create_table(
+        "due_actions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("ticket_id", sa.Integer(), nullable=False),
+        sa.Column("dedupe_key", sa.String(length=200), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("sla", sa.String(length=32), nullable=True),
+        sa.Column("fraction", sa.Double(), nullable=True),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("outcome", sa.String(length=200), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["tickets.id"],
+            name=op.f("fk_due_actions_ticket_id_tickets"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_due_actions")),
+        sa.UniqueConstraint("dedupe_key", name=op.f("uq_due_actions_dedupe_key")),
+    )
+    with op.batch_alter_table("due_actions", schema=None) as batch_op:
+        batch_op.create_index("ix_due_actions_status_due_at", ["status", "due_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_due_actions_ticket_id"), ["ticket_id"], unique=False)
+
+    op.create_table(
         "outbox",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("dedupe_key", sa.String(length=256), nullable=False),
@@ -314,6 +341,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_outbox_broadcast_id"))
 
     op.drop_table("outbox")
+    with op.batch_alter_table("due_actions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_due_actions_ticket_id"))
+        batch_op.drop_index("ix_due_actions_status_due_at")
+
+    op.drop_table("due_actions")
     with op.batch_alter_table("csat_surveys", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_csat_surveys_ticket_id"))
         batch_op.drop_index(batch_op.f("ix_csat_surveys_person_id"))

@@ -239,3 +239,22 @@ async def eventually(probe, *, within: float = 5.0):
         if answer or time.monotonic() > deadline:
             return answer
         await asyncio.sleep(0.05)
+
+
+async def test_a_retried_row_that_fails_again_tells_the_desk_only_once(desk, connector, database):
+    connector.fail(500, times=100, conversation_id=LENA_CHAT)
+    await desk(jp.created(jp.issue("SR-12", reporter=LENA_JIRA), at=T0))
+    assert await eventually(lambda: outbox_status(database, "failed"), within=10) == 1
+
+    async with database.transaction() as session:  # what `python -m bot outbox retry` does
+        row = await session.scalar(select(OutboxMessage).where(OutboxMessage.status == "failed"))
+        row.status, row.attempts, row.next_attempt_at = "pending", 0, datetime.now(UTC)
+
+    async def failed_again():
+        async with database.transaction() as session:
+            stored = await session.get(OutboxMessage, row.id)
+            return stored.status == "failed" and stored.attempts == FAST.max_attempts
+
+    assert await eventually(failed_again, within=10)
+    notices = [c for c in cards(connector.sent(AGENTS)) if "SR-12" not in text_of(c)]
+    assert len(notices) == 1

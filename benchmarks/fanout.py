@@ -1,0 +1,271 @@
+"""Fan-out benchmark: a planned outage to N customer chats through esmbot's outbox and dispatcher.
+
+Run: .venv/bin/python benchmarks/fanout.py [--database sqlite|postgresql] [--customers 10000]
+The connector double (enforcing Teams' limits, answering 429 past them) and the bot
+(`python -m bot serve`) each run in their own process on 127.0.0.1; this process seeds the
+database, starts the broadcast in it, watches its progress and reads the bot's peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from webhook_load import free_port, wait_ready  # noqa: E402
+
+PG_ADMIN = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+PG_NAME = "esmbot_bench_fanout"
+CEILING = 30.0  # messages per second: Teams' limit for one bot in a tenant
+LOCALES = ("en-US", "en-US", "de-DE", "en-GB", "de-AT")
+ZONES = ("Europe/Berlin", "Europe/London", "America/New_York", "Asia/Kolkata")
+
+
+async def fresh_database(kind: str, workdir: str) -> str:
+    from bot.migrate import upgrade
+
+    if kind == "sqlite":
+        url = f"sqlite+aiosqlite:///{workdir}/fanout.db"
+    else:
+        from sqlalchemy import text
+
+        from bot.db import create_engine
+
+        engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", pool_size=1)
+        async with engine.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)'))
+            await connection.execute(text(f'CREATE DATABASE "{PG_NAME}"'))
+        await engine.dispose()
+        url = PG_ADMIN.rsplit("/", 1)[0] + f"/{PG_NAME}"
+    await upgrade(url)
+    return url
+
+
+def reference_for(service_url: str, user: Any, *, channel: str | None = None) -> dict[str, Any]:
+    """The reference esmbot stores for this chat, made by the same code as for a real install."""
+    from botbuilder.schema import Activity
+
+    from bot.demo.activities import installation_update
+    from bot.teams.sightings import conversation_sighting
+
+    activity = Activity().deserialize(installation_update(user, service_url, channel=channel))
+    return conversation_sighting(activity).reference
+
+
+async def seed(database_url: str, service_url: str, customers: int) -> None:
+    """N customers with one personal chat each, and a management channel."""
+    from sqlalchemy import insert, select
+
+    from bot.db import Database
+    from bot.demo.activities import TENANT_ID, TeamsUser, channel_conversation_id
+    from bot.directory.models import AudienceBinding, Conversation, Person
+
+    template = reference_for(service_url, TeamsUser.named("Template", "template@esmos.example"))
+    people = [
+        {
+            "teams_user_id": f"29:bench-{n}",
+            "aad_object_id": f"00000000-0000-4000-8000-{n:012d}",
+            "name": f"Customer {n}",
+            "email": f"customer{n}@esmos.example",
+            "tenant_id": TENANT_ID,
+            "roles": [],
+            "locale": LOCALES[n % len(LOCALES)],
+            "time_zone": ZONES[n % len(ZONES)],
+        }
+        for n in range(customers)
+    ]
+    database = Database(database_url)
+    try:
+        async with database.transaction() as session:
+            for start in range(0, customers, 1000):
+                await session.execute(insert(Person), people[start : start + 1000])
+            ids = dict((await session.execute(select(Person.teams_user_id, Person.id))).all())
+            chats = []
+            for n, person in enumerate(people):
+                reference = copy.deepcopy(template)
+                reference["user"].update(id=person["teams_user_id"], name=person["name"])
+                reference["user"]["aadObjectId"] = person["aad_object_id"]
+                reference["conversation"]["id"] = f"a:bench-{n}"
+                chats.append(
+                    {
+                        "conversation_id": f"a:bench-{n}",
+                        "scope": "personal",
+                        "tenant_id": TENANT_ID,
+                        "service_url": service_url,
+                        "reference": reference,
+                        "person_id": ids[person["teams_user_id"]],
+                    }
+                )
+            for start in range(0, customers, 1000):
+                await session.execute(insert(Conversation), chats[start : start + 1000])
+            manager = TeamsUser.named("Danielle CTO", "danielle@esmos.example")
+            channel = Conversation(
+                conversation_id=channel_conversation_id("management"),
+                scope="channel",
+                tenant_id=TENANT_ID,
+                service_url=service_url,
+                reference=reference_for(service_url, manager, channel="management"),
+            )
+            session.add(channel)
+            await session.flush()
+            session.add(AudienceBinding(audience="management", conversation_id=channel.id))
+    finally:
+        await database.close()
+
+
+async def start_broadcast(database_url: str) -> tuple[str, float]:
+    """Starts the broadcast as the bot would; returns its id and how long the fan-out took."""
+    from bot.app import TEMPLATES
+    from bot.config import load_organisation
+    from bot.db import Database, utcnow
+    from bot.notify.broadcast import start_outage_broadcast
+    from bot.notify.compose import Notifier
+    from bot.notify.render import Renderer
+    from bot.notify.views import Outage
+
+    organisation = load_organisation(ROOT / "esmbot.example.toml")
+    notifier = Notifier(
+        Renderer(TEMPLATES, organisation.default_locale, organisation.time_zone), organisation
+    )
+    start = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
+    outage = Outage("OpenCart shop", start, start + timedelta(hours=3), "Database upgrade.")
+    database = Database(database_url)
+    try:
+        began = time.perf_counter()
+        async with database.transaction() as session:
+            broadcast_id = await start_outage_broadcast(
+                session, notifier=notifier, outage=outage, requested_by_person_id=None, now=utcnow()
+            )
+        return broadcast_id, time.perf_counter() - began
+    finally:
+        await database.close()
+
+
+async def watch(database_url: str, broadcast_id: str, within: float) -> tuple[Any, int, float]:
+    """Polls the progress until nothing is pending; returns it, the unsent rows, the time."""
+    from sqlalchemy import func, select
+
+    from bot.db import Database
+    from bot.notify.broadcast import broadcast_progress
+    from bot.notify.models import OutboxMessage
+
+    database = Database(database_url)
+    began = time.monotonic()
+    try:
+        while True:
+            async with database.transaction() as session:
+                progress = await broadcast_progress(session, broadcast_id)
+            if progress.finished or time.monotonic() - began > within:
+                break
+            await asyncio.sleep(2.0)
+        async with database.transaction() as session:
+            unsent = await session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.status != "sent")
+            )
+        return progress, int(unsent or 0), time.monotonic() - began
+    finally:
+        await database.close()
+
+
+def proc_status(pid: int) -> dict[str, str]:
+    with open(f"/proc/{pid}/status") as handle:
+        return dict(line.split(":", 1) for line in handle if ":" in line)
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def stats(url: str) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as session, session.get(f"{url}bench/stats") as response:
+        return await response.json()
+
+
+def start(command: list[str], env: dict[str, str], workdir: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        command, cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+
+
+async def run(args: argparse.Namespace) -> dict[str, object]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
+    within = args.customers / CEILING * 2 + 120  # twice the ideal time: a stuck run ends
+    with tempfile.TemporaryDirectory() as workdir:
+        database_url = await fresh_database(args.database, workdir)
+        connector_port, bot_port = free_port(), free_port()
+        connector_url = f"http://127.0.0.1:{connector_port}/"
+        script = str(ROOT / "benchmarks" / "connector_server.py")
+        connector = start([sys.executable, script, "--port", str(connector_port)], env, workdir)
+        bot = None
+        try:
+            await wait_ready(f"{connector_url}bench/stats")
+            seeded = time.perf_counter()
+            await seed(database_url, connector_url, args.customers)
+            seeded = time.perf_counter() - seeded
+            bot_env = {**env, "DATABASE_URL": database_url, "HOST": "127.0.0.1"}
+            bot = start(
+                [sys.executable, "-m", "bot", "serve"], {**bot_env, "PORT": str(bot_port)}, workdir
+            )
+            await wait_ready(f"http://127.0.0.1:{bot_port}/healthz")
+            broadcast_id, enqueue_seconds = await start_broadcast(database_url)
+            progress, unsent, wall = await watch(database_url, broadcast_id, within)
+            await asyncio.sleep(1.0)  # a late duplicate would arrive now
+            double = await stats(connector_url)
+            memory = proc_status(bot.pid)
+            cpu = cpu_seconds(bot.pid)
+        finally:
+            for process in (bot, connector):
+                if process is not None:
+                    process.terminate()
+            errors = bot.communicate(timeout=30)[1].decode() if bot is not None else ""
+            connector.communicate(timeout=30)
+    expected = args.customers + 1  # every customer and the management channel
+    rate = (double["accepted"] - 1) / double["span_seconds"] if double["span_seconds"] else 0.0
+    return {
+        "database": args.database,
+        "customers": args.customers,
+        "seed_seconds": round(seeded, 1),
+        "enqueue_seconds": round(enqueue_seconds, 2),
+        "delivery_seconds": round(double["span_seconds"], 1),
+        "wall_seconds": round(wall, 1),
+        "messages_per_second": round(rate, 2),
+        "percent_of_ceiling": round(rate / CEILING * 100, 1),
+        "busiest_second": double["busiest_second"],
+        "throttled_429": double["throttled"],
+        "lost": expected - double["conversations"] + unsent,
+        "duplicates": double["accepted"] - double["conversations"],
+        "progress": progress.as_dict(),
+        "bot_peak_rss_mb": round(int(memory["VmHWM"].split()[0]) / 1024, 1),
+        "bot_cpu_seconds": round(cpu, 1),
+        "bot_errors": errors.strip().splitlines()[-5:],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--customers", type=int, default=10000)
+    print(json.dumps(asyncio.run(run(parser.parse_args()))))
+
+
+if __name__ == "__main__":
+    main()

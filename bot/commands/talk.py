@@ -1,0 +1,64 @@
+"""Agent commands that put words on a ticket: a reply to the customer, an internal note, a question."""
+
+from __future__ import annotations
+
+import argparse
+
+from bot.commands.common import AGENTS, DESK, joined, ticket_key
+from bot.commands.registry import Command, CommandContext, Reply, argument
+from bot.tickets.events import Change
+
+
+async def reply(context: CommandContext, args: argparse.Namespace) -> Reply:
+    applied = await context.actions.comment(
+        args.key, joined(args.text), actor=context.person, public=True
+    )
+    return Reply(f"Sent to the requester of {applied.ticket_key}.")
+
+
+async def note(context: CommandContext, args: argparse.Namespace) -> Reply:
+    applied = await context.actions.comment(
+        args.key, joined(args.text), actor=context.person, public=False
+    )
+    return Reply(f"Note added to {applied.ticket_key}. Only the desk sees it.")
+
+
+async def ask(context: CommandContext, args: argparse.Namespace) -> Reply:
+    applied = await context.actions.ask(args.key, joined(args.question), actor=context.person)
+    if Change.WAITING_FOR_CUSTOMER not in applied.changes:
+        # It was waiting already: the question went out as one more message.
+        return Reply(f"Asked. {applied.ticket_key} was already waiting for the requester.")
+    return Reply(
+        f"Asked. {applied.ticket_key} now waits for the requester; the resolution clock is "
+        "paused until they answer."
+    )
+
+
+_KEY = argument("key", type=ticket_key)
+
+TALK_COMMANDS = (
+    Command(
+        name="reply",
+        summary="Write to the requester of a ticket (they see it).",
+        example='/reply SR-1 "We are on it, expect news by noon."',
+        run=reply,
+        roles=AGENTS,
+        arguments=(_KEY, argument("text", nargs="+")),
+    ),
+    Command(
+        name="note",
+        summary="Add an internal note to a ticket (only the desk sees it).",
+        example="/note SR-1 Customer runs the 2019 payment plugin",
+        run=note,
+        roles=DESK,
+        arguments=(_KEY, argument("text", nargs="+")),
+    ),
+    Command(
+        name="ask",
+        summary="Ask the requester a question; the ticket waits for their answer.",
+        example="/ask SR-2 Which payment provider were you using?",
+        run=ask,
+        roles=AGENTS,
+        arguments=(_KEY, argument("question", nargs="+")),
+    ),
+)

@@ -1,0 +1,181 @@
+"""The service-desk KPIs of a period, from the tickets and CSAT tables: counts, times, SLA, CSAT.
+
+Every ticket figure is about the tickets opened in the period, so the numbers of one report
+describe one population: how many came in, how fast they were answered and resolved (so far),
+how many missed a deadline, how many came back. CSAT is about the answers given in the period.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.tickets.lifecycle import OPEN_STATUSES, Status
+from bot.tickets.models import CsatSurvey, Ticket
+
+PeriodName = Literal["today", "week", "month"]
+SLA_NAMES = ("first_response", "resolution", "vendor_escalation")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A stretch of time a report covers, [start, end)."""
+
+    name: PeriodName
+    start: datetime
+    end: datetime
+    label: str
+
+
+def period(name: PeriodName, *, now: datetime, zone: ZoneInfo) -> Period:
+    """Today from local midnight; a week and a month as the last 7 and 30 days up to now."""
+    if name == "today":
+        local = now.astimezone(zone)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        return Period(name, midnight, now, "today")
+    days = 7 if name == "week" else 30
+    return Period(name, now - timedelta(days=days), now, f"the last {days} days")
+
+
+@dataclass(frozen=True)
+class TicketFacts:
+    """The columns of one ticket that the KPIs read."""
+
+    type: str
+    priority: str
+    status: str
+    created_at: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    first_response_due: datetime | None
+    resolution_due: datetime | None
+    vendor_escalation_due: datetime | None
+    vendor_escalated_at: datetime | None
+    paused_since: datetime | None
+    reopen_count: int
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """One period's figures; a mean or share is None when nothing was there to measure."""
+
+    opened: int
+    by_type: dict[str, int]
+    by_priority: dict[str, int]
+    by_status: dict[str, int]
+    responded: int
+    mean_first_response: timedelta | None
+    resolved: int
+    mean_resolution: timedelta | None
+    breached_tickets: int
+    breaches: dict[str, int]  # by SLA name
+    within_sla: float | None  # share of the opened tickets that missed no deadline
+    reopened: int
+    csat_answers: int
+    csat_average: float | None
+    csat_target: float
+
+
+def breaches_of(ticket: TicketFacts, now: datetime) -> set[str]:
+    """The deadlines this ticket missed: met late, or still owed and already past."""
+    owed = Status(ticket.status) in OPEN_STATUSES
+    missed = set()
+    if _missed(ticket.first_response_at, ticket.first_response_due, now, owed):
+        missed.add("first_response")
+    # While the customer is awaited the resolution deadline keeps moving, so it is not missed.
+    if _missed(ticket.resolved_at, ticket.resolution_due, now, owed and not ticket.paused_since):
+        missed.add("resolution")
+    if _missed(ticket.vendor_escalated_at, ticket.vendor_escalation_due, now, owed):
+        missed.add("vendor_escalation")
+    return missed
+
+
+def _missed(done: datetime | None, due: datetime | None, now: datetime, owed: bool) -> bool:
+    if due is None:
+        return False
+    if done is not None:
+        return done > due
+    return owed and now > due
+
+
+def summarise(
+    tickets: Sequence[TicketFacts],
+    *,
+    now: datetime,
+    csat_scores: Iterable[int] = (),
+    csat_target: float,
+) -> Kpis:
+    """The KPIs of these tickets (opened in the period) and CSAT answers (given in it)."""
+    responses = [t.first_response_at - t.created_at for t in tickets if t.first_response_at]
+    resolutions = [t.resolved_at - t.created_at for t in tickets if t.resolved_at]
+    missed = [breaches_of(ticket, now) for ticket in tickets]
+    breaches = Counter(name for names in missed for name in names)
+    breached = sum(1 for names in missed if names)
+    scores = list(csat_scores)
+    return Kpis(
+        opened=len(tickets),
+        by_type=_counted(t.type for t in tickets),
+        by_priority=_counted(t.priority for t in tickets),
+        by_status=_counted(t.status for t in tickets),
+        responded=len(responses),
+        mean_first_response=_mean(responses),
+        resolved=len(resolutions),
+        mean_resolution=_mean(resolutions),
+        breached_tickets=breached,
+        breaches={name: breaches.get(name, 0) for name in SLA_NAMES},
+        within_sla=(len(tickets) - breached) / len(tickets) if tickets else None,
+        reopened=sum(1 for t in tickets if t.reopen_count > 0),
+        csat_answers=len(scores),
+        csat_average=sum(scores) / len(scores) if scores else None,
+        csat_target=csat_target,
+    )
+
+
+async def period_kpis(
+    session: AsyncSession, *, start: datetime, end: datetime, now: datetime, csat_target: float
+) -> Kpis:
+    """Reads the period's tickets and CSAT answers and summarises them."""
+    rows = await session.execute(
+        select(
+            Ticket.type,
+            Ticket.priority,
+            Ticket.status,
+            Ticket.created_at,
+            Ticket.first_response_at,
+            Ticket.resolved_at,
+            Ticket.first_response_due,
+            Ticket.resolution_due,
+            Ticket.vendor_escalation_due,
+            Ticket.vendor_escalated_at,
+            Ticket.paused_since,
+            Ticket.reopen_count,
+        ).where(Ticket.created_at >= start, Ticket.created_at < end)
+    )
+    tickets = [TicketFacts(*row) for row in rows]
+    scores = await session.scalars(
+        select(CsatSurvey.score).where(
+            CsatSurvey.score.is_not(None),
+            CsatSurvey.answered_at >= start,
+            CsatSurvey.answered_at < end,
+        )
+    )
+    return summarise(tickets, now=now, csat_scores=list(scores), csat_target=csat_target)
+
+
+def _counted(values: Iterable[str]) -> dict[str, int]:
+    # Most frequent first; ties in a stable, alphabetical order.
+    counts = Counter(values)
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _mean(durations: Sequence[timedelta]) -> timedelta | None:
+    if not durations:
+        return None
+    return sum(durations, timedelta(0)) / len(durations)

@@ -1,0 +1,84 @@
+"""Keeps a ticket's due-action rows in step with its plan whenever its deadlines or state move."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Organisation
+from bot.tickets.due_models import DueAction
+from bot.tickets.lifecycle import Status
+from bot.tickets.models import Ticket
+from bot.tickets.planning import SURVEY_EXPIRY, SURVEY_REMINDER, TicketTimes, plan
+from bot.tickets.sla import resolution_start
+from bot.tickets.state import policy_for, sla_facts
+
+PENDING, DONE, SKIPPED = "pending", "done", "skipped"
+# Planned when the survey goes out, not from the ticket's state; re-planning leaves them alone.
+_PLANNED_ELSEWHERE = frozenset({SURVEY_REMINDER, SURVEY_EXPIRY})
+
+
+def times_of(ticket: Ticket, organisation: Organisation) -> TicketTimes:
+    policy = policy_for(organisation, ticket.priority)
+    return TicketTimes(
+        ticket_id=ticket.id,
+        status=Status(ticket.status),
+        created_at=ticket.created_at,
+        first_response_at=ticket.first_response_at,
+        first_response_due=ticket.first_response_due,
+        resolution_due=ticket.resolution_due,
+        resolution_start=resolution_start(policy, sla_facts(ticket)),
+        vendor_needed_at=ticket.vendor_needed_at,
+        vendor_escalated_at=ticket.vendor_escalated_at,
+        vendor_escalation_due=ticket.vendor_escalation_due,
+        resolved_at=ticket.resolved_at,
+        paused_since=ticket.paused_since,
+        reopen_count=ticket.reopen_count,
+    )
+
+
+async def replan(session: AsyncSession, ticket: Ticket, *, organisation: Organisation) -> None:
+    """Adds what is newly due, moves what moved, and drops what no longer applies.
+
+    Whatever was done stays done: a nudge sent is never sent again, whatever happens later.
+    """
+    wanted = plan(
+        times_of(ticket, organisation),
+        policy=policy_for(organisation, ticket.priority),
+        calendar=organisation.calendar,
+        timers=organisation.timers,
+    )
+    existing = {
+        action.dedupe_key: action
+        for action in (
+            await session.scalars(select(DueAction).where(DueAction.ticket_id == ticket.id))
+        ).all()
+    }
+    for planned in wanted:
+        action = existing.get(planned.key)
+        if action is None:
+            session.add(
+                DueAction(
+                    ticket_id=ticket.id,
+                    dedupe_key=planned.key,
+                    kind=planned.kind,
+                    sla=planned.sla,
+                    fraction=planned.fraction,
+                    due_at=planned.due_at,
+                )
+            )
+        elif action.status != DONE:
+            action.status, action.due_at, action.outcome = PENDING, planned.due_at, None
+    keys = {planned.key for planned in wanted}
+    for key, action in existing.items():
+        if action.status == PENDING and key not in keys and action.kind not in _PLANNED_ELSEWHERE:
+            action.status, action.outcome = SKIPPED, "no longer due"
+
+
+def schedule_once(
+    session: AsyncSession, *, ticket_id: int, key: str, kind: str, due_at: datetime
+) -> None:
+    """An action planned by another action (a survey's reminder and expiry)."""
+    session.add(DueAction(ticket_id=ticket_id, dedupe_key=key, kind=kind, due_at=due_at))

@@ -1,0 +1,225 @@
+"""Card buttons over /api/messages: same roles as the commands, one winner, the card redrawn."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.directory.models import Person
+from bot.events.jira_client import JiraClient
+from bot.events.jira_system import JiraSystem
+from bot.tickets.actions import AlreadyTaken, TicketActions
+from bot.tickets.service import ticket_by_key
+from bot.tickets.system import Draft
+from tests.conftest import ALEX, LEARNER
+from tests.doubles.jira import JiraDouble
+from tests.integration.desk import (
+    AGENTS,
+    LENA_CHAT,
+    SAM,
+    desk_fixture,  # noqa: F401 - the fixture
+    fallback,
+)
+
+NOT_YET = "Thanks — I can't handle that button yet."
+
+
+def buttons(card: dict) -> set[str]:
+    return {action["data"]["action"] for action in card["actions"] if "data" in action}
+
+
+async def test_assign_to_me_takes_the_ticket_and_redraws_the_card(desk):
+    key = await desk.open()
+
+    answer = await desk.press(ALEX, {"action": "assign_me", "ticket": key})
+
+    assert answer == "SR-1 is yours now."
+    card = desk.updates()[-1]
+    assert "Alex Agent" in str(card) and "SR-1" in fallback(card)
+    assert buttons(card) == {"ack"}  # nobody can take it any more
+    assert await desk.ticket(key, "assignee_id") == (await desk.person(ALEX)).id
+    update = [call for call in desk.connector.calls if call.operation == "update"][-1]
+    assert update.conversation_id == AGENTS
+
+
+async def test_two_agents_pressing_assign_to_me_at_once_get_one_owner(desk):
+    await desk.say(SAM, "/help")  # both agents have met the bot before the race
+    await desk.say(ALEX, "/help")
+    for round_ in range(3):
+        key = await desk.open(f"Race {round_}")
+        press = {"action": "assign_me", "ticket": key}
+
+        answers = await asyncio.gather(desk.press(ALEX, press), desk.press(SAM, press))
+
+        winner = ALEX if answers[0] == f"{key} is yours now." else SAM
+        loser = 1 if winner is ALEX else 0
+        assert f"{key} is yours now." in answers
+        assert answers[loser] == f"{key} is already taken by {winner.name}."
+        assert await desk.ticket(key, "assignee_id") == (await desk.person(winner)).id
+        assigned = [event for event in await desk.events(key) if event.kind == "assigned"]
+        assert len(assigned) == 1
+        assert assigned[0].actor_id == (await desk.person(winner)).id
+        # Both presses redraw the card, and both drawings name the winner.
+        assert all(winner.name in str(card) for card in desk.updates()[-2:])
+
+
+async def test_two_agents_pressing_acknowledge_at_once_acknowledge_once(desk):
+    await desk.say(SAM, "/help")
+    key = await desk.open()
+    lena = len(desk.cards(LENA_CHAT))
+    press = {"action": "ack", "ticket": key}
+
+    answers = sorted(await asyncio.gather(desk.press(ALEX, press), desk.press(SAM, press)))
+
+    won = [answer for answer in answers if "acknowledged and it is yours now" in answer]
+    assert len(won) == 1
+    lost = next(answer for answer in answers if answer not in won)
+    assert lost.startswith("SR-1 was already acknowledged;") and lost.endswith(" has it.")
+    moves = [event for event in await desk.events(key) if event.kind == "status_changed"]
+    assert len(moves) == 1
+    told = await desk.new_cards(LENA_CHAT, 1, after=lena)
+    await desk.quiet()
+    assert len(desk.cards(LENA_CHAT)) == lena + 1
+    assert "We're working on it" in fallback(told[0])
+
+
+async def test_acknowledge_in_the_1to1_chat_redraws_the_card_there(desk):
+    key = await desk.open()
+
+    answer = await desk.press(ALEX, {"action": "ack", "ticket": key}, channel=None, card="c-9")
+
+    assert answer.startswith("SR-1 acknowledged")
+    update = [call for call in desk.connector.calls if call.operation == "update"][-1]
+    assert (update.activity_id, update.conversation_id) == (
+        "c-9",
+        f"a:personal-{ALEX.aad_object_id}",
+    )
+    assert await desk.ticket(key, "status") == "acknowledged"
+
+
+async def test_a_taken_ticket_says_who_has_it(desk):
+    key = await desk.open()
+    await desk.press(ALEX, {"action": "assign_me", "ticket": key})
+    await desk.say(SAM, "/help")
+
+    answer = await desk.press(SAM, {"action": "assign_me", "ticket": key})
+
+    assert answer == "SR-1 is already taken by Alex Agent."
+    assert (
+        await desk.press(ALEX, {"action": "assign_me", "ticket": key}) == "SR-1 is already yours."
+    )
+    assert len([e for e in await desk.events(key) if e.kind == "assigned"]) == 1
+
+
+async def test_a_customer_pressing_an_agents_button_changes_nothing(desk):
+    key = await desk.open()
+    events = len(await desk.events(key))
+
+    answer = await desk.press(LEARNER, {"action": "assign_me", "ticket": key}, channel=None)
+
+    assert answer.startswith("Sorry, that is for the service desk")
+    assert await desk.ticket(key, "assignee_id") is None
+    assert len(await desk.events(key)) == events
+    assert desk.updates() == []
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ({"action": "delete_everything", "ticket": "SR-1"}, "I don't know that button"),
+        ({"action": "ack"}, "doesn't say which ticket"),
+        (
+            {"action": "assign_me", "ticket": "'; DROP TABLE tickets; --"},
+            "doesn't say which ticket",
+        ),
+        ({"action": "ack", "ticket": "SR-99"}, "I can't find a ticket SR-99."),
+        ({"ticket": "SR-1"}, "I don't know that button"),
+        (["ack", "SR-1"], "I don't know that button"),
+        ("ack SR-1", "I don't know that button"),
+    ],
+)
+async def test_forged_or_broken_button_data_gets_an_answer_and_changes_nothing(desk, value, says):
+    key = await desk.open()
+    events = len(await desk.events(key))
+
+    answer = await desk.press(ALEX, value)
+
+    assert says in answer
+    assert len(await desk.events(key)) == events
+    assert await desk.ticket(key, "status") == "new"
+    assert desk.updates() == []
+
+
+@pytest.mark.parametrize("verb", ["solved", "still_broken", "answer", "csat"])
+async def test_customer_buttons_are_answered_for_now(desk, verb):
+    key = await desk.open()
+
+    answer = await desk.press(LEARNER, {"action": verb, "ticket": key, "score": 4}, channel=None)
+
+    assert answer == NOT_YET
+    assert await desk.ticket(key, "status") == "new"
+
+
+# The same race with Jira as the system of record: Jira must end up naming the same winner.
+
+NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+async def jira() -> AsyncIterator[JiraDouble]:
+    double = JiraDouble()
+    await double.start()
+    double.add_user("acc-lena", "Lena Learner", email="lena.learner@esmos.example")
+    double.add_user("acc-alex", "Alex Agent", email="alex@esmos.example")
+    double.add_user("acc-sam", "Sam Agent", email="sam@esmos.example")
+    yield double
+    await double.close()
+
+
+async def test_with_jira_the_loser_of_the_race_gives_the_ticket_back_there(
+    jira, database, organisation
+):
+    async def no_wait(_seconds: float) -> None:
+        return None
+
+    client = JiraClient(jira.url, jira.email, jira.api_token, sleep=no_wait)
+    actions = TicketActions(
+        database=database,
+        system=JiraSystem(client, project_key="SR", mapping=organisation.jira),
+        organisation=organisation,
+        clock=lambda: NOW,
+    )
+    async with database.transaction() as session:
+        lena = Person(name="Lena Learner", email=LEARNER.email, jira_account_id="acc-lena")
+        alex = Person(name="Alex Agent", email=ALEX.email, jira_account_id="acc-alex")
+        sam = Person(name="Sam Agent", email=SAM.email, jira_account_id="acc-sam")
+        session.add_all([lena, alex, sam])
+    try:
+        key = (await actions.open(Draft(summary="Race"), reporter=lena)).ticket_key
+        # The first write to Jira is slow: the other press overtakes it there and here.
+        jira.stall(0.3, operation="assign")
+
+        outcomes = await asyncio.gather(
+            actions.assign(key, alex, actor=alex, only_if_unassigned=True),
+            actions.assign(key, sam, actor=sam, only_if_unassigned=True),
+            return_exceptions=True,
+        )
+    finally:
+        await client.close()
+
+    lost = [outcome for outcome in outcomes if isinstance(outcome, AlreadyTaken)]
+    assert len(lost) == 1 and lost[0].holder is not None
+    winner = lost[0].holder
+    assert (winner.name, str(lost[0])) == ("Sam Agent", f"{key} is already taken by Sam Agent.")
+    # Sam's write, Alex's late one, and Alex's giving it back to Sam.
+    assert [call.body.get("accountId") for call in jira.calls_to("assign")] == [
+        "acc-sam",
+        "acc-alex",
+        "acc-sam",
+    ]
+    assert jira.issues[key]["assignee"] == "acc-sam"
+    async with database.transaction() as session:
+        assert (await ticket_by_key(session, key=key)).assignee_id == sam.id
