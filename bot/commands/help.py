@@ -17,9 +17,14 @@ def help_command(registry: Registry) -> Command:
                 f"/{command.name}: {command.summary}\nUsage: {command.usage}\n"
                 f"Example: {command.example}"
             )
-        usable = [command for command in registry if command.allows(context.roles)]
+        scope = context.conversation.scope
+        usable = [c for c in registry if c.allows(context.roles) and scope in c.scopes]
         lines = [f"- {command.usage}: {command.summary}" for command in usable]
-        return Reply("Here is what you can ask me:\n" + "\n".join(lines))
+        elsewhere = [
+            f"/{c.name}" for c in registry if c.allows(context.roles) and scope not in c.scopes
+        ]
+        more = f"\nIn a team channel you can also use {', '.join(elsewhere)}." if elsewhere else ""
+        return Reply("Here is what you can ask me:\n" + "\n".join(lines) + more)
 
     return Command(
         name="help",

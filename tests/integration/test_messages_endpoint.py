@@ -122,3 +122,13 @@ async def test_an_oversized_body_gets_413(bot):
     assert response.status == 413
     assert "too large" in (await response.json())["error"]
     assert await bot.scalar("SELECT count(*) FROM people") == 0
+
+
+async def test_help_in_a_1to1_chat_points_channel_commands_to_the_channel(bot):
+    from tests.conftest import DANIELLE
+
+    await bot.post(personal_message(DANIELLE, "/help", bot.connector.url))
+
+    reply = (await bot.connector.wait_for(1, personal_conversation_id(DANIELLE)))[0].text
+    assert "- /subscribe" not in reply
+    assert "In a team channel you can also use" in reply and "/subscribe" in reply
