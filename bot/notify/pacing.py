@@ -101,7 +101,10 @@ class Pacer:
 
     def started(self, conversation: str, at: float) -> None:
         """A send leaves at `at` (right after clear_to_send allowed it, with no await between)."""
-        self._last_start = at
+        # A send that wakes a little after its turn keeps the stream's beat, so that small
+        # delays of the event loop do not add up into a slower rate; after a pause it starts anew.
+        due = at if self._last_start is None else self._last_start + self._spacing
+        self._last_start = due if due <= at < due + self._spacing else at
         for key in (conversation, GLOBAL):
             self._in_flight[key] = self._in_flight.get(key, 0) + 1
 

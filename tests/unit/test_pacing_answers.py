@@ -41,6 +41,17 @@ def test_sends_are_spaced_evenly_over_the_tenant_window():
     pacer.answered("a", 0.01)
 
 
+def test_a_send_that_woke_a_little_late_does_not_slow_the_stream():
+    pacer = Pacer(conversation_windows=[], tenant_windows=[Window(1, 4)])
+    pacer.started("a", 0.0)
+    pacer.started("b", 0.26)  # due at 0.25, the event loop was a little busy
+
+    assert pacer.clear_to_send("c", 0.3) == 0.5  # the beat holds: 0.5, not 0.51
+    pacer.started("c", 0.5)
+    pacer.started("d", 2.0)  # after a pause the stream starts anew
+    assert pacer.clear_to_send("e", 2.0) == 2.25
+
+
 def test_an_answered_window_leaves_no_trace_once_over():
     pacer = Pacer(conversation_windows=[Window(1, 7)], tenant_windows=[Window(1, 30)])
     for n in range(2048):
