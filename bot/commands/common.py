@@ -7,7 +7,7 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.commands.registry import CommandContext, CommandError
+from bot.commands.registry import CommandContext, CommandError, argument
 from bot.config import Organisation
 from bot.directory.models import Person
 from bot.tickets.events import PersonRef
@@ -26,6 +26,10 @@ def ticket_key(text: str) -> str:
     if not _KEY.match(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a ticket key (like SR-12)")
     return text.upper()
+
+
+# The ticket key every ticket command takes first.
+KEY_ARGUMENT = argument("key", type=ticket_key)
 
 
 def is_ticket_key(value: object) -> bool:

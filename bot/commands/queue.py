@@ -6,7 +6,7 @@ import argparse
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.commands.common import DESK, left, span, ticket_key, when, zone_of
+from bot.commands.common import DESK, KEY_ARGUMENT, left, span, when, zone_of
 from bot.commands.registry import Command, CommandContext, Reply, argument
 from bot.tickets.actions import UnknownTicket
 from bot.tickets.lifecycle import Status
@@ -180,6 +180,6 @@ QUEUE_COMMANDS = (
         example="/sla SR-1",
         run=sla,
         roles=DESK,
-        arguments=(argument("key", type=ticket_key),),
+        arguments=(KEY_ARGUMENT,),
     ),
 )

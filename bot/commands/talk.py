@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bot.commands.common import AGENTS, DESK, joined, ticket_key
+from bot.commands.common import AGENTS, DESK, KEY_ARGUMENT, joined
 from bot.commands.registry import Command, CommandContext, Reply, argument
 from bot.tickets.events import Change
 
@@ -34,8 +34,6 @@ async def ask(context: CommandContext, args: argparse.Namespace) -> Reply:
     )
 
 
-_KEY = argument("key", type=ticket_key)
-
 TALK_COMMANDS = (
     Command(
         name="reply",
@@ -43,7 +41,7 @@ TALK_COMMANDS = (
         example='/reply SR-1 "We are on it, expect news by noon."',
         run=reply,
         roles=AGENTS,
-        arguments=(_KEY, argument("text", nargs="+")),
+        arguments=(KEY_ARGUMENT, argument("text", nargs="+")),
     ),
     Command(
         name="note",
@@ -51,7 +49,7 @@ TALK_COMMANDS = (
         example="/note SR-1 Customer runs the 2019 payment plugin",
         run=note,
         roles=DESK,
-        arguments=(_KEY, argument("text", nargs="+")),
+        arguments=(KEY_ARGUMENT, argument("text", nargs="+")),
     ),
     Command(
         name="ask",
@@ -59,6 +57,6 @@ TALK_COMMANDS = (
         example="/ask SR-2 Which payment provider were you using?",
         run=ask,
         roles=AGENTS,
-        arguments=(_KEY, argument("question", nargs="+")),
+        arguments=(KEY_ARGUMENT, argument("question", nargs="+")),
     ),
 )

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from bot.commands.common import AGENTS, DESK, joined, person_named, roles_of, ticket_key
+from bot.commands.common import (
+    AGENTS,
+    DESK,
+    KEY_ARGUMENT,
+    joined,
+    person_named,
+    roles_of,
+)
 from bot.commands.registry import Command, CommandContext, CommandError, Reply, argument
 from bot.directory.models import Person
 from bot.directory.service import bound_conversation
@@ -145,8 +152,6 @@ def _moved(key: str, target: Status, changed: bool) -> Reply:
     return Reply(f"{key} is {target} now.")
 
 
-_KEY = argument("key", type=ticket_key)
-
 TICKET_COMMANDS = (
     Command(
         name="ack",
@@ -154,7 +159,7 @@ TICKET_COMMANDS = (
         example="/ack SR-1",
         run=ack,
         roles=AGENTS,
-        arguments=(_KEY,),
+        arguments=(KEY_ARGUMENT,),
     ),
     Command(
         name="assign",
@@ -162,7 +167,7 @@ TICKET_COMMANDS = (
         example="/assign SR-1 me",
         run=assign,
         roles=DESK,
-        arguments=(_KEY, argument("person", metavar="@person|me")),
+        arguments=(KEY_ARGUMENT, argument("person", metavar="@person|me")),
     ),
     Command(
         name="status",
@@ -171,7 +176,7 @@ TICKET_COMMANDS = (
         run=status,
         roles=AGENTS,
         arguments=(
-            _KEY,
+            KEY_ARGUMENT,
             argument("status", type=str.lower, choices=[str(s) for s in Status], metavar="status"),
         ),
     ),
@@ -181,7 +186,7 @@ TICKET_COMMANDS = (
         example="/resolve SR-1 Patched the payment module",
         run=resolve,
         roles=AGENTS,
-        arguments=(_KEY, argument("resolution", nargs="+")),
+        arguments=(KEY_ARGUMENT, argument("resolution", nargs="+")),
     ),
     Command(
         name="close",
@@ -189,7 +194,7 @@ TICKET_COMMANDS = (
         example="/close SR-1",
         run=close,
         roles=AGENTS,
-        arguments=(_KEY,),
+        arguments=(KEY_ARGUMENT,),
     ),
     Command(
         name="reopen",
@@ -197,7 +202,7 @@ TICKET_COMMANDS = (
         example="/reopen SR-1 The error is back after the update",
         run=reopen,
         roles=AGENTS,
-        arguments=(_KEY, argument("reason", nargs="+")),
+        arguments=(KEY_ARGUMENT, argument("reason", nargs="+")),
     ),
     Command(
         name="priority",
@@ -206,7 +211,7 @@ TICKET_COMMANDS = (
         run=priority,
         roles=DESK,
         arguments=(
-            _KEY,
+            KEY_ARGUMENT,
             argument("priority", type=str.upper, choices=PRIORITIES),
             argument("reason", nargs="*"),
         ),
@@ -218,7 +223,7 @@ TICKET_COMMANDS = (
         run=escalate,
         roles=DESK,
         arguments=(
-            _KEY,
+            KEY_ARGUMENT,
             argument("to", type=str.lower, choices=("vendor",), metavar="vendor"),
             argument("reason", nargs="+"),
         ),
