@@ -10,7 +10,6 @@ from datetime import datetime
 from bot.config import Organisation
 from bot.db import Database
 from bot.notify.compose import Notifier
-from bot.notify.metrics import Metrics
 from bot.tickets.events import TicketEvent
 from bot.tickets.flows import Applied, apply_event
 from bot.tickets.lifecycle import IllegalTransition
@@ -38,11 +37,9 @@ class EventWriter:
         notifier: Notifier | None = None,
         on_commit: Callable[[], None] | None = None,
         max_batch: int = 200,
-        metrics: Metrics | None = None,
     ) -> None:
         self._database, self._organisation, self._clock = database, organisation, clock
         self._notifier, self._on_commit = notifier, on_commit
-        self._metrics = metrics or Metrics()
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -74,7 +71,6 @@ class EventWriter:
         results: list[Applied | BaseException] = []
         try:
             async with self._database.transaction() as session:
-                tally = self._metrics.tally(session)
                 now = self._clock()
                 for event, _future in batch:
                     try:
@@ -99,7 +95,6 @@ class EventWriter:
             log.exception("event batch failed", extra={"size": len(batch)})
             results = [error] * len(batch)
         else:
-            self._metrics.enqueued(tally.committed())
             if self._on_commit is not None:
                 self._on_commit()
         for (_event, future), result in zip(batch, results, strict=True):

@@ -14,14 +14,13 @@ recipients take a handful of renders and a few multi-row inserts.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.directory.models import AuditEntry, Conversation, Person
@@ -33,8 +32,6 @@ from bot.notify.views import Outage, Reader
 CUSTOMER_TEMPLATE = "customer/planned_outage"
 MANAGEMENT_TEMPLATE = "management/planned_outage"
 STAFF_ROLES = frozenset({"agents", "managers", "vendor"})
-# Rows per INSERT: well under SQLite's and asyncpg's parameter limits, and few round trips.
-INSERT_CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -116,8 +113,7 @@ async def start_outage_broadcast(
         row["conversation_id"] = customer.conversation_id
         row["dedupe_key"] = _dedupe_key(broadcast_id, customer.conversation_id)
         rows.append(row)
-    for chunk in _chunks(rows, INSERT_CHUNK):
-        await session.execute(insert(OutboxMessage), chunk)
+    await notifier.insert(session, rows)
     session.add(
         AuditEntry(
             at=now,
@@ -237,8 +233,3 @@ def _values(row: OutboxMessage, now: datetime) -> dict[str, Any]:
 
 def _dedupe_key(broadcast_id: str, conversation_id: int) -> str:
     return f"broadcast-{broadcast_id}:{conversation_id}"
-
-
-def _chunks(rows: Sequence[dict[str, Any]], size: int) -> Iterator[Sequence[dict[str, Any]]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]

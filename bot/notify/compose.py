@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Organisation
+from bot.db import utcnow
 from bot.directory.models import AudienceBinding, Conversation, Person
+from bot.notify.metrics import Metrics
 from bot.notify.models import OutboxMessage
+from bot.notify.outbox import PENDING
 from bot.notify.render import Renderer
-from bot.notify.routing import ASSIGNEE, CUSTOMER, Intent
+from bot.notify.routing import AGENTS, ASSIGNEE, CUSTOMER, Intent
 from bot.notify.views import Reader, TicketView
 from bot.tickets.lifecycle import Status
 from bot.tickets.models import Ticket
@@ -22,6 +27,11 @@ from bot.tickets.models import Ticket
 log = logging.getLogger(__name__)
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+# What an owner must hear even without a 1:1 chat with the bot: news only the customer has.
+# (An assignment is already on the ticket's card in the channel; a reopen goes there anyway.)
+OWNER_MUST_HEAR = frozenset({"agents/customer_replied"})
+# Rows per INSERT: well under SQLite's and asyncpg's parameter limits, and few round trips.
+INSERT_CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -33,13 +43,62 @@ class Recipient:
 
 
 class Notifier:
-    """Writes the messages an applied event calls for into the outbox, in the caller's transaction."""
+    """Writes every outbox row, in the caller's transaction, and counts it once the commit holds."""
 
     def __init__(
-        self, renderer: Renderer, organisation: Organisation, *, jira_base_url: str = ""
+        self,
+        renderer: Renderer,
+        organisation: Organisation,
+        *,
+        jira_base_url: str = "",
+        metrics: Metrics | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._renderer, self._organisation = renderer, organisation
         self._jira_base_url = jira_base_url.rstrip("/")
+        self.metrics = metrics
+        # A row falls due on the app's clock, which the dispatcher claims by, not the wall's.
+        self._clock = clock
+
+    @property
+    def renderer(self) -> Renderer:
+        """The renderer every message is written with, for whoever speaks in the same words."""
+        return self._renderer
+
+    def add(self, session: AsyncSession, rows: Sequence[OutboxMessage]) -> None:
+        """Writes rendered rows into the caller's transaction."""
+        if self.metrics is not None:
+            self.metrics.tally(session)  # notes them when they are flushed
+        session.add_all(rows)
+
+    async def insert(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Writes many rows as plain values (a broadcast): no objects to hold in the session."""
+        for start in range(0, len(rows), INSERT_CHUNK):
+            await session.execute(insert(OutboxMessage), rows[start : start + INSERT_CHUNK])
+        if self.metrics is not None:
+            self.metrics.tally(session).inserted(rows)
+
+    async def add_once(self, session: AsyncSession, row: OutboxMessage) -> bool:
+        """Writes the row unless its dedupe key exists (a replica racing us makes this a no-op);
+        True when this call wrote it."""
+        values = {
+            column.key: getattr(row, column.key)
+            for column in OutboxMessage.__table__.columns
+            if getattr(row, column.key, None) is not None
+        }
+        values.setdefault("status", PENDING)
+        values.setdefault("attempts", 0)
+        dialect = session.bind.dialect.name if session.bind else "sqlite"
+        statement = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        written = await session.scalar(
+            statement(OutboxMessage)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(OutboxMessage.id)
+        )
+        if written is not None and self.metrics is not None:
+            self.metrics.tally(session).inserted([values])
+        return written is not None
 
     async def enqueue(
         self,
@@ -56,7 +115,7 @@ class Notifier:
         view = await self.ticket_view(session, ticket)
         rows = []
         for intent in intents:
-            recipients = await self._recipients(session, intent.audience, ticket)
+            recipients = await self._recipients(session, intent, ticket)
             if not recipients:
                 log.info(
                     "nobody to tell",
@@ -79,7 +138,7 @@ class Notifier:
                         extras=extras,
                     )
                 )
-        session.add_all(rows)
+        self.add(session, rows)
         return rows
 
     def render_row(
@@ -105,6 +164,7 @@ class Notifier:
             "attachments": [{"contentType": ADAPTIVE_CARD, "content": card}],
         }
         return OutboxMessage(
+            next_attempt_at=self._clock(),
             dedupe_key=dedupe_key,
             conversation_id=recipient.conversation.id,
             ticket_id=ticket_id,
@@ -166,11 +226,17 @@ class Notifier:
         )
 
     async def _recipients(
-        self, session: AsyncSession, audience: str, ticket: Ticket
+        self, session: AsyncSession, intent: Intent, ticket: Ticket
     ) -> list[Recipient]:
-        if audience in (CUSTOMER, ASSIGNEE):
-            person_id = ticket.reporter_id if audience == CUSTOMER else ticket.assignee_id
-            return await self.personal(session, person_id) if person_id else []
+        audience = intent.audience
+        if audience == CUSTOMER:
+            return await self.personal(session, ticket.reporter_id) if ticket.reporter_id else []
+        if audience == ASSIGNEE:
+            owner = await self.personal(session, ticket.assignee_id) if ticket.assignee_id else []
+            if owner or intent.template not in OWNER_MUST_HEAR:
+                return owner
+            # An owner who never opened a chat with the bot still hears it, in the agents' channel.
+            return await self.channel(session, AGENTS)
         return await self.channel(session, audience)
 
     async def channel(self, session: AsyncSession, audience: str) -> list[Recipient]:

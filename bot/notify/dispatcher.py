@@ -91,6 +91,11 @@ class Dispatcher:
             rows = await outbox.claim(
                 session, now=now, limit=self.settings.batch, lease=self.settings.lease
             )
+            for row in rows:
+                if outbox.is_redraw(row) and row.replaces_activity_id is None:
+                    # Found now, not when the row was written: the card may have been pending then.
+                    card = await outbox.ticket_card(session, row)
+                    row.replaces_activity_id = card or outbox.POST_ANEW
             wanted = {row.conversation_id for row in rows}
             found = await session.scalars(select(Conversation).where(Conversation.id.in_(wanted)))
             conversations = {conversation.id: conversation for conversation in found}
@@ -127,7 +132,7 @@ class Dispatcher:
             started = time.monotonic()
             try:
                 sent = await self.send(
-                    conversation.reference, row.activity, row.replaces_activity_id
+                    conversation.reference, row.activity, row.replaces_activity_id or None
                 )
             except DeliveryError as error:
                 self.metrics.teams_answered(error.status, time.monotonic() - started)
@@ -167,6 +172,13 @@ class Dispatcher:
                 await outbox.apply_brake(
                     session, until=self.clock() + timedelta(seconds=pause), holder=self.name
                 )
+        if row.replaces_activity_id and error.status in (400, 404):
+            # The card to update is gone or too old to edit; a 404 for a deleted chat shows
+            # again on the new post and is handled there.
+            await self._release(
+                row, delay=0, error=f"{error.status} on update: posting anew", post_anew=True
+            )
+            return
         if error.status == 403:
             await self._unreachable(
                 conversation, f"Teams refused ({error.code or 403}): the bot was blocked or removed"
@@ -194,11 +206,20 @@ class Dispatcher:
         )
         return random.uniform(ceiling / 2, ceiling)
 
-    async def _release(self, row: OutboxMessage, *, delay: float, error: str | None = None) -> None:
+    async def _release(
+        self,
+        row: OutboxMessage,
+        *,
+        delay: float,
+        error: str | None = None,
+        post_anew: bool = False,
+    ) -> None:
         async with self.database.transaction() as session:
             stored = await session.get(OutboxMessage, row.id)
             if stored is not None and stored.status == outbox.SENDING:
                 stored.status = outbox.PENDING
+                if post_anew:
+                    stored.replaces_activity_id = outbox.POST_ANEW
                 stored.next_attempt_at = self.clock() + timedelta(seconds=delay)
                 stored.last_error = error or stored.last_error
                 if error is None:
@@ -208,15 +229,13 @@ class Dispatcher:
 
     async def _fail(self, row: OutboxMessage, error: str, *, notify: bool) -> None:
         async with self.database.transaction() as session:
-            tally = self.metrics.tally(session)
             stored = await session.get(OutboxMessage, row.id)
             if stored is None:
                 return
             stored.status, stored.last_error = outbox.FAILED, error[:2000]
-            if notify and row.audience != "agents":
+            if notify and row.audience != "agents" and not _in_broadcast_progress(row):
                 await self._tell_agents(session, stored)
         self.metrics.failed(row)
-        self.metrics.enqueued(tally.committed())
 
     async def _tell_agents(self, session: AsyncSession, failed: OutboxMessage) -> None:
         """The desk hears once that a message did not arrive (not for its own channel: no loops)."""
@@ -225,8 +244,9 @@ class Dispatcher:
         if await session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
             return
         recipients = await self.notifier.channel(session, "agents")
-        for recipient in recipients:
-            session.add(
+        self.notifier.add(
+            session,
+            [
                 self.notifier.render_row(
                     template="agents/delivery_failed",
                     audience="agents",
@@ -241,7 +261,9 @@ class Dispatcher:
                     },
                     ticket_id=failed.ticket_id,
                 )
-            )
+                for recipient in recipients
+            ],
+        )
 
     async def _unreachable(self, conversation: Conversation, reason: str) -> None:
         async with self.database.transaction() as session:
@@ -263,3 +285,9 @@ class Dispatcher:
             stored.reference = reference
             stored.conversation_id = reference["conversation"]["id"]
         return True
+
+
+def _in_broadcast_progress(row: OutboxMessage) -> bool:
+    # A broadcast's progress counts its customers' failures (blocked chats as unreachable):
+    # a card for each would flood the desk's channel when a broadcast meets many of them.
+    return row.broadcast_id is not None and row.audience == "customer"

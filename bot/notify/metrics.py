@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Iterator
+import weakref
+from collections import Counter as Counts
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import event, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.db import Database
 from bot.notify import outbox
@@ -83,10 +86,19 @@ class Metrics:
         )
         self._outbox = _OutboxCollector()
         self.registry.register(self._outbox)
+        self._tallies: weakref.WeakKeyDictionary[Session, OutboxTally] = weakref.WeakKeyDictionary()
+        self._counted: weakref.WeakSet[OutboxMessage] = weakref.WeakSet()
 
     def enqueued(self, rows: Iterable[OutboxMessage]) -> None:
+        """Counts rows written to the outbox, each once however often it is reported."""
         for row in rows:
-            self._enqueued.labels(row.audience, row.template).inc()
+            if row not in self._counted:
+                self._counted.add(row)
+                self._enqueued.labels(row.audience, row.template).inc()
+
+    def enqueued_values(self, audience: str, template: str, count: int) -> None:
+        """Counts rows written as plain values, which have no object to tell them apart."""
+        self._enqueued.labels(audience, template).inc(count)
 
     def sent(self, row: OutboxMessage) -> None:
         self._sent.labels(row.audience, row.template).inc()
@@ -107,8 +119,12 @@ class Metrics:
         self._events.labels(source, outcome).inc()
 
     def tally(self, session: AsyncSession) -> OutboxTally:
-        """Notes the outbox rows this session writes, to count them once the commit held."""
-        return OutboxTally(session)
+        """The session's one tally: its outbox rows are counted right after its commit."""
+        sync = session.sync_session
+        tally = self._tallies.get(sync)
+        if tally is None:
+            tally = self._tallies[sync] = OutboxTally(sync, self)
+        return tally
 
     async def scrape(self, database: Database, now: datetime) -> bytes:
         """The text exposition, with the outbox gauges read from the database just now."""
@@ -126,21 +142,58 @@ class Metrics:
 
 
 class OutboxTally:
-    """The outbox rows a session inserts; those still stored after the commit are counted.
+    """The outbox rows a session writes; those still stored when it commits count as enqueued.
 
     Rows inserted in a savepoint that rolled back lose their identity again, so a duplicate
-    event or a failed one adds nothing.
+    event or a failed one adds nothing; rows inserted as plain values are forgotten with the
+    transaction that took them back. A transaction that rolls back counts nothing.
     """
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session, metrics: Metrics) -> None:
+        self._metrics, self._session = metrics, weakref.ref(session)
         self._rows: list[OutboxMessage] = []
-        event.listen(session.sync_session, "before_flush", self._note)
+        # (the transaction that wrote them, audience, template, how many)
+        self._inserted: list[tuple[SessionTransaction | None, str, str, int]] = []
+        event.listen(session, "before_flush", self._note)
+        event.listen(session, "after_commit", self._count)
+        event.listen(session, "after_soft_rollback", self._forget)
+
+    def inserted(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Rows written as plain values rather than objects (see Notifier.insert)."""
+        session = self._session()
+        transaction = (
+            (session.get_nested_transaction() or session.get_transaction()) if session else None
+        )
+        counts = Counts((str(row["audience"]), str(row["template"])) for row in rows)
+        self._inserted.extend(
+            (transaction, audience, template, count)
+            for (audience, template), count in counts.items()
+        )
+
+    def committed(self) -> list[OutboxMessage]:
+        return [row for row in self._rows if inspect(row).has_identity]
 
     def _note(self, session: Session, _context: object, _instances: object) -> None:
         self._rows.extend(row for row in session.new if isinstance(row, OutboxMessage))
 
-    def committed(self) -> list[OutboxMessage]:
-        return [row for row in self._rows if inspect(row).has_identity]
+    def _count(self, session: Session) -> None:
+        if session.get_nested_transaction() is not None:
+            return  # a savepoint was released: the transaction may still roll back
+        self._metrics.enqueued(self.committed())
+        for _transaction, audience, template, count in self._inserted:
+            self._metrics.enqueued_values(audience, template, count)
+        self._inserted.clear()
+
+    def _forget(self, _session: Session, previous: SessionTransaction) -> None:
+        self._inserted = [entry for entry in self._inserted if not _within(entry[0], previous)]
+
+
+def _within(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 class _OutboxCollector(Collector):

@@ -30,6 +30,7 @@ class OutboxMessage(Base):
     template: Mapped[str] = mapped_column(String(128))
     activity: Mapped[dict[str, Any]] = mapped_column(JSON)
     # When set, the message updates an earlier activity in place instead of posting a new one.
+    # A redraw of a customer's ticket card finds it when it is sent (empty: post anew).
     replaces_activity_id: Mapped[str | None] = mapped_column(String(256))
     broadcast_id: Mapped[str | None] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(

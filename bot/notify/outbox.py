@@ -5,14 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.notify.models import Coordination, OutboxMessage
+from bot.notify.routing import REDRAWS_TICKET_CARD, TICKET_CARD
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 BRAKE = "teams-brake"
+# replaces_activity_id of a redraw whose ticket card is unknown or gone: it is posted as a new
+# message, which then is the ticket card.
+POST_ANEW = ""
+CARD_TEMPLATES = REDRAWS_TICKET_CARD | {TICKET_CARD}
 
 
 async def claim(
@@ -22,11 +28,17 @@ async def claim(
 
     A claimed row is `sending` until its lease ends; a dispatcher that died mid-delivery leaves
     rows that fall due again when the lease runs out. On PostgreSQL SKIP LOCKED lets several
-    replicas claim side by side without waiting for or taking each other's rows.
+    replicas claim side by side without waiting for or taking each other's rows. A redraw of a
+    customer's ticket card waits until the card rows before it are settled, so it knows which
+    activity to update and never overtakes an older state.
     """
     due = (
         select(OutboxMessage.id)
-        .where(OutboxMessage.status.in_((PENDING, SENDING)), OutboxMessage.next_attempt_at <= now)
+        .where(
+            OutboxMessage.status.in_((PENDING, SENDING)),
+            OutboxMessage.next_attempt_at <= now,
+            or_(OutboxMessage.template.not_in(REDRAWS_TICKET_CARD), ~_earlier_card_unsettled()),
+        )
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     )
@@ -46,6 +58,48 @@ async def claim(
         )
     ).all()
     return rows
+
+
+def is_redraw(row: OutboxMessage) -> bool:
+    """Whether the row updates its customer's ticket card rather than posting a message."""
+    return row.template in REDRAWS_TICKET_CARD and row.ticket_id is not None
+
+
+async def ticket_card(session: AsyncSession, row: OutboxMessage) -> str | None:
+    """The activity id of the ticket card a redraw updates: the last card delivered before it.
+
+    Every redraw delivered since the card was posted kept its id, and a card posted anew in
+    their place carries the new one.
+    """
+    return await session.scalar(
+        select(OutboxMessage.sent_activity_id)
+        .where(
+            OutboxMessage.ticket_id == row.ticket_id,
+            OutboxMessage.conversation_id == row.conversation_id,
+            OutboxMessage.id < row.id,
+            OutboxMessage.template.in_(CARD_TEMPLATES),
+            OutboxMessage.status == SENT,
+            OutboxMessage.sent_activity_id.is_not(None),
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
+
+
+def _earlier_card_unsettled() -> ColumnElement[bool]:
+    # Rows of one ticket are written under its row lock, so ids follow the order of its moves.
+    earlier = aliased(OutboxMessage)
+    return (
+        select(earlier.id)
+        .where(
+            earlier.ticket_id == OutboxMessage.ticket_id,
+            earlier.conversation_id == OutboxMessage.conversation_id,
+            earlier.id < OutboxMessage.id,
+            earlier.template.in_(CARD_TEMPLATES),
+            earlier.status.in_((PENDING, SENDING)),
+        )
+        .exists()
+    )
 
 
 async def depth(session: AsyncSession) -> tuple[int, datetime | None]:

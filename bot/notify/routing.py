@@ -14,6 +14,16 @@ AGENTS = "agents"
 VENDOR = "vendor"
 MANAGEMENT = "management"
 
+# The customer's ticket card: posted when the ticket arrives, then redrawn in place by the
+# messages that only report progress, so the chat does not fill with status noise. What needs
+# the customer gets a new message: a question, the resolution, the survey, and an agent's
+# public reply (a person's words, often asking something, that the next status would
+# otherwise overwrite; Teams notifies of new posts, not of edits).
+TICKET_CARD = "customer/ticket_received"
+REDRAWS_TICKET_CARD = frozenset(
+    {"customer/being_worked_on", "customer/status_changed", "customer/vendor_involved"}
+)
+
 
 @dataclass(frozen=True)
 class Intent:

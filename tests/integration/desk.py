@@ -133,6 +133,28 @@ class Desk:
         assert len(found) >= count, f"expected {count} new cards in {conversation}"
         return found
 
+    async def ticket_card(self, key: str) -> str:
+        """The activity id of the customer's ticket card for `key`, once it was delivered."""
+        sql = (
+            "SELECT o.sent_activity_id FROM outbox o JOIN tickets t ON t.id = o.ticket_id"
+            " WHERE t.key = :key AND o.template = 'customer/ticket_received' AND o.status = 'sent'"
+        )
+        card = None
+        for _ in range(250):
+            if card := await self.scalar(sql, key=key):
+                break
+            await asyncio.sleep(0.02)
+        assert card, f"the ticket card of {key} was not delivered"
+        return card
+
+    async def redrawn(self, card: str, count: int, *, after: int = 0) -> list[dict]:
+        """Waits for `count` redraws of a posted card beyond the first `after`."""
+        found = await self.wait(
+            lambda: self.updates(card)[after:] if len(self.updates(card)) >= after + count else []
+        )
+        assert len(found) >= count, f"expected {count} redraws of {card}"
+        return found
+
     async def quiet(self) -> None:
         """Long enough for the dispatcher to have sent anything that was going out."""
         await asyncio.sleep(0.4)
@@ -183,12 +205,19 @@ class Desk:
 async def desk_fixture(connector, database, aiohttp_client, settings, organisation) -> Desk:
     """Lena has the app; the agents', vendor and management channels are bound; Sam is in the
     team's roster but has never written to the bot."""
+    return await build_desk(connector, database, aiohttp_client, settings, organisation)
+
+
+async def build_desk(connector, database, aiohttp_client, settings, organisation) -> Desk:  # type: ignore[no-untyped-def]
+    """The desk of `desk_fixture`, for tests that need other settings (Jira, say)."""
     clock = Clock()
     connector.add_member(SAM.id, name=SAM.name, email=SAM.email, aad_object_id=SAM.aad_object_id)
     app = create_app(settings, organisation, clock=clock, delivery=FAST)
     client = await aiohttp_client(app)
     notifier = Notifier(
-        Renderer(TEMPLATES, organisation.default_locale, organisation.time_zone), organisation
+        Renderer(TEMPLATES, organisation.default_locale, organisation.time_zone),
+        organisation,
+        clock=clock,
     )
     actions = TicketActions(
         database=database,

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.app import DISPATCHER, TEMPLATES, create_app
 from bot.db import utcnow
@@ -27,6 +28,7 @@ from bot.notify.broadcast import (
 )
 from bot.notify.compose import Notifier
 from bot.notify.dispatcher import DeliverySettings
+from bot.notify.models import OutboxMessage
 from bot.notify.render import Renderer
 from bot.notify.views import Outage
 from tests.conftest import ALEX, DANIELLE
@@ -38,6 +40,7 @@ OUTAGE = Outage(
     text="Database upgrade; orders placed meanwhile are kept.",
 )
 MANAGEMENT = channel_conversation_id("management")
+AGENTS = channel_conversation_id("agents")
 FAST = DeliverySettings(backoff_base=0.05, backoff_cap=0.2, idle_poll=0.05, max_attempts=4)
 CUSTOMERS = [
     TeamsUser.named(
@@ -88,10 +91,11 @@ def start_desk(connector, database, aiohttp_client, settings, organisation):
 
 
 def outage_cards(connector, conversation_id: str | None = None) -> list[dict]:
+    """The cards posted to the conversation on the bot's own account (not answers to a turn)."""
     return [
         call.body["attachments"][0]["content"]
         for call in connector.sent(conversation_id)
-        if call.body.get("attachments")
+        if call.operation == "send" and call.body.get("attachments")
     ]
 
 
@@ -153,6 +157,33 @@ async def test_progress_counts_what_is_pending_and_a_blocked_chat_as_unreachable
     assert progress == Progress(delivered=len(CUSTOMERS) - 2, unreachable=1)
     assert outage_cards(connector, personal_conversation_id(gone)) == []
     assert outage_cards(connector, personal_conversation_id(blocked)) == []
+
+
+async def test_blocked_customers_are_counted_by_the_broadcast_not_reported_one_by_one(
+    start_desk, connector, database
+):
+    client, broadcast = await start_desk()
+    subscribe = channel_message(DANIELLE, "/subscribe agents", connector.url, channel="agents")
+    assert (await client.post("/api/messages", json=subscribe)).status == 201
+    await connector.wait_for(1, AGENTS)
+    blocked = CUSTOMERS[:3]
+    for user in blocked:
+        chat = personal_conversation_id(user)
+        connector.fail(403, conversation_id=chat, code="MessageWritesBlocked")
+
+    broadcast_id = await broadcast()
+
+    progress = await finished(database, broadcast_id)
+    assert progress == Progress(delivered=len(CUSTOMERS) - len(blocked), unreachable=len(blocked))
+    await asyncio.sleep(0.3)  # a notice to the desk would have been sent by now
+    assert len(connector.sent(AGENTS)) == 1  # the answer to /subscribe, nothing after it
+    async with database.transaction() as session:
+        notices = await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.template == "agents/delivery_failed")
+        )
+    assert notices == 0
 
 
 async def test_a_cancelled_broadcast_stops_and_nobody_gets_it_twice(

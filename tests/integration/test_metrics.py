@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from bot.app import METRICS, create_app
+from bot.app import METRICS, SCHEDULER, TEMPLATES, create_app
+from bot.db import utcnow
 from bot.demo.activities import (
     channel_conversation_id,
     channel_message,
     installation_update,
     personal_conversation_id,
+    personal_message,
 )
 from bot.directory.models import Conversation
+from bot.notify.compose import Notifier
 from bot.notify.dispatcher import DeliverySettings
 from bot.notify.metrics import Metrics
 from bot.notify.models import OutboxMessage
+from bot.notify.render import Renderer
 from tests import jira_payloads as jp
-from tests.conftest import DANIELLE, LEARNER
+from tests.conftest import ALEX, DANIELLE, LEARNER
+from tests.integration.desk import Clock
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 AGENTS = channel_conversation_id("agents")
@@ -225,6 +231,11 @@ async def test_the_counters_survive_a_database_that_cannot_be_read(
 
 async def test_only_committed_outbox_rows_count_as_enqueued(database, connector):
     metrics = Metrics()
+
+    def counted() -> float | None:
+        labels = {"audience": "customer", "template": RECEIVED}
+        return metrics.registry.get_sample_value("esmbot_notifications_enqueued_total", labels)
+
     async with database.transaction() as session:
         tally = metrics.tally(session)
         chat = Conversation(
@@ -253,13 +264,138 @@ async def test_only_committed_outbox_rows_count_as_enqueued(database, connector)
                 await session.flush()
                 raise RuntimeError("the event failed")
         session.add(row("flushed at commit"))
-    metrics.enqueued(tally.committed())
+        assert metrics.tally(session) is tally  # one tally per session, whoever asks
+        assert counted() is None  # nothing counts before the commit
 
+    assert counted() == 2
     assert [r.dedupe_key for r in tally.committed()] == ["kept", "flushed at commit"]
+    metrics.enqueued(tally.committed())  # reported again after the commit: still counted once
+    assert counted() == 2
     async with database.transaction() as session:
         stored = (await session.scalars(select(OutboxMessage.dedupe_key))).all()
     assert sorted(stored) == ["flushed at commit", "kept"]
-    text = metrics.registry.get_sample_value(
-        "esmbot_notifications_enqueued_total", {"audience": "customer", "template": RECEIVED}
+
+
+def enqueued(samples) -> Counter[tuple[str, str]]:
+    """The enqueued counter by (audience, template)."""
+    found: Counter[tuple[str, str]] = Counter()
+    for (name, labels), count in samples.items():
+        if name == "esmbot_notifications_enqueued_total":
+            found[dict(labels)["audience"], dict(labels)["template"]] += int(count)
+    return found
+
+
+async def last_row(database) -> int:
+    async with database.transaction() as session:
+        return await session.scalar(select(func.coalesce(func.max(OutboxMessage.id), 0)))
+
+
+async def written_after(database, row_id: int) -> Counter[tuple[str, str]]:
+    """The outbox rows stored since `row_id`, by (audience, template)."""
+    async with database.transaction() as session:
+        found = await session.execute(
+            select(OutboxMessage.audience, OutboxMessage.template).where(OutboxMessage.id > row_id)
+        )
+        return Counter(tuple(row) for row in found)
+
+
+async def moved_by(client, before, expected: Counter) -> Counter[tuple[str, str]]:
+    """How far the counter moved since `before`, given a moment to reach `expected`."""
+    for _ in range(50):
+        moved = enqueued(await scrape(client)) - enqueued(before)
+        if moved == expected:
+            break
+        await asyncio.sleep(0.02)
+    return moved
+
+
+async def test_what_ticket_actions_write_is_counted(desk, connector, database):
+    # Opened a minute ago by the app's own clock, so the ack comes after it.
+    opened = utcnow() - timedelta(minutes=1)
+    await webhook(desk, jp.created(jp.issue("SR-30", reporter=LENA_JIRA), at=opened))
+    await connector.wait_for(2, LENA_CHAT)
+    before, since = await scrape(desk), await last_row(database)
+
+    ack = channel_message(ALEX, "/ack SR-30", connector.url, channel="agents")
+    assert (await desk.post("/api/messages", json=ack)).status == 201
+    written = await until(lambda: written_after(database, since))
+
+    assert written[("customer", "customer/being_worked_on")] == 1
+    assert await moved_by(desk, before, written) == written
+
+
+async def test_what_the_sweep_writes_is_counted(
+    connector, database, aiohttp_client, settings, organisation
+):
+    clock = Clock(T0)
+    client = await aiohttp_client(
+        create_app(settings, organisation, clock=clock, dispatch=False, schedule=False)
     )
-    assert text == 2
+    await set_up(client, connector)
+    await webhook(client, jp.created(jp.issue("SR-31", reporter=LENA_JIRA), at=T0))
+    before, since = await scrape(client), await last_row(database)
+
+    clock.now = T0 + timedelta(hours=25)  # half of the 48 h to the first response is gone
+    await client.app[SCHEDULER].sweep()
+
+    written = await written_after(database, since)
+    assert written[("agents", "agents/sla_nudge")] == 1
+    assert await moved_by(client, before, written) == written
+
+
+async def test_every_recipient_of_a_broadcast_is_counted(desk, connector, database):
+    before, since = await scrape(desk), await last_row(database)
+
+    outage = personal_message(DANIELLE, "/outage 2099-12-01 22:00 2h Upgrade", connector.url)
+    assert (await desk.post("/api/messages", json=outage)).status == 201
+    written = await until(lambda: written_after(database, since))
+
+    assert written[("customer", "customer/planned_outage")] == 1  # Lena; staff are not told
+    assert await moved_by(desk, before, written) == written
+
+
+async def test_rows_written_as_values_count_only_once_their_transaction_commits(
+    database, connector, organisation
+):
+    metrics = Metrics()
+    notifier = Notifier(
+        Renderer(TEMPLATES, organisation.default_locale, organisation.time_zone),
+        organisation,
+        metrics=metrics,
+    )
+    labels = {"audience": "customer", "template": "customer/planned_outage"}
+
+    def counted() -> float | None:
+        return metrics.registry.get_sample_value("esmbot_notifications_enqueued_total", labels)
+
+    def values(key: str, chat: int) -> dict:
+        now = utcnow()
+        return {
+            **labels,
+            "dedupe_key": key,
+            "conversation_id": chat,
+            "activity": {},
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+
+    async with database.transaction() as session:
+        chat = Conversation(
+            conversation_id="a:personal-values", scope="personal", service_url="", reference={}
+        )
+        session.add(chat)
+        await session.flush()
+        await notifier.insert(session, [values("a", chat.id), values("b", chat.id)])
+        with pytest.raises(RuntimeError):
+            async with session.begin_nested():
+                await notifier.insert(session, [values("taken back", chat.id)])
+                raise RuntimeError("the savepoint is rolled back")
+        assert counted() is None  # nothing is counted before the commit
+    assert counted() == 2
+    with pytest.raises(RuntimeError):
+        async with database.transaction() as session:
+            await notifier.insert(session, [values("rolled back", chat.id)])
+            raise RuntimeError("the transaction is rolled back")
+    assert counted() == 2
