@@ -38,7 +38,7 @@ class SchedulerRunner:
         sweeper: Sweeper,
         clock: Callable[[], datetime],
         name: str,
-        daily: Callable[[], Awaitable[None]] | None = None,
+        daily: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self._database, self._organisation, self._sweeper = database, organisation, sweeper
         self._clock, self._name, self._daily = clock, name, daily
