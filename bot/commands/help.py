@@ -1,4 +1,4 @@
-"""/help: the list of commands, or one command in detail, generated from the registry."""
+"""/help: the list of commands, or one command in detail, from the registry in the asker's words."""
 
 from __future__ import annotations
 
@@ -9,26 +9,29 @@ from bot.commands.registry import Command, CommandContext, CommandError, Registr
 
 def help_command(registry: Registry) -> Command:
     async def run(context: CommandContext, args: argparse.Namespace) -> Reply:
+        words = context.phrases()
         if args.command:
-            command = registry.get(args.command.removeprefix("/"))
+            name = args.command.removeprefix("/")
+            command = registry.get(name)
             if command is None:
-                raise CommandError(f"There is no command /{args.command.removeprefix('/')}.")
+                raise CommandError(words.t("commands.help.unknown", name=name))
             return Reply(
-                f"/{command.name}: {command.summary}\nUsage: {command.usage}\n"
-                f"Example: {command.example}"
+                f"/{command.name}: {words.t(command.summary_key)}\n"
+                f"{words.t('commands.help.usage', usage=command.usage)}\n"
+                f"{words.t('commands.help.example', example=command.example)}"
             )
         scope = context.conversation.scope
         usable = [c for c in registry if c.allows(context.roles) and scope in c.scopes]
-        lines = [f"- {command.usage}: {command.summary}" for command in usable]
+        lines = [f"- {command.usage}: {words.t(command.summary_key)}" for command in usable]
         elsewhere = [
             f"/{c.name}" for c in registry if c.allows(context.roles) and scope not in c.scopes
         ]
-        more = f"\nIn a team channel you can also use {', '.join(elsewhere)}." if elsewhere else ""
-        return Reply("Here is what you can ask me:\n" + "\n".join(lines) + more)
+        if elsewhere:
+            lines.append(words.t("commands.help.elsewhere", commands=", ".join(elsewhere)))
+        return Reply("\n".join([words.t("commands.help.intro"), *lines]))
 
     return Command(
         name="help",
-        summary="List the commands you can use, or explain one.",
         example="/help subscribe",
         run=run,
         arguments=(argument("command", nargs="?"),),

@@ -145,7 +145,6 @@ def _mean(value: timedelta | None, count: int, verb: str) -> str:
 MANAGER_COMMANDS = (
     Command(
         name="report",
-        summary="Service levels of a period: tickets, response and resolution times, SLA, CSAT.",
         example="/report week",
         run=report,
         roles=MANAGERS,
@@ -155,7 +154,6 @@ MANAGER_COMMANDS = (
     ),
     Command(
         name="whois",
-        summary="Which roles esmbot.toml gives someone: @mention them.",
         example="/whois @Sam",
         run=whois,
         roles=MANAGERS,
@@ -163,7 +161,6 @@ MANAGER_COMMANDS = (
     ),
     Command(
         name="outage",
-        summary="Announce a planned outage to every customer and the management channel.",
         example="/outage 2026-12-01 22:00 2h Checkout maintenance",
         run=outage,
         roles=MANAGERS,

@@ -164,7 +164,6 @@ async def sla(context: CommandContext, args: argparse.Namespace) -> Reply:
 QUEUE_COMMANDS = (
     Command(
         name="queue",
-        summary="Open tickets by SLA risk: all, yours, unassigned, or past a deadline.",
         example="/queue unassigned",
         run=queue,
         roles=DESK,
@@ -176,7 +175,6 @@ QUEUE_COMMANDS = (
     ),
     Command(
         name="sla",
-        summary="A ticket's deadlines in your time zone, the time left and the time paused.",
         example="/sla SR-1",
         run=sla,
         roles=DESK,

@@ -13,6 +13,8 @@ from bot.config import Organisation
 from bot.db import Database
 from bot.directory.models import Conversation, Person
 from bot.errors import EsmbotError
+from bot.notify.render import Phrases
+from bot.notify.views import Reader
 from bot.tickets.actions import TicketActions
 
 
@@ -42,6 +44,18 @@ class CommandContext:
     organisation: Organisation
     mentions: Mapping[str, Person] = field(default_factory=dict)
 
+    def phrases(self) -> Phrases:
+        """The asker's words: their Teams language where esmbot has words for it, else the
+        organisation's default language, as on the cards esmbot sends them."""
+        notifier = self.actions.notifier
+        if notifier is None:
+            raise RuntimeError(
+                "commands need TicketActions with a notifier: its renderer has the words"
+            )
+        person = self.person
+        reader = Reader(name=person.name, locale=person.locale, time_zone=person.time_zone)
+        return notifier.renderer.phrases(reader)
+
 
 class CommandError(EsmbotError):
     """A command cannot be run as typed; the message tells the user what to do instead."""
@@ -66,10 +80,13 @@ Run = Callable[[CommandContext, argparse.Namespace], Awaitable[Reply]]
 
 @dataclass(frozen=True)
 class Command:
-    """One slash-style command: its words, who may use it, and what it does."""
+    """One slash-style command: its words, who may use it, and what it does.
+
+    What it does is said in every language under `summary_key` (templates/messages/i18n);
+    name, usage and example stay as they are, because they are what people type.
+    """
 
     name: str
-    summary: str
     example: str
     run: Run
     roles: frozenset[str] | None = None  # None: everyone may use it
@@ -80,7 +97,6 @@ class Command:
     def __post_init__(self) -> None:
         parser = _Parser(
             prog=f"/{self.name}",
-            description=self.summary,
             add_help=False,
             # One line per usage, however long: chat clients wrap it themselves.
             formatter_class=lambda prog: argparse.HelpFormatter(prog, width=10_000),
@@ -88,6 +104,10 @@ class Command:
         for names, options in self.arguments:
             parser.add_argument(*names, **options)
         object.__setattr__(self, "parser", parser)
+
+    @property
+    def summary_key(self) -> str:
+        return f"commands.{self.name}.summary"
 
     @property
     def usage(self) -> str:

@@ -68,7 +68,6 @@ async def unsubscribe(context: CommandContext, args: argparse.Namespace) -> Repl
 SUBSCRIPTION_COMMANDS = (
     Command(
         name="subscribe",
-        summary="Make this channel receive the messages for an audience.",
         example="/subscribe management",
         run=subscribe,
         roles=frozenset({"managers"}),
@@ -77,7 +76,6 @@ SUBSCRIPTION_COMMANDS = (
     ),
     Command(
         name="unsubscribe",
-        summary="Stop this channel from receiving an audience's messages (all if none is named).",
         example="/unsubscribe vendor",
         run=unsubscribe,
         roles=frozenset({"managers"}),

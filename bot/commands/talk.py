@@ -37,7 +37,6 @@ async def ask(context: CommandContext, args: argparse.Namespace) -> Reply:
 TALK_COMMANDS = (
     Command(
         name="reply",
-        summary="Write to the requester of a ticket (they see it).",
         example='/reply SR-1 "We are on it, expect news by noon."',
         run=reply,
         roles=AGENTS,
@@ -45,7 +44,6 @@ TALK_COMMANDS = (
     ),
     Command(
         name="note",
-        summary="Add an internal note to a ticket (only the desk sees it).",
         example="/note SR-1 Customer runs the 2019 payment plugin",
         run=note,
         roles=DESK,
@@ -53,7 +51,6 @@ TALK_COMMANDS = (
     ),
     Command(
         name="ask",
-        summary="Ask the requester a question; the ticket waits for their answer.",
         example="/ask SR-2 Which payment provider were you using?",
         run=ask,
         roles=AGENTS,

@@ -155,7 +155,6 @@ def _moved(key: str, target: Status, changed: bool) -> Reply:
 TICKET_COMMANDS = (
     Command(
         name="ack",
-        summary="Acknowledge a ticket: the first response. You take it if nobody owns it.",
         example="/ack SR-1",
         run=ack,
         roles=AGENTS,
@@ -163,7 +162,6 @@ TICKET_COMMANDS = (
     ),
     Command(
         name="assign",
-        summary="Give a ticket to an agent: @mention them, or say me.",
         example="/assign SR-1 me",
         run=assign,
         roles=DESK,
@@ -171,7 +169,6 @@ TICKET_COMMANDS = (
     ),
     Command(
         name="status",
-        summary="Move a ticket to another status: in_progress, closed, cancelled, …",
         example="/status SR-1 in_progress",
         run=status,
         roles=AGENTS,
@@ -182,7 +179,6 @@ TICKET_COMMANDS = (
     ),
     Command(
         name="resolve",
-        summary="Resolve a ticket; the requester gets the resolution and can confirm it.",
         example="/resolve SR-1 Patched the payment module",
         run=resolve,
         roles=AGENTS,
@@ -190,7 +186,6 @@ TICKET_COMMANDS = (
     ),
     Command(
         name="close",
-        summary="Close a resolved ticket.",
         example="/close SR-1",
         run=close,
         roles=AGENTS,
@@ -198,7 +193,6 @@ TICKET_COMMANDS = (
     ),
     Command(
         name="reopen",
-        summary="Reopen a resolved or closed ticket, saying why.",
         example="/reopen SR-1 The error is back after the update",
         run=reopen,
         roles=AGENTS,
@@ -206,7 +200,6 @@ TICKET_COMMANDS = (
     ),
     Command(
         name="priority",
-        summary="Change a ticket's priority (P1 is a major incident), optionally saying why.",
         example="/priority SR-1 P2 Checkout down for one store",
         run=priority,
         roles=DESK,
@@ -218,7 +211,6 @@ TICKET_COMMANDS = (
     ),
     Command(
         name="escalate",
-        summary="Hand a ticket to the vendor with what they need to know.",
         example="/escalate SR-1 vendor Payment module throws 500 on 4.0.2.3",
         run=escalate,
         roles=DESK,

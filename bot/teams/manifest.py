@@ -7,16 +7,20 @@ import json
 import re
 import sys
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from bot.commands import Registry, build_registry
 from bot.commands.registry import Command
+from bot.notify.render import load_words
 
 MANIFEST_DIR = Path(__file__).resolve().parent.parent.parent / "manifest"
 TEMPLATE = MANIFEST_DIR / "manifest.template.json"
 ICONS = ("color.png", "outline.png")
+WORDS_DIR = MANIFEST_DIR.parent / "templates" / "messages" / "i18n"
+# The manifest names no other language (no localizationInfo), so Teams reads it as English.
+LANGUAGE = "en"
 
 # Teams shows at most ten commands per list and cuts descriptions longer than this.
 MAX_COMMANDS = 10
@@ -121,8 +125,20 @@ def _fit(summary: str) -> str:
     return summary[: MAX_DESCRIPTION - 1].rstrip() + "…"
 
 
-def command_lists(registry: Registry) -> list[dict[str, Any]]:
+def _summaries(registry: Registry, words: Mapping[str, object]) -> dict[str, str]:
+    """Each command's summary as /help says it in the language of these words."""
+    found = {command.summary_key: words.get(command.summary_key) for command in registry}
+    missing = sorted(key for key, summary in found.items() if not isinstance(summary, str))
+    if missing:
+        raise ValueError(f"no phrase {missing[0]!r}: every command needs a summary")
+    return {key: str(summary) for key, summary in found.items()}
+
+
+def command_lists(
+    registry: Registry, words: Mapping[str, object] | None = None
+) -> list[dict[str, Any]]:
     """One list per Teams scope that has commands: the most useful ten, by PRIORITY."""
+    described = _summaries(registry, load_words(WORDS_DIR)[LANGUAGE] if words is None else words)
     lists = []
     for teams_scope, scope in TEAMS_SCOPES.items():
         usable = [command for command in registry if scope in command.scopes]
@@ -132,7 +148,7 @@ def command_lists(registry: Registry) -> list[dict[str, Any]]:
                 {
                     "scopes": [teams_scope],
                     "commands": [
-                        {"title": command.name, "description": _fit(command.summary)}
+                        {"title": command.name, "description": _fit(described[command.summary_key])}
                         for command in chosen
                     ],
                 }

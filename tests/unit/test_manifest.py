@@ -9,6 +9,7 @@ import struct
 import zipfile
 import zlib
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
@@ -20,10 +21,14 @@ from bot.commands.runner import run_command
 from bot.config import load_organisation
 from bot.config.organisation import ROLES
 from bot.directory.models import Conversation, Person
+from bot.notify.compose import Notifier
+from bot.notify.render import Renderer, load_words
 from bot.teams.manifest import (
+    LANGUAGE,
     MANIFEST_DIR,
     MAX_COMMANDS,
     TEAMS_SCOPES,
+    WORDS_DIR,
     build_manifest,
     command_lists,
     main,
@@ -33,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "playground/node_modules/@microsoft/app-manifest/build/json-schemas/teams"
 APP_ID = "00000000-0000-0000-0000-000000000001"
 HOST = "bot.example.com"
+ENGLISH = load_words(WORDS_DIR)[LANGUAGE]
 
 
 def official_schema(version: str) -> dict[str, Any]:
@@ -159,7 +165,7 @@ def test_the_package_holds_the_manifest_and_both_icons_at_its_root(tmp_path, cap
     assert manifest["icons"] == {"color": "color.png", "outline": "outline.png"}
 
 
-def test_every_listed_command_is_in_the_registry_with_its_summary():
+def test_every_listed_command_is_in_the_registry_with_its_english_summary():
     registry = build_registry()
     lists = build_manifest(app_id=APP_ID)["bots"][0]["commandLists"]
 
@@ -174,28 +180,35 @@ def test_every_listed_command_is_in_the_registry_with_its_summary():
             command = registry.get(listed["title"])
             assert command is not None, listed["title"]
             assert TEAMS_SCOPES[teams_scope] in command.scopes
-            summary, description = command.summary, listed["description"]
+            summary, description = str(ENGLISH[command.summary_key]), listed["description"]
             assert description == summary or (
                 len(summary) > 128 and description == summary[:127].rstrip() + "…"
             )
             assert len(description) <= 128
 
 
-async def help_lists(registry: Registry, scope: str, roles: frozenset[str]) -> list[str]:
-    """The commands /help names for someone with these roles in this kind of conversation."""
+async def help_lists(registry: Registry, scope: str, roles: frozenset[str]) -> dict[str, str]:
+    """The commands /help names, with their summaries, for someone with these roles in this
+    kind of conversation, asking in the manifest's language."""
+    organisation = load_organisation(ROOT / "esmbot.example.toml")
+    renderer = Renderer(ROOT / "templates" / "messages", LANGUAGE, organisation.time_zone)
     context = CommandContext(
         database=cast(Any, None),
-        actions=cast(Any, None),
-        person=Person(name="Pat", roles=sorted(roles)),
+        actions=cast(Any, SimpleNamespace(notifier=Notifier(renderer, organisation))),
+        person=Person(name="Pat", locale=LANGUAGE, roles=sorted(roles)),
         conversation=Conversation(conversation_id="c", scope=scope, service_url="https://x"),
         roles=roles,
-        organisation=load_organisation(ROOT / "esmbot.example.toml"),
+        organisation=organisation,
     )
     reply = await run_command(registry, context, "/help")
-    names = re.findall(r"^- /(\S+)", reply.text, re.MULTILINE)
-    assert names, reply.text
+    lines = re.findall(r"^- /(\S+)[^\n]*?: (.+)$", reply.text, re.MULTILINE)
+    assert lines, reply.text
     # Only what can be typed there: /help may or may not leave out the other scopes' commands.
-    return [name for name in names if scope in cast(Command, registry.get(name)).scopes]
+    return {
+        name: summary
+        for name, summary in lines
+        if scope in cast(Command, registry.get(name)).scopes
+    }
 
 
 @pytest.mark.parametrize("teams_scope", list(TEAMS_SCOPES))
@@ -207,6 +220,10 @@ async def test_each_menu_matches_what_help_shows_there(teams_scope):
 
     everything = await help_lists(registry, scope, frozenset(ROLES))
     assert set(listed) <= set(everything)
+    # The menu describes each command in the words /help uses (shortened only past 128).
+    for entry in menus[teams_scope]["commands"]:
+        summary = everything[entry["title"]]
+        assert summary.startswith(entry["description"].removesuffix("…"))
     if len(everything) <= MAX_COMMANDS:
         assert set(listed) == set(everything)
     else:
@@ -222,15 +239,16 @@ async def _noop(context: CommandContext, args: Any) -> Reply:
 
 def test_a_full_menu_keeps_the_most_useful_ten():
     def command(name: str, roles: frozenset[str] | None = frozenset({"agents"})) -> Command:
-        return Command(name=name, summary=f"Do {name}.", example=f"/{name}", run=_noop, roles=roles)
+        return Command(name=name, example=f"/{name}", run=_noop, roles=roles)
 
     names = ["ack", "assign", "close", "escalate", "note", "queue", "reopen", "reply", "resolve"]
     registry = Registry(
         [command(name) for name in [*names, "sla", "status", "aardvark", "zebra"]]
         + [command("help", roles=None), command("mine", roles=None)]
     )
+    words = {command.summary_key: f"Do {command.name}." for command in registry}
 
-    (personal, *_) = command_lists(registry)
+    (personal, *_) = command_lists(registry, words)
 
     titles = [entry["title"] for entry in personal["commands"]]
     assert personal["scopes"] == ["personal"]
@@ -239,12 +257,21 @@ def test_a_full_menu_keeps_the_most_useful_ten():
 
 def test_a_long_summary_is_shortened_for_the_menu():
     summary = "word " * 40
-    registry = Registry([Command(name="long", summary=summary, example="/long", run=_noop)])
+    registry = Registry([Command(name="long", example="/long", run=_noop)])
 
-    description = command_lists(registry)[0]["commands"][0]["description"]
+    description = command_lists(registry, {"commands.long.summary": summary})[0]["commands"][0][
+        "description"
+    ]
 
     assert len(description) <= 128 and description.endswith("…")
     assert summary.startswith(description.removesuffix("…"))
+
+
+def test_a_command_without_a_summary_stops_the_manifest():
+    registry = Registry([Command(name="mystery", example="/mystery", run=_noop)])
+
+    with pytest.raises(ValueError, match=r"'commands\.mystery\.summary'"):
+        command_lists(registry)
 
 
 @pytest.mark.parametrize(

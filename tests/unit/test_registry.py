@@ -17,7 +17,6 @@ def registry() -> Registry:
         [
             Command(
                 name="reply",
-                summary="Answer the customer.",
                 example='/reply SR-1 "Thanks, on it"',
                 run=_noop,
                 roles=frozenset({"agents"}),
