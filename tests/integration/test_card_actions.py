@@ -7,11 +7,14 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import func, select
 
+from bot.app import SCHEDULER
 from bot.directory.models import Person
 from bot.events.jira_client import JiraClient
 from bot.events.jira_system import JiraSystem
 from bot.tickets.actions import AlreadyTaken, TicketActions
+from bot.tickets.due_models import DueAction
 from bot.tickets.service import ticket_by_key
 from bot.tickets.system import Draft
 from tests.conftest import ALEX, LEARNER
@@ -24,11 +27,9 @@ from tests.integration.desk import (
     fallback,
 )
 
-NOT_YET = "Thanks — I can't handle that button yet."
-
 
 def buttons(card: dict) -> set[str]:
-    return {action["data"]["action"] for action in card["actions"] if "data" in action}
+    return {action["data"]["action"] for action in card.get("actions", []) if "data" in action}
 
 
 async def test_assign_to_me_takes_the_ticket_and_redraws_the_card(desk):
@@ -70,6 +71,7 @@ async def test_two_agents_pressing_acknowledge_at_once_acknowledge_once(desk):
     await desk.say(SAM, "/help")
     key = await desk.open()
     lena = len(desk.cards(LENA_CHAT))
+    ticket_card = await desk.ticket_card(key)
     press = {"action": "ack", "ticket": key}
 
     answers = sorted(await asyncio.gather(desk.press(ALEX, press), desk.press(SAM, press)))
@@ -80,9 +82,9 @@ async def test_two_agents_pressing_acknowledge_at_once_acknowledge_once(desk):
     assert lost.startswith("SR-1 was already acknowledged;") and lost.endswith(" has it.")
     moves = [event for event in await desk.events(key) if event.kind == "status_changed"]
     assert len(moves) == 1
-    told = await desk.new_cards(LENA_CHAT, 1, after=lena)
+    told = await desk.redrawn(ticket_card, 1)
     await desk.quiet()
-    assert len(desk.cards(LENA_CHAT)) == lena + 1
+    assert len(desk.updates(ticket_card)) == 1 and len(desk.cards(LENA_CHAT)) == lena
     assert "We're working on it" in fallback(told[0])
 
 
@@ -98,6 +100,81 @@ async def test_acknowledge_in_the_1to1_chat_redraws_the_card_there(desk):
         f"a:personal-{ALEX.aad_object_id}",
     )
     assert await desk.ticket(key, "status") == "acknowledged"
+
+
+async def nudge(desk) -> dict:
+    """Lets time run to the first nudge of the ticket's first response; the card it posted."""
+    async with desk.database.transaction() as session:
+        first = await session.scalar(
+            select(func.min(DueAction.due_at)).where(
+                DueAction.kind == "nudge", DueAction.sla == "first_response"
+            )
+        )
+    before = len(desk.cards(AGENTS))
+    desk.clock.now = first
+    await desk.client.app[SCHEDULER].sweep()
+    desk.wake()
+    return (await desk.new_cards(AGENTS, 1, after=before))[0]
+
+
+async def test_pressing_a_button_on_a_nudge_redraws_the_nudge_up_to_date(desk):
+    key = await desk.open()
+    card = await nudge(desk)
+    assert fallback(card).startswith(f"{key}: A deadline is getting close")
+    ack = next(action["data"] for action in card["actions"] if action["data"]["action"] == "ack")
+
+    answer = await desk.press(ALEX, ack)
+
+    assert answer.startswith(f"{key} acknowledged and it is yours now")
+    redrawn = desk.updates()[-1]
+    # Still the nudge, as it was sent (50 % of the first-response time), not the new-ticket card.
+    assert fallback(redrawn).startswith(f"{key}: A deadline is getting close")
+    assert "New ticket" not in str(redrawn)
+    assert "50 % of the time" in fallback(redrawn)
+    # Brought up to date: Alex owns it, and there is nothing left to press.
+    assert "Alex Agent" in str(redrawn) and "Acknowledged" in str(redrawn)
+    assert buttons(redrawn) == set()
+
+
+async def test_assign_to_me_on_a_nudge_keeps_its_acknowledge(desk):
+    key = await desk.open()
+    card = await nudge(desk)
+    take = next(
+        action["data"] for action in card["actions"] if action["data"]["action"] == "assign_me"
+    )
+
+    assert await desk.press(ALEX, take) == f"{key} is yours now."
+
+    redrawn = desk.updates()[-1]
+    assert fallback(redrawn).startswith(f"{key}: A deadline is getting close")
+    assert buttons(redrawn) == {"ack"}
+
+
+@pytest.mark.parametrize(
+    ("named", "drawn"),
+    [
+        ({}, "New ticket in the queue"),  # cards posted before buttons named their card
+        ({"card": "customer/survey"}, "New ticket in the queue"),
+        ({"card": "../../../etc/passwd"}, "New ticket in the queue"),
+        ({"card": ["agents/sla_nudge"]}, "New ticket in the queue"),
+        # A nudge that was never sent, or about no deadline there is: nothing to draw.
+        ({"card": "agents/sla_nudge", "sla": "first_response"}, None),
+        ({"card": "agents/sla_nudge", "sla": {"$ne": ""}}, None),
+        # Cards quoting someone's words once are left as they are.
+        ({"card": "agents/reopened"}, None),
+        ({"card": "agents/customer_replied"}, None),
+    ],
+)
+async def test_the_card_a_press_names_is_drawn_only_from_a_fixed_list(desk, named, drawn):
+    key = await desk.open()
+
+    answer = await desk.press(ALEX, {"action": "assign_me", "ticket": key, **named})
+
+    assert answer == f"{key} is yours now."
+    if drawn is None:
+        assert desk.updates() == []
+    else:
+        assert fallback(desk.updates()[-1]).startswith(f"{key}: {drawn}")
 
 
 async def test_a_taken_ticket_says_who_has_it(desk):
@@ -154,13 +231,16 @@ async def test_forged_or_broken_button_data_gets_an_answer_and_changes_nothing(d
 
 
 @pytest.mark.parametrize("verb", ["solved", "still_broken", "answer", "csat"])
-async def test_customer_buttons_are_answered_for_now(desk, verb):
+async def test_a_customers_button_pressed_in_a_channel_changes_nothing(desk, verb):
+    # The customer's cards live in their 1:1 chat; the same data sent in a channel is refused.
     key = await desk.open()
+    events = len(await desk.events(key))
 
-    answer = await desk.press(LEARNER, {"action": verb, "ticket": key, "score": 4}, channel=None)
+    answer = await desk.press(LEARNER, {"action": verb, "ticket": key, "score": 4})
 
-    assert answer == NOT_YET
+    assert "I don't know that button" in answer
     assert await desk.ticket(key, "status") == "new"
+    assert len(await desk.events(key)) == events
 
 
 # The same race with Jira as the system of record: Jira must end up naming the same winner.
