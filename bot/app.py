@@ -13,6 +13,9 @@ from aiohttp import web
 from bot.commands import build_registry
 from bot.config import Organisation, Settings
 from bot.db import Database, utcnow
+from bot.dialogs.chat import CustomerChat
+from bot.dialogs.storage import SqlStorage
+from bot.dialogs.voice import Desk
 from bot.events.jira_client import JiraClient
 from bot.events.jira_system import JiraSystem
 from bot.events.routes import Clock, event_routes
@@ -22,6 +25,7 @@ from bot.notify.dispatcher import DeliverySettings, Dispatcher
 from bot.notify.metrics import Metrics
 from bot.notify.pacing import TENANT_WINDOWS, Pacer, Window
 from bot.notify.render import Renderer
+from bot.reports.digest import DailyDigest
 from bot.teams.adapter import create_adapter, create_authentication
 from bot.teams.endpoint import messages_route
 from bot.teams.handler import EsmbotHandler
@@ -64,10 +68,13 @@ def create_app(
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware])
     database = Database(settings.database_url)
     metrics = app[METRICS] = Metrics()
+    renderer = Renderer(TEMPLATES, organisation.default_locale, organisation.time_zone)
     notifier = Notifier(
-        Renderer(TEMPLATES, organisation.default_locale, organisation.time_zone),
+        renderer,
         organisation,
         jira_base_url=settings.jira_base_url,
+        metrics=metrics,
+        clock=clock,
     )
     authentication = create_authentication(settings)
     adapter = create_adapter(authentication)
@@ -84,7 +91,7 @@ def create_app(
         metrics=metrics,
     )
     writer = EventWriter(
-        database, organisation, clock, notifier=notifier, on_commit=dispatcher.wake, metrics=metrics
+        database, organisation, clock, notifier=notifier, on_commit=dispatcher.wake
     )
     app[DATABASE], app[WRITER], app[DISPATCHER] = database, writer, dispatcher
     sweeper = Sweeper(database, organisation, notifier, clock, on_commit=dispatcher.wake)
@@ -94,6 +101,7 @@ def create_app(
         sweeper=sweeper,
         clock=clock,
         name=dispatcher.name,
+        daily=DailyDigest(database, organisation, notifier, clock, on_commit=dispatcher.wake),
     )
     actions = TicketActions(
         database=database,
@@ -103,8 +111,13 @@ def create_app(
         notifier=notifier,
         on_commit=dispatcher.wake,
     )
+    chat = CustomerChat(Desk(database, organisation, actions, renderer), SqlStorage(database))
     handler = EsmbotHandler(
-        database=database, organisation=organisation, registry=build_registry(), actions=actions
+        database=database,
+        organisation=organisation,
+        registry=build_registry(),
+        actions=actions,
+        chat=chat,
     )
     app.add_routes(
         [

@@ -1,6 +1,7 @@
 """Imports every table so that the metadata (and Alembic) sees the whole schema."""
 
 from bot.db import Base
+from bot.dialogs.models import BotStateRow
 from bot.directory.models import AudienceBinding, AuditEntry, Conversation, Person
 from bot.notify.models import Coordination, OutboxMessage
 from bot.tickets.due_models import DueAction
@@ -11,6 +12,7 @@ metadata = Base.metadata
 __all__ = [
     "AudienceBinding",
     "AuditEntry",
+    "BotStateRow",
     "Conversation",
     "Coordination",
     "CsatSurvey",

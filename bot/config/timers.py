@@ -14,6 +14,8 @@ _AUTO_RESOLVE = Duration(5, "days", business=True)
 _SURVEY_DELAY = Duration(1, "hours")
 _SURVEY_REMINDER = Duration(2, "days", business=True)
 _SURVEY_EXPIRY = Duration(7, "days")
+_REOPEN_WINDOW = Duration(10, "days", business=True)
+_DIALOG_EXPIRY = Duration(1, "days")
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,10 @@ class Timers:
     low_csat: int = 2
     digest_at: time = time(8, 0)
     sweep_seconds: int = 30
+    # A customer writing about a resolved or closed ticket this soon is asked to reopen it.
+    reopen_window: Duration = _REOPEN_WINDOW
+    # A ticket draft or question left unanswered this long is dropped on the next message.
+    dialog_expiry: Duration = _DIALOG_EXPIRY
 
 
 _KNOWN = {
@@ -44,6 +50,8 @@ _KNOWN = {
     "low_csat",
     "digest_at",
     "sweep_seconds",
+    "reopen_window",
+    "dialog_expiry",
 }
 
 
@@ -80,7 +88,13 @@ def parse_timers(data: object, source: str) -> Timers:
         values["auto_resolve_after"] = (
             None if text in ("", "never") else _duration(where, "auto_resolve_after", text)
         )
-    for key in ("survey_delay", "survey_reminder", "survey_expiry"):
+    for key in (
+        "survey_delay",
+        "survey_reminder",
+        "survey_expiry",
+        "reopen_window",
+        "dialog_expiry",
+    ):
         if key in data:
             values[key] = _duration(where, key, data[key])
     if "low_csat" in data:

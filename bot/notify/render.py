@@ -153,14 +153,24 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, 
 
 
 def load_words(directory: Path) -> dict[str, dict[str, object]]:
-    """Every `<language>.toml` in the directory, flattened to dotted keys ("status.new")."""
-    languages = {}
+    """Every `<language>.toml` in the directory, flattened to dotted keys ("status.new").
+
+    A language's words may be split over several files (`en.toml`, `en.dialogs.toml`), one per
+    part of the product; a key defined twice is an error rather than a silent override.
+    """
+    languages: dict[str, dict[str, object]] = {}
     for path in sorted(directory.glob("*.toml")):
+        language = path.name.split(".", 1)[0]
         try:
             with path.open("rb") as handle:
-                languages[path.stem] = dict(_flatten(tomllib.load(handle)))
+                words = dict(_flatten(tomllib.load(handle)))
         except tomllib.TOMLDecodeError as error:
             raise TemplateError(f"not valid TOML: {error}", template=f"i18n/{path.name}") from None
+        known = languages.setdefault(language, {})
+        twice = sorted(set(words) & set(known))
+        if twice:
+            raise TemplateError(f"{twice[0]!r} is defined twice", template=f"i18n/{path.name}")
+        known.update(words)
     return languages
 
 
@@ -173,8 +183,8 @@ def _zone(name: str) -> ZoneInfo | None:
 
 
 @dataclass(frozen=True)
-class _Reading:
-    """The words, date and duration formats of one render, bound to the reader."""
+class Phrases:
+    """The words, date and duration formats of one reader, for a render or a chat reply."""
 
     words: Mapping[str, object]
     fallback: Mapping[str, object] | None  # the default language's words, when not strict
@@ -323,6 +333,12 @@ class Renderer:
         zone = _zone(reader.time_zone) if reader.time_zone else None
         return zone or self.default_time_zone
 
+    def phrases(self, reader: Reader) -> Phrases:
+        """The reader's words; a missing phrase raises TemplateError naming the key."""
+        language = self.language_for(reader)
+        fallback = None if self.strict else self._words[self.default_locale]
+        return Phrases(self._words[language], fallback, language, self.time_zone_for(reader))
+
     def render(
         self,
         audience: str,
@@ -337,9 +353,8 @@ class Renderer:
         if not (_NAME.match(audience) and _NAME.match(message)):
             raise TemplateError("audience and message are lower-case names", template=name)
         self._check(name)
-        language = self.language_for(reader)
-        fallback = None if self.strict else self._words[self.default_locale]
-        reading = _Reading(self._words[language], fallback, language, self.time_zone_for(reader))
+        reading = self.phrases(reader)
+        language = reading.language
         for scale in _SHRINK_STEPS:
             try:
                 source = self._env.get_template(name).render(

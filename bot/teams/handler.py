@@ -16,6 +16,7 @@ from bot.commands.registry import CommandContext, Reply
 from bot.commands.runner import run_command
 from bot.config import Organisation
 from bot.db import Database
+from bot.dialogs.chat import CustomerChat
 from bot.directory.models import Conversation, Person
 from bot.directory.service import (
     PersonSighting,
@@ -29,6 +30,8 @@ from bot.teams.sightings import conversation_sighting, person_sighting, tenant_i
 from bot.tickets.actions import TicketActions
 
 log = logging.getLogger(__name__)
+
+DESK_ROLES = frozenset({"agents", "managers"})
 
 WELCOME_PERSONAL = (
     "Hello {name}, I'm {bot}, the {service} service desk's assistant. Tell me about a problem "
@@ -54,8 +57,10 @@ class EsmbotHandler(TeamsActivityHandler):
         organisation: Organisation,
         registry: Registry,
         actions: TicketActions,
+        chat: CustomerChat | None = None,
     ) -> None:
         super().__init__()
+        self._chat = chat
         self._database = database
         self._actions = actions
         self._organisation = organisation
@@ -67,8 +72,17 @@ class EsmbotHandler(TeamsActivityHandler):
         person, conversation = await self._learn(turn_context, activity.from_property)
         if conversation is None or person is None:
             return
+        personal = conversation.scope == "personal" and self._chat is not None
         if activity.value is not None and not text:
-            await self._press(turn_context, self._context(person, conversation))
+            if personal and CustomerChat.handles_press(activity.value):
+                assert self._chat is not None
+                await self._chat.on_press(turn_context, person)
+            else:
+                await self._press(turn_context, self._context(person, conversation))
+            return
+        if personal and not self._is_command(text, person):
+            assert self._chat is not None
+            await self._chat.on_message(turn_context, person)
             return
         if self._registry.looks_like_command(text) or text.lower() == "help":
             mentions = await self._mentioned(turn_context, mentioned)
@@ -79,6 +93,13 @@ class EsmbotHandler(TeamsActivityHandler):
         else:
             reply = Reply(NOT_UNDERSTOOD)
         await turn_context.send_activity(reply_activity(reply))
+
+    def _is_command(self, text: str, person: Person) -> bool:
+        """In the 1:1 chat a customer's words go to the conversation; a slash, or a desk
+        member's first word naming a command ("status SR-1"), goes to the commands."""
+        if text.startswith("/"):
+            return True
+        return bool(set(person.roles) & DESK_ROLES) and self._registry.looks_like_command(text)
 
     async def _press(self, turn_context: TurnContext, context: CommandContext) -> None:
         """A card button (Action.Submit): answered briefly, and the card redrawn in place."""
@@ -151,6 +172,9 @@ class EsmbotHandler(TeamsActivityHandler):
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         person, conversation = await self._learn(turn_context, activity.from_property)
+        if self._chat and person and conversation and conversation.scope == "personal":
+            await self._chat.welcome(turn_context, person, activity.recipient.name or "esmbot")
+            return
         template = (
             WELCOME_PERSONAL if conversation and conversation.scope == "personal" else WELCOME_TEAM
         )

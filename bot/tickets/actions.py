@@ -16,6 +16,7 @@ from bot.db import Database
 from bot.directory.models import Person
 from bot.errors import EsmbotError
 from bot.notify.compose import Notifier
+from bot.tickets.csat import SurveyAnswer, answer_survey
 from bot.tickets.events import Comment, EventKind, PersonRef, TicketEvent
 from bot.tickets.flows import Applied, apply_event
 from bot.tickets.lifecycle import IllegalTransition, Status, can_transition
@@ -104,8 +105,39 @@ class TicketActions:
             applied = await apply_event(
                 session, event, organisation=self.organisation, now=now, notifier=self.notifier
             )
+            if opened_by is not None and opened_by.id != reporter.id and applied.ticket_id:
+                created = await session.get(Ticket, applied.ticket_id)
+                if created is not None:
+                    created.opened_by_id = opened_by.id
         self._committed()
         return applied
+
+    async def answer(self, key: str, body: str, *, actor: Person) -> Applied:
+        """The customer's answer to the desk's question: a public comment, after which the
+        ticket is worked on again (in the system of record too) and its owner hears of it."""
+        ticket = await self._ticket(key)
+        if Status(ticket.status) == Status.WAITING_FOR_CUSTOMER:
+            await self.system.transition(ticket.key, Status.IN_PROGRESS)
+        return await self.comment(ticket.key, body, actor=actor, public=True)
+
+    async def rate(
+        self, survey_id: int, score: int, comment: str | None, *, actor: Person
+    ) -> SurveyAnswer:
+        """A satisfaction answer, recorded once; a low score alerts management."""
+        async with self.database.transaction() as session:
+            answered = await answer_survey(
+                session,
+                survey_id=survey_id,
+                person=actor,
+                score=score,
+                comment=comment,
+                organisation=self.organisation,
+                now=self.clock(),
+                notifier=self.notifier,
+            )
+        if answered.alerted:
+            self._committed()
+        return answered
 
     def _committed(self) -> None:
         if self.on_commit is not None:

@@ -293,7 +293,8 @@ async def _apply_comment(
     comment, ticket = event.comment, work.ticket
     assert comment is not None
     author = await match_person(session, ref=comment.author) if comment.author else None
-    from_reporter = author is not None and author.id == ticket.reporter_id
+    # A key user who opened the ticket for a colleague answers on the customer's side too.
+    from_reporter = author is not None and author.id in (ticket.reporter_id, ticket.opened_by_id)
     work.extras.update(
         comment=comment.body,
         author=(author.name if author else None)

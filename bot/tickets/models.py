@@ -37,6 +37,10 @@ class Ticket(Base):
     reporter_id: Mapped[int | None] = mapped_column(
         ForeignKey("people.id", ondelete="SET NULL"), index=True
     )
+    # Who opened it in Teams when that was not the reporter: a key user for a colleague.
+    opened_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
     # A reporter known to the ticket system but not (yet) matched to a person esmbot has met.
     reporter_unmatched: Mapped[str | None] = mapped_column(String(320))
     assignee_id: Mapped[int | None] = mapped_column(

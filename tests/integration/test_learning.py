@@ -18,8 +18,10 @@ async def test_install_in_a_personal_chat_stores_the_person_and_welcomes_them(bo
     response = await bot.post(installation_update(LEARNER, bot.connector.url))
 
     assert response.status == 201
-    welcome = (await bot.connector.wait_for(1, personal_conversation_id(LEARNER)))[0].text
-    assert welcome.startswith("Hello Lena Learner")
+    welcome = (await bot.connector.wait_for(1, personal_conversation_id(LEARNER)))[0]
+    card = welcome.body["attachments"][0]["content"]
+    assert "Hello Lena Learner!" in str(card)
+    assert [action["data"]["action"] for action in card["actions"]] == ["new_ticket", "my_tickets"]
     assert (
         await bot.scalar(
             "SELECT email FROM people WHERE aad_object_id = :aad", aad=LEARNER.aad_object_id

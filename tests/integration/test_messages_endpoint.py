@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -21,16 +22,21 @@ async def test_personal_message_gets_a_reply_at_the_connector(bot):
 
     assert response.status == 201
     replies = await bot.connector.wait_for(1, personal_conversation_id(LEARNER))
-    assert "type help" in replies[0].text.lower()
+    assert "Hello Lena Learner!" in replies[0].text and "my tickets" in replies[0].text
     assert replies[0].body["recipient"]["id"] == LEARNER.id
 
 
 async def test_help_in_a_personal_chat_lists_only_what_the_customer_may_use(bot):
     await bot.post(personal_message(LEARNER, "help", bot.connector.url))
+    await bot.post(personal_message(LEARNER, "/help", bot.connector.url))
 
-    reply = (await bot.connector.wait_for(1, personal_conversation_id(LEARNER)))[0].text
-    assert "/help" in reply
-    assert "/subscribe" not in reply
+    said, listed = [
+        call.text for call in await bot.connector.wait_for(2, personal_conversation_id(LEARNER))
+    ]
+    # Plain words reach the customer's chat, which says what can be said there; the slash
+    # command lists only the commands a customer may use.
+    assert "my tickets" in said and "/subscribe" not in said
+    assert "/help" in listed and "/subscribe" not in listed
 
 
 async def test_channel_mention_is_stripped_before_the_command_is_read(bot):
@@ -49,6 +55,21 @@ async def test_channel_message_without_slash_still_reads_a_known_command(bot):
 
     reply = (await bot.connector.wait_for(1, channel_conversation_id("general")))[0].text
     assert reply.startswith("/subscribe:")
+
+
+async def test_help_answers_in_the_language_teams_gives_for_the_asker(bot):
+    alex_in_german = replace(ALEX, locale="de-DE")
+
+    await bot.post(personal_message(alex_in_german, "/help", bot.connector.url))
+    await bot.post(channel_message(alex_in_german, "/help ack", bot.connector.url))
+
+    listed = (await bot.connector.wait_for(1, personal_conversation_id(ALEX)))[0].text
+    assert listed.startswith("Das können Sie mich fragen:\n")
+    assert "- /sla key: Die Fristen eines Tickets in Ihrer Zeitzone" in listed
+    assert "Here is what you can ask me" not in listed and "Usage" not in listed
+    one = (await bot.connector.wait_for(1, channel_conversation_id("general")))[0].text
+    assert one.startswith("/ack: Ein Ticket annehmen")
+    assert one.endswith("\nAufruf: /ack key\nBeispiel: /ack SR-1")
 
 
 async def test_unknown_command_suggests_the_closest(bot):

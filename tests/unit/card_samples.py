@@ -7,7 +7,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.notify.views import Outage, Reader, TicketView
+from bot.reports.digest import Digest, DigestTicket
 from bot.tickets.lifecycle import Status
+from tests.unit.chat_card_samples import chat_samples
 
 # Each hostile string tries one way out of "data": Teams markdown (links, emphasis, lists,
 # headings, mentions), JSON structure (including a ",]" that a careless comma fix would eat),
@@ -104,6 +106,108 @@ OUTAGE = Outage(
     text="Checkout maintenance: the shop's checkout is switched off while we update it.",
 )
 HOSTILE_OUTAGE = Outage(service=INJECTION, start=OUTAGE.start, end=OUTAGE.end, text=HUGE)
+
+DIGEST_AT = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)  # Tuesday 08:00 in Berlin
+DIGEST = Digest(
+    at=DIGEST_AT,
+    open_total=17,
+    by_priority=(("P1", 1), ("P2", 4), ("P3", 12)),
+    by_status=(
+        ("new", 3),
+        ("acknowledged", 2),
+        ("in_progress", 8),
+        ("waiting_for_customer", 3),
+        ("waiting_for_vendor", 1),
+    ),
+    breached=(
+        DigestTicket(
+            "SR-3",
+            "Payment provider rejects every Mastercard",
+            "P2",
+            "Alex Agent",
+            "resolution",
+            DIGEST_AT - timedelta(hours=20, minutes=30),
+        ),
+        DigestTicket(
+            "SR-7",
+            "Cannot log in to the admin area",
+            "P3",
+            None,
+            "first_response",
+            DIGEST_AT - timedelta(hours=3),
+        ),
+    ),
+    breached_total=2,
+    at_risk=(
+        DigestTicket(
+            "SR-1",
+            REALISTIC_TICKET.summary,
+            "P2",
+            "Alex Agent",
+            "resolution",
+            DIGEST_AT + timedelta(hours=6),
+            percent=82,
+        ),
+        DigestTicket(
+            "SR-12",
+            "New shipping rates for Austria",
+            "P3",
+            "Sam Agent",
+            "vendor_escalation",
+            DIGEST_AT + timedelta(hours=4),
+            percent=83,
+        ),
+    ),
+    at_risk_total=2,
+    at_risk_from=75,
+    since=datetime(2026, 11, 22, 23, 0, tzinfo=UTC),  # Monday 00:00 in Berlin
+    new=6,
+    resolved=4,
+    csat_average=2.8333,
+    csat_answers=12,
+    csat_target=3.0,
+    csat_days=30,
+)
+# Every list as long as the digest names, each line as hostile and as long as it can be.
+HOSTILE_DIGEST = Digest(
+    at=NOW,
+    open_total=100_000,
+    by_priority=((HOSTILE_TICKET.priority, 99_000), (JSON_BREAK, 600), (INJECTION, 400)),
+    by_status=tuple((status.value, 10_000) for status in Status),
+    breached=tuple(
+        DigestTicket(
+            HOSTILE_TICKET.key,
+            EMOJI_WALL if n % 2 else HUGE,
+            INJECTION,
+            INJECTION if n % 2 else None,
+            "vendor_escalation",
+            NOW - timedelta(days=400),
+        )
+        for n in range(10)
+    ),
+    breached_total=60_000,
+    at_risk=tuple(
+        DigestTicket(
+            HOSTILE_TICKET.key,
+            EMOJI_WALL,
+            MARKDOWN_LINK,
+            EMOJI_WALL,
+            "first_response",
+            NOW + timedelta(seconds=20),
+            percent=99,
+        )
+        for _ in range(10)
+    ),
+    at_risk_total=12_345,
+    at_risk_from=75,
+    since=NOW - timedelta(days=4),
+    new=0,
+    resolved=0,
+    csat_average=None,
+    csat_answers=0,
+    csat_target=3.0,
+    csat_days=30,
+)
 
 
 def _pair(
@@ -224,7 +328,17 @@ SAMPLES: dict[str, dict[str, Sample]] = {
         {"outage": HOSTILE_OUTAGE, "recipients": 0},
         ticket=False,
     ),
+    "management/digest": _pair({"digest": DIGEST}, {"digest": HOSTILE_DIGEST}, ticket=False),
 }
+# The cards of the customer's chat.
+SAMPLES.update(
+    {
+        template: {kind: Sample(ticket, extras) for kind, (ticket, extras) in kinds.items()}
+        for template, kinds in chat_samples(
+            REALISTIC_TICKET, HOSTILE_TICKET, INJECTION, HUGE
+        ).items()
+    }
+)
 
 # The free texts a card must show as text (the beginning of them, when they are long).
 SHOWN_EXTRAS = ("question", "comment", "note", "reason")
@@ -248,7 +362,22 @@ def benign_twin(sample: Sample) -> Sample:
     for key, value in sample.extras.items():
         if isinstance(value, Outage):
             value = replace(value, service="words", text="words")
+        elif isinstance(value, Digest):
+            value = _benign_digest(value)
         elif isinstance(value, str) and key not in ("survey_id", "sla_name"):
             value = "words"
         extras[key] = value
     return Sample(ticket, extras)
+
+
+def _benign_digest(digest: Digest) -> Digest:
+    def words(item: DigestTicket) -> DigestTicket:
+        owner = None if item.owner is None else "words"
+        return replace(item, summary="words", priority="words", owner=owner)
+
+    return replace(
+        digest,
+        by_priority=tuple(("words", count) for _, count in digest.by_priority),
+        breached=tuple(map(words, digest.breached)),
+        at_risk=tuple(map(words, digest.at_risk)),
+    )

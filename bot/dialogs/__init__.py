@@ -1,0 +1,1 @@
+"""Customer conversations in the 1:1 chat, as botbuilder-dialogs waterfalls."""

@@ -1,0 +1,67 @@
+"""Prompts the chat needs beyond botbuilder's: a card the customer answers with a button or words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.dialogs.prompts import Prompt, PromptOptions, PromptRecognizerResult
+from botbuilder.schema import ActivityTypes
+
+from bot.dialogs.intents import normalise
+
+REVIEW_VERB = "draft"
+CONFIRM_WORDS = frozenset(
+    {"confirm", "yes", "ok", "okay", "send", "send it", "submit", "looks good", "correct",
+     "ja", "bestätigen", "senden", "abschicken", "passt", "stimmt", "richtig"}
+)  # fmt: skip
+CHANGE_WORDS = ("change", "edit", "correct", "ändern", "bearbeiten", "korrigieren")
+
+
+class ReviewPrompt(Prompt):
+    """Shows the draft card; answered by its buttons or by "confirm" / "change impact" typed.
+
+    Recognises {"choice": "confirm"} or {"choice": "edit", "field": name}; `options.validations`
+    holds the names of the fields that can be changed, with the words that name them.
+    """
+
+    async def on_prompt(
+        self,
+        turn_context: TurnContext,
+        state: dict[str, object],
+        options: PromptOptions,
+        is_retry: bool,
+    ) -> None:
+        if is_retry and options.retry_prompt is not None:
+            await turn_context.send_activity(options.retry_prompt)
+        elif options.prompt is not None:
+            await turn_context.send_activity(options.prompt)
+
+    async def on_recognize(
+        self,
+        turn_context: TurnContext,
+        state: dict[str, object],
+        options: PromptOptions,
+    ) -> PromptRecognizerResult:
+        result = PromptRecognizerResult()
+        activity = turn_context.activity
+        if activity.type != ActivityTypes.message:
+            return result
+        fields: dict[str, list[str]] = options.validations or {}
+        value: Any = activity.value
+        if isinstance(value, dict) and value.get("action") == REVIEW_VERB:
+            choice, field = value.get("choice"), value.get("field")
+            if choice == "confirm" or (choice == "edit" and field in fields):
+                result.succeeded, result.value = True, {"choice": choice, "field": field}
+            return result
+        words = normalise(activity.text or "")
+        if words in CONFIRM_WORDS:
+            result.succeeded, result.value = True, {"choice": "confirm", "field": None}
+            return result
+        if words.startswith(CHANGE_WORDS):
+            rest = words.split(" ", 1)[1] if " " in words else ""
+            for field, names in fields.items():
+                if rest and any(rest == name or rest.startswith(name) for name in names):
+                    result.succeeded, result.value = True, {"choice": "edit", "field": field}
+                    return result
+        return result

@@ -1,0 +1,273 @@
+"""Ms. Learner opens a ticket in the 1:1 chat over real HTTP, on both databases (story 1)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from bot.config.organisation import RoleMembers
+from bot.tickets.models import Ticket
+from tests.conftest import ALEX, KIM, LEARNER
+from tests.doubles.jira import JiraDouble
+from tests.integration.chat import press, say
+from tests.integration.desk import AGENTS, LENA_CHAT, Desk, build_desk, desk_fixture
+
+__all__ = ["desk_fixture"]
+
+
+async def walk_to_review(desk: Desk, first: str = "checkout fails with an error") -> str:
+    """Answers every question after a first message that describes the problem; the review
+    card's id."""
+    asked = await say(desk, LEARNER, first)
+    assert "What kind of request" in asked.text
+    assert "incident" in asked.buttons()
+    asked = await say(desk, LEARNER, "incident")
+    assert "Which part of OpenCart" in asked.text
+    assert asked.buttons()[:2] == ["Checkout", "Payment"]
+    asked = await say(desk, LEARNER, "Checkout")
+    assert "How does it affect your work" in asked.text
+    asked = await say(desk, LEARNER, "No customer can pay by card")
+    assert "What did you do just before" in asked.text
+    asked = await say(desk, LEARNER, "Put a shirt in the cart, paid by Visa")
+    assert "When did you first notice it" in asked.text
+    asked = await say(desk, LEARNER, "today 8:30")
+    assert "How urgent" in asked.text
+    assert any(button.startswith("P2") for button in asked.buttons())
+    review = await say(desk, LEARNER, "P2")
+    # Teams shows the summary in notifications and to clients that cannot draw the card.
+    assert review.replies[-1].body.get("summary") == "Please check your ticket"
+    card = review.card()
+    facts = {fact["title"]: fact["value"] for fact in card["body"][2]["facts"]}
+    assert facts["Summary"] == "checkout fails with an error"
+    assert facts["Area affected"] == "Checkout"
+    assert facts["Impact"] == "No customer can pay by card"
+    assert facts["First noticed"].startswith("Mon 23 Nov 2026, 08:30")
+    return review.card_id
+
+
+async def test_a_first_message_becomes_a_well_described_ticket(desk: Desk) -> None:
+    review = await walk_to_review(desk)
+    agents_before = len(desk.cards(AGENTS))
+
+    done = await press(desk, LEARNER, {"action": "draft", "choice": "confirm"}, card=review)
+
+    assert "Done – SR-1 is with the service desk: checkout fails with an error" in done.text
+    # Her ticket card says when she hears from us: P2 is answered within 24 h, from Monday
+    # 09:00 in Berlin, in her zone.
+    received = await desk.wait(
+        lambda: [
+            card for card in desk.cards(LENA_CHAT) if "Your ticket number is SR-1" in str(card)
+        ]
+    )
+    assert received and "Tue 24 Nov 2026, 09:00 (Europe/Berlin)" in str(received[0])
+    async with desk.database.transaction() as session:
+        ticket = await session.scalar(select(Ticket).where(Ticket.key == "SR-1"))
+    assert ticket is not None
+    assert (ticket.type, ticket.module, ticket.priority) == ("incident", "Checkout", "P2")
+    assert ticket.impact == "No customer can pay by card"
+    assert ticket.steps == "Put a shirt in the cart, paid by Visa"
+    assert ticket.first_occurred_at == datetime(2026, 11, 23, 7, 30, tzinfo=UTC)
+    assert ticket.reporter_id == (await desk.person(LEARNER)).id
+    # The summary card loses its buttons, so it cannot be sent twice.
+    assert done.updates and done.updates[0].activity_id == review
+    closed = done.updates[0].body["attachments"][0]["content"]
+    assert "actions" not in closed
+    # The agents hear of it through the notify path.
+    agents = await desk.new_cards(AGENTS, 1, after=agents_before)
+    assert "SR-1" in str(agents[0])
+
+    again = await press(desk, LEARNER, {"action": "draft", "choice": "confirm"}, card=review)
+    assert "That draft is closed" in again.text
+    assert await desk.scalar("SELECT count(*) FROM tickets") == 1
+
+
+async def test_the_whole_story_reaches_the_agent_and_back(desk: Desk) -> None:
+    review = await walk_to_review(desk)
+    await press(desk, LEARNER, {"action": "draft", "choice": "confirm"}, card=review)
+    await desk.new_cards(LENA_CHAT, 1, after=0)  # her ticket card
+    await desk.quiet()
+    seen = len(desk.connector.calls)
+
+    answer = await desk.say(ALEX, "/ack SR-1", channel="agents")
+
+    assert "SR-1" in answer
+
+    def told() -> list[str]:
+        # A new card or her ticket card brought up to date: either way she reads it in her chat.
+        return [
+            str(call.body)
+            for call in desk.connector.calls[seen:]
+            if call.conversation_id == LENA_CHAT
+            and call.operation in ("send", "update")
+            and "Alex Agent" in str(call.body)
+        ]
+
+    assert await desk.wait(told)
+
+
+async def test_cancel_at_any_step_creates_nothing(desk: Desk) -> None:
+    await say(desk, LEARNER, "new ticket")
+    await say(desk, LEARNER, "The printer in room 4 jams on every page")
+    stopped = await say(desk, LEARNER, "cancel")
+    assert "dropped the new ticket" in stopped.text
+    assert await desk.scalar("SELECT count(*) FROM tickets") == 0
+    after = await say(desk, LEARNER, "incident")
+    assert "not sure what you mean" in after.text
+
+
+async def test_a_field_is_changed_on_the_summary(desk: Desk) -> None:
+    review = await walk_to_review(desk)
+    asked = await press(
+        desk, LEARNER, {"action": "draft", "choice": "edit", "field": "impact"}, card=review
+    )
+    assert "How does it affect your work" in asked.text
+    again = await say(desk, LEARNER, "Half of the orders fail")
+    facts = {f["title"]: f["value"] for f in again.card()["body"][2]["facts"]}
+    assert facts["Impact"] == "Half of the orders fail"
+    assert facts["Area affected"] == "Checkout"  # nothing else asked again
+    typed = await say(desk, LEARNER, "confirm")
+    assert "SR-1" in typed.text
+    assert await desk.ticket("SR-1", "impact") == "Half of the orders fail"
+
+
+async def test_an_unreadable_date_and_an_unknown_module_are_explained(desk: Desk) -> None:
+    await say(desk, LEARNER, "checkout fails with an error")
+    await say(desk, LEARNER, "incident")
+    unknown = await say(desk, LEARNER, "Warehouse robots")
+    assert "Please pick one of the buttons" in unknown.text
+    other = await say(desk, LEARNER, "Something else")
+    assert "Which part is it" in other.text
+    await say(desk, LEARNER, "Warehouse robots")
+    await say(desk, LEARNER, "No orders ship")
+    await say(desk, LEARNER, "Nothing special")
+    unreadable = await say(desk, LEARNER, "when the moon was blue")
+    assert "couldn't read that as a time" in unreadable.text
+    tomorrow = await say(desk, LEARNER, "tomorrow 9:00")
+    assert "That's in the future" in tomorrow.text
+    later = await say(desk, LEARNER, "2026-12-24")
+    assert "That's in the future" in later.text
+    accepted = await say(desk, LEARNER, "don't know")
+    assert "How urgent" in accepted.text
+    review = await say(desk, LEARNER, "not sure")
+    facts = {f["title"]: f["value"] for f in review.card()["body"][2]["facts"]}
+    assert facts["Area affected"] == "Warehouse robots"
+    assert facts["First noticed"] == "not known"
+
+
+async def test_a_german_customer_is_asked_in_german(desk: Desk) -> None:
+    asked = await say(desk, KIM, "Die Kasse zeigt einen Fehler beim Bezahlen")
+    assert "Um welche Art von Anliegen" in asked.text
+    stopped = await say(desk, KIM, "abbrechen")
+    assert "verworfen" in stopped.text
+
+
+async def test_a_question_left_for_a_day_lapses_politely(desk: Desk) -> None:
+    await say(desk, LEARNER, "checkout fails with an error")
+    desk.clock.advance(days=1, minutes=1)
+    later = await say(desk, LEARNER, "incident")
+    assert "didn't finish, so I dropped it" in later.text
+    assert await desk.scalar("SELECT count(*) FROM tickets") == 0
+
+
+@pytest.fixture
+async def jira() -> AsyncIterator[JiraDouble]:
+    double = JiraDouble()
+    await double.start()
+    double.add_user("acc-lena", "Lena Learner", email=LEARNER.email)
+    yield double
+    await double.close()
+
+
+@pytest.fixture
+async def jira_desk(jira, connector, database, aiohttp_client, settings, organisation) -> Desk:
+    """The desk with Jira as the system of record."""
+    connected = replace(
+        settings,
+        jira_base_url=jira.url,
+        jira_user_email=jira.email,
+        jira_api_token=jira.api_token,
+        jira_project_key="SR",
+    )
+    return await build_desk(connector, database, aiohttp_client, connected, organisation)
+
+
+async def test_with_jira_the_ticket_is_created_there_first(
+    jira: JiraDouble, jira_desk: Desk
+) -> None:
+    desk = jira_desk
+    review = await walk_to_review(desk)
+
+    done = await press(desk, LEARNER, {"action": "draft", "choice": "confirm"}, card=review)
+
+    created = jira.calls_to("create_issue")
+    assert len(created) == 1
+    fields = created[0].body["fields"]
+    assert fields["summary"] == "checkout fails with an error"
+    key = next(iter(jira.issues))
+    assert f"Done – {key} is with the service desk" in done.text
+    assert await desk.ticket(key, "source") == "jira"
+
+
+async def test_with_jira_down_nothing_is_stored_and_the_draft_is_kept(
+    jira: JiraDouble, jira_desk: Desk
+) -> None:
+    desk = jira_desk
+    review = await walk_to_review(desk)
+    jira.fail(500, operation="create_issue")
+
+    failed = await press(desk, LEARNER, {"action": "draft", "choice": "confirm"}, card=review)
+
+    assert "couldn't open the ticket just now" in failed.text
+    assert "Please check your ticket" in str(failed.card())  # the same draft, shown again
+    assert await desk.scalar("SELECT count(*) FROM tickets") == 0
+    retried = await say(desk, LEARNER, "confirm")
+    assert "is with the service desk" in retried.text
+    assert await desk.scalar("SELECT count(*) FROM tickets") == 1
+
+
+async def test_the_welcome_card_offers_a_new_ticket_and_her_tickets(desk: Desk) -> None:
+    welcome = next(call for call in desk.replies(LENA_CHAT) if call.body.get("attachments"))
+    card = welcome.body["attachments"][0]["content"]
+    verbs = [action["data"]["action"] for action in card["actions"]]
+    assert verbs == ["new_ticket", "my_tickets"]
+    assert "Lena Learner" in str(card)
+
+    started = await press(desk, LEARNER, {"action": "new_ticket"})
+    listed = await press(desk, LEARNER, {"action": "my_tickets"})
+
+    assert "What's the problem" in started.text
+    assert "no open tickets" in listed.text
+
+
+async def test_with_key_users_only_they_open_tickets_also_for_a_colleague(
+    connector, database, aiohttp_client, settings, organisation
+) -> None:
+    roles = {**organisation.roles, "key_users": RoleMembers(emails=frozenset({KIM.email}))}
+    desk = await build_desk(
+        connector, database, aiohttp_client, settings, replace(organisation, roles=roles)
+    )
+    refused = await say(desk, LEARNER, "checkout fails with an error")
+    assert "Only key users can open tickets" in refused.text
+    assert KIM.email in refused.text
+    assert await desk.scalar("SELECT count(*) FROM tickets") == 0
+
+    asked = await say(desk, KIM, "Die Kasse zeigt einen Fehler")
+    assert "für eine Kollegin" in asked.text
+    unknown = await say(desk, KIM, "nobody@esmos.example")
+    assert "kenne ich noch nicht" in unknown.text
+    await say(desk, KIM, LEARNER.email)
+    for answer in ("incident", "Checkout", "Niemand kann zahlen", "Karte", "gestern", "P2"):
+        await say(desk, KIM, answer)
+    done = await say(desk, KIM, "bestätigen")
+
+    assert "für Lena Learner" in done.text
+    assert await desk.ticket("SR-1", "reporter_id") == (await desk.person(LEARNER)).id
+    assert await desk.ticket("SR-1", "opened_by_id") == (await desk.person(KIM)).id
+    # Both may follow it; Lena is the one the desk writes to.
+    kims = await say(desk, KIM, "meine Tickets")
+    lenas = await say(desk, LEARNER, "my tickets")
+    assert "SR-1" in str(kims.card()) and "SR-1" in str(lenas.card())

@@ -1,0 +1,84 @@
+"""Sample data for the cards of the customer's chat: a realistic case and a hostile one each."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from bot.dialogs.open_ticket import CHANGEABLE
+from bot.dialogs.replies import TicketLine
+from bot.notify.views import TicketView
+from bot.tickets.lifecycle import Status
+from bot.tickets.requester import HistoryLine
+
+AT = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
+
+
+def chat_samples(
+    realistic: TicketView, hostile: TicketView, injection: str, huge: str
+) -> dict[str, dict[str, tuple[TicketView | None, dict[str, object]]]]:
+    """Template → kind → (ticket, extras); card_samples.py turns them into Samples."""
+    lines = tuple(
+        TicketLine(f"SR-{n}", f"Checkout problem number {n}", status, "Alex Agent", AT)
+        for n, status in enumerate(Status, 1)
+    )
+    hostile_lines = tuple(TicketLine("SR-9", huge, Status.NEW, injection, None) for _ in range(15))
+    story = (
+        HistoryLine(AT - timedelta(days=2), "created"),
+        HistoryLine(AT - timedelta(days=1), "assigned", who="Alex Agent"),
+        HistoryLine(AT - timedelta(hours=5), "status", status="waiting_for_customer",
+                    who="Alex Agent", detail="Which payment provider were you using?"),
+        HistoryLine(AT - timedelta(hours=2), "reply", who="Lena Learner", detail="Stripe"),
+    )  # fmt: skip
+    hostile_story = tuple(
+        HistoryLine(AT, what, status="resolved", who=injection, detail=huge[:300])
+        for what in ("created", "reply", "assigned", "status") * 3
+    )
+    draft = {
+        "summary": "Checkout fails with an error",
+        "type": "incident",
+        "module": "Checkout",
+        "impact": "No customer can pay by card",
+        "steps": "Add an item, go to checkout, pay by card",
+        "first_seen": AT - timedelta(hours=3),
+        "priority": "P2",
+        "for_email": None,
+        "sent_as": None,
+        "fields": list(CHANGEABLE),
+    }
+    hostile_draft = {
+        **{name: huge for name in ("summary", "type", "module", "impact", "steps")},
+        "first_seen": None,
+        "priority": injection,
+        "for_email": injection,
+        "sent_as": None,
+        "fields": list(CHANGEABLE),
+    }
+    return {
+        "customer/welcome": {
+            "realistic": (None, {"name": "Lena Learner", "bot": "esmbot", "service": "OpenCart",
+                                 "can_open": True}),
+            "hostile": (None, {"name": injection, "bot": injection, "service": huge,
+                               "can_open": False}),
+        },
+        "customer/ticket_draft": {
+            "realistic": (None, draft),
+            "hostile": (None, hostile_draft | {"sent_as": injection}),
+        },
+        "customer/my_tickets": {
+            "realistic": (None, {"tickets": lines, "total": len(lines), "closed": False}),
+            "hostile": (None, {"tickets": hostile_lines, "total": 4000, "closed": True}),
+        },
+        "customer/ticket_status": {
+            "realistic": (
+                replace(realistic, status=Status.WAITING_FOR_CUSTOMER),
+                {"history": story, "due": None},
+            ),
+            "hostile": (replace(hostile, status=Status.RESOLVED),
+                        {"history": hostile_story, "due": AT}),
+        },
+        "customer/reply_received": {
+            "realistic": (None, {"kind": "answer", "key": "SR-2", "text": "Stripe"}),
+            "hostile": (None, {"kind": "csat", "key": injection, "text": huge, "score": 2}),
+        },
+    }  # fmt: skip
