@@ -12,7 +12,7 @@ import json
 import math
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aiohttp import web
@@ -28,6 +28,7 @@ class Recorded:
     body: dict[str, Any]
     status: int
     headers: dict[str, str] = field(default_factory=dict)
+    posted_id: str | None = None  # the id Teams gave a new post or reply, which updates name
 
     @property
     def text(self) -> str:
@@ -169,23 +170,55 @@ class ConnectorDouble:
             and (conversation_id is None or call.conversation_id == conversation_id)
         ]
 
+    def changes(self, conversation_id: str | None = None) -> list[Recorded]:
+        """What people saw change: new messages and cards updated in place, oldest first."""
+        return [
+            call
+            for call in self.calls
+            if call.operation in ("send", "reply", "update")
+            and call.status < 300
+            and (conversation_id is None or call.conversation_id == conversation_id)
+        ]
+
+    def shown(self, conversation_id: str | None = None) -> list[Recorded]:
+        """The messages as Teams now shows them, oldest first: each as its latest update left it."""
+        latest = {
+            (call.conversation_id.split(";")[0], call.activity_id): call
+            for call in self.calls
+            if call.operation == "update" and call.status < 300
+        }
+        shown = []
+        for message in self.sent(conversation_id):
+            update = latest.get((message.conversation_id.split(";")[0], message.posted_id))
+            shown.append(message if update is None else replace(message, body=update.body))
+        return shown
+
     async def wait_for(
-        self, count: int, conversation_id: str | None = None, within: float = 5.0
+        self,
+        count: int,
+        conversation_id: str | None = None,
+        within: float = 5.0,
+        *,
+        redraws: bool = False,
     ) -> list[Recorded]:
-        """Waits until `count` messages reached the conversation; fails loudly if they never do."""
+        """Waits until `count` messages reached the conversation; fails loudly if they never do.
+
+        With `redraws`, cards updated in place count too (see `changes`).
+        """
+        counted = self.changes if redraws else self.sent
 
         async def enough() -> None:
             async with self._changed:
-                await self._changed.wait_for(lambda: len(self.sent(conversation_id)) >= count)
+                await self._changed.wait_for(lambda: len(counted(conversation_id)) >= count)
 
         try:
             await asyncio.wait_for(enough(), within)
         except TimeoutError:
-            got = [call.text for call in self.sent(conversation_id)]
+            got = [call.text for call in counted(conversation_id)]
             raise AssertionError(
                 f"expected {count} messages in {conversation_id}, got {got}"
             ) from None
-        return self.sent(conversation_id)
+        return counted(conversation_id)
 
     async def _record(
         self, request: web.Request, operation: str, success: dict[str, Any], status: int = 200
@@ -218,6 +251,9 @@ class ConnectorDouble:
             body=body,
             status=status,
             headers=dict(request.headers),
+            posted_id=success.get("id")
+            if operation in ("send", "reply") and status < 300
+            else None,
         )
         async with self._changed:
             self.calls.append(call)

@@ -9,16 +9,23 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import time as clock_time
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
 import aiohttp
 from aiohttp import web
+from sqlalchemy import func, select
 
-from bot.app import create_app
+from bot.app import DATABASE, SCHEDULER, create_app
 from bot.config import Settings, load_organisation
+from bot.db import Database, utcnow
+from bot.demo.cards import card_lines
 from bot.demo.connector import ConnectorDouble, Recorded
 from bot.demo.script import (
     CAST,
@@ -26,19 +33,65 @@ from bot.demo.script import (
     SCENES,
     CastMember,
     Channel,
+    NotOnScreen,
     Scene,
+    Teams,
+    TimePasses,
     conversation_labels,
 )
 from bot.migrate import upgrade
+from bot.notify.models import OutboxMessage
+from bot.notify.outbox import PENDING, SENDING
+from scheduler.runner import SchedulerRunner
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "esmbot.example.toml"
 WIDTH = 100
 INDENT = "    "
 REPLY_WITHIN = 5.0  # seconds; the bot answers in milliseconds, so this only catches a hang
+# The stories begin on a working morning, after Ms. Learner first noticed her problem at 9:30.
+STARTS_AT = clock_time(10, 0)
 
 
 class DemoFailed(Exception):
     """The bot did not behave as the script expects; the message says at which step."""
+
+
+class DemoClock:
+    """The bot's time: it runs as the wall clock does, from `start`, and jumps when told."""
+
+    def __init__(self, start: datetime) -> None:
+        self._offset = start - utcnow()
+
+    def __call__(self) -> datetime:
+        return utcnow() + self._offset
+
+    def advance(self, amount: timedelta) -> None:
+        self._offset += amount
+
+
+def _next_monday_morning(zone: tzinfo, now: datetime) -> datetime:
+    """The coming Monday at STARTS_AT in `zone`: the same story on every run, whatever the day.
+
+    Never before `now`: the outbox stamps its rows with the wall clock, and a row is only sent
+    once the bot's clock has reached that stamp.
+    """
+    local = now.astimezone(zone)
+    days = (7 - local.weekday()) % 7 or 7
+    monday = datetime.combine(local.date() + timedelta(days=days), STARTS_AT, zone)
+    return monday.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """What the steps are played on: the bot, its clock, Teams' side and the reader's labels."""
+
+    http: aiohttp.ClientSession
+    database: Database
+    sweep: Callable[[], Awaitable[None]]
+    clock: DemoClock
+    connector: ConnectorDouble
+    labels: dict[str, str]  # conversation id -> who reads it
+    names: dict[str, str]  # Teams user id -> how the stories call them
 
 
 def run_demo(out: TextIO = sys.stdout) -> int:
@@ -99,37 +152,54 @@ async def play(
             database_url = f"sqlite+aiosqlite:///{Path(folder) / 'demo.db'}"
             await upgrade(database_url)
             settings = Settings(database_url=database_url, log_level="WARNING", log_format="text")
-            runner = web.AppRunner(create_app(settings, organisation), access_log=None)
+            clock = DemoClock(_next_monday_morning(organisation.time_zone, utcnow()))
+            # The scenes sweep when they say time passes; a timer would sweep at random moments.
+            app = create_app(settings, organisation, clock=clock, schedule=False)
+            runner = web.AppRunner(app, access_log=None)
             await runner.setup()
             try:
                 site = web.TCPSite(runner, "127.0.0.1", 0)
                 await site.start()
                 port = runner.addresses[0][1]
-                _header(out, port, cast)
-                async with aiohttp.ClientSession() as http:
-                    endpoint = f"http://127.0.0.1:{port}/api/messages"
+                _header(out, port, cast, clock().astimezone(organisation.time_zone))
+                async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+                    stage = Stage(
+                        http=http,
+                        database=app[DATABASE],
+                        sweep=partial(_sweep_once, app[SCHEDULER]),
+                        clock=clock,
+                        connector=connector,
+                        labels=labels,
+                        names={member.user.id: member.label for member in cast},
+                    )
                     for number, scene in enumerate(scenes, start=1):
-                        await _play_scene(
-                            http, endpoint, connector, cast, labels, number, scene, out
-                        )
+                        await _play_scene(stage, number, scene, out)
             finally:
                 # Closes the app's database before its folder is removed.
                 await runner.cleanup()
     finally:
         await connector.close()
-    _record(out, connector.sent(), labels)
+    _record(out, connector.changes(), labels)
     out.write(f"\nPlayed {len(scenes)} scenes in {time.monotonic() - started:.1f} s. ")
     out.write("To chat with esmbot yourself: make playground (see README.md).\n")
 
 
-def _header(out: TextIO, port: int, cast: Sequence[CastMember]) -> None:
+async def _sweep_once(scheduler: SchedulerRunner) -> None:
+    # In a task of its own: the scheduler remembers the task a sweep ran in and waits for it
+    # when it stops, and this one would be the whole demo.
+    await asyncio.create_task(scheduler.sweep())
+
+
+def _header(out: TextIO, port: int, cast: Sequence[CastMember], now: datetime) -> None:
     title = "esmbot demo: the stories of SCENARIOS.md, played against the real bot"
     out.write(f"{title}\n{'=' * len(title)}\n")
     _paragraph(
         out,
         f"esmbot listens on http://127.0.0.1:{port}/api/messages with a throwaway SQLite "
         "database and the example organisation (esmbot.example.toml). Teams is played by an "
-        "in-process double of Microsoft's Bot Connector: nothing leaves this machine.",
+        "in-process double of Microsoft's Bot Connector: nothing leaves this machine. esmbot's "
+        f"clock starts on {now:%A %d %B %Y at %H:%M} ({now.tzinfo}) and jumps ahead where a "
+        "scene says time passes.",
     )
     out.write("\nThe cast:\n")
     width = max(len(member.label) for member in cast)
@@ -138,55 +208,77 @@ def _header(out: TextIO, port: int, cast: Sequence[CastMember]) -> None:
         _paragraph(out, line, INDENT, INDENT + " " * (width + 2))
 
 
-async def _play_scene(
-    http: aiohttp.ClientSession,
-    endpoint: str,
-    connector: ConnectorDouble,
-    cast: Sequence[CastMember],
-    where: dict[str, str],
-    number: int,
-    scene: Scene,
-    out: TextIO,
-) -> None:
+async def _play_scene(stage: Stage, number: int, scene: Scene, out: TextIO) -> None:
     heading = f"{number}. {scene.title}"
     out.write(f"\n{heading}\n{'-' * len(heading)}\n")
     _paragraph(out, scene.intro)
     out.write("\n")
-    labels = {member.user.id: member.label for member in cast}
+    connector = stage.connector
     for step in scene.steps:
-        description = step.does.describe(labels.get(step.who.id, step.who.name))
+        who = stage.names.get(step.who.id, step.who.name) if step.who else ""
+        description = step.does.describe(who)
         _paragraph(out, description, "", INDENT)
-        before = len(connector.sent())
-        activities = step.does.activities(step.who, connector.url)
-        for activity in activities:
-            await _post(http, endpoint, activity, description)
+        before = len(connector.changes())
+        own: set[str] = set()
+        if isinstance(step.does, TimePasses):
+            stage.clock.advance(step.does.amount)
+            await stage.sweep()
+        else:
+            if step.who is None:
+                raise DemoFailed(f'"{description}": nobody to do it')
+            try:
+                activities = step.does.activities(step.who, Teams(connector.url, connector.shown()))
+            except NotOnScreen as error:
+                raise DemoFailed(f'"{description}": {error}') from None
+            for activity in activities:
+                await _post(stage.http, "/api/messages", activity, description)
+            own = {activity["conversation"]["id"].split(";")[0] for activity in activities}
         try:
-            sent = await connector.wait_for(before + step.replies, within=REPLY_WITHIN)
+            await connector.wait_for(before + step.replies, within=REPLY_WITHIN, redraws=True)
         except AssertionError:
             raise DemoFailed(
-                f'"{description}" should have made esmbot send {step.replies} message(s) '
-                f"within {REPLY_WITHIN:g} s, and it sent {len(connector.sent()) - before}"
+                f'"{description}" should have made esmbot send or redraw {step.replies} '
+                f"message(s) within {REPLY_WITHIN:g} s, and it did {len(connector.changes()) - before}"
             ) from None
-        own = {activity["conversation"]["id"].split(";")[0] for activity in activities}
-        for message in sent[before:]:
-            place = "" if message.conversation_id in own else f" in {_where(where, message)}"
-            line = f"esmbot{place}: {' '.join(_fallback(message).split())}"
+        # Whatever else the step set off goes out now, so that it is shown with this step.
+        await _delivered(stage.database, description)
+        for message in connector.changes()[before:]:
+            verb = " redraws a card" if message.operation == "update" else ""
+            place = "" if message.conversation_id in own else f" in {_where(stage.labels, message)}"
+            line = f"esmbot{verb}{place}: {' '.join(_fallback(message).split())}"
             out.write(
                 INDENT + textwrap.shorten(line, WIDTH - len(INDENT), placeholder=" ...") + "\n"
             )
 
 
+async def _delivered(database: Database, description: str) -> None:
+    """Waits until the outbox has nothing left to deliver."""
+    deadline = time.monotonic() + REPLY_WITHIN
+    while True:
+        async with database.transaction() as session:
+            waiting = await session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status.in_((PENDING, SENDING)))
+            )
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            raise DemoFailed(f'esmbot still had {waiting} message(s) to send after "{description}"')
+        await asyncio.sleep(0.02)
+
+
 async def _post(
-    http: aiohttp.ClientSession, endpoint: str, activity: dict[str, Any], description: str
+    http: aiohttp.ClientSession, path: str, body: dict[str, Any], description: str
 ) -> None:
-    async with http.post(endpoint, json=activity) as response:
+    async with http.post(path, json=body) as response:
         if response.status >= 300:
-            body = (await response.text())[:300]
-            raise DemoFailed(f'esmbot refused "{description}" with HTTP {response.status}: {body}')
+            text = (await response.text())[:300]
+            raise DemoFailed(f'esmbot refused "{description}" with HTTP {response.status}: {text}')
 
 
 def _record(out: TextIO, messages: Sequence[Recorded], where: dict[str, str]) -> None:
-    """Every message the bot sent, grouped by the conversation that received it, in order."""
+    """Every message the bot sent or redrew, grouped by the conversation that got it, in order."""
     title = "What each stakeholder saw"
     out.write(f"\n{title}\n{'=' * len(title)}\n")
     grouped: dict[str, list[Recorded]] = {}
@@ -194,22 +286,47 @@ def _record(out: TextIO, messages: Sequence[Recorded], where: dict[str, str]) ->
         grouped.setdefault(_where(where, message), []).append(message)
     for label, received in grouped.items():
         out.write(f"\n{label}\n")
+        numbers: dict[str | None, int] = {}
         for number, message in enumerate(received, start=1):
             first = f"{INDENT}{number}. "
             rest = " " * len(first)
-            for index, line in enumerate(_fallback(message).splitlines() or [""]):
+            lines = _fallback(message).splitlines() or [""]
+            shown = lines[0].split("] ", 1)[-1]
+            if message.operation == "update":
+                # Teams shows the card in place of the earlier one; the earlier one is history.
+                replaced = numbers.get(message.activity_id)
+                lines[0] = lines[0].replace("[card]", f"[card, in place of {replaced}.]", 1)
+            else:
+                numbers[message.posted_id] = number
+            for index, line in enumerate(lines):
                 _paragraph(out, line, first if index == 0 else rest, rest)
+            for card in _cards(message):
+                # What is on a card matters, and its summary alone would hide it; a first line
+                # that only repeats the summary is left out.
+                on_card = card_lines(card)
+                for line in on_card[1:] if on_card[:1] == [shown] else on_card:
+                    _paragraph(out, line, rest + INDENT, rest + INDENT)
 
 
 def _where(labels: dict[str, str], message: Recorded) -> str:
     return labels.get(message.conversation_id, message.conversation_id)
 
 
+def _cards(message: Recorded) -> list[dict[str, Any]]:
+    return [
+        attachment["content"]
+        for attachment in message.body.get("attachments") or []
+        if isinstance(attachment.get("content"), dict)
+    ]
+
+
 def _fallback(message: Recorded) -> str:
     """What a person reads: the text, or for a card the summary Teams shows in its place."""
     body = message.body
-    if body.get("attachments"):
-        return f"[card] {body.get('summary') or body.get('text') or '(no text)'}"
+    cards = _cards(message)
+    if cards:
+        shown = next(iter(card_lines(cards[0])), "")
+        return f"[card] {body.get('summary') or body.get('text') or shown or '(no text)'}"
     return str(body.get("text") or "")
 
 
