@@ -16,6 +16,7 @@ from bot.db import Database, utcnow
 from bot.dialogs.chat import CustomerChat
 from bot.dialogs.storage import SqlStorage
 from bot.dialogs.voice import Desk
+from bot.events.accounts import AccountLookup, LookupSettings
 from bot.events.jira_client import JiraClient
 from bot.events.jira_system import JiraSystem
 from bot.events.routes import Clock, event_routes
@@ -49,6 +50,7 @@ WRITER = web.AppKey("writer", EventWriter)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 METRICS = web.AppKey("metrics", Metrics)
 SCHEDULER = web.AppKey("scheduler", SchedulerRunner)
+ACCOUNTS = web.AppKey("accounts", AccountLookup)
 
 
 def create_app(
@@ -59,11 +61,13 @@ def create_app(
     delivery: DeliverySettings | None = None,
     dispatch: bool = True,
     schedule: bool = True,
+    lookups: LookupSettings | None = None,
 ) -> web.Application:
     """Everything is built here and passed down: no module-level state anywhere else.
 
     `dispatch=False` leaves delivery to another process (or to a test that drives it itself);
-    `schedule=False` does the same for the sweep of due actions and the daily jobs.
+    `schedule=False` does the same for the sweep of due actions and the daily jobs;
+    `lookups` tunes the look-up of Jira accounts that matched nobody.
     """
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware])
     database = Database(settings.database_url)
@@ -90,8 +94,29 @@ def create_app(
         name=f"{socket.gethostname()}:{id(app)}",
         metrics=metrics,
     )
+    lookups = lookups or LookupSettings()
+    accounts = app[ACCOUNTS] = AccountLookup(
+        database=database,
+        client=JiraClient.from_settings(
+            settings,
+            timeout=lookups.timeout,
+            max_attempts=lookups.attempts,
+            max_retry_after=lookups.timeout,
+        )
+        if settings.jira_configured
+        else None,
+        notifier=notifier,
+        metrics=metrics,
+        settings=lookups,
+        on_commit=dispatcher.wake,
+    )
     writer = EventWriter(
-        database, organisation, clock, notifier=notifier, on_commit=dispatcher.wake
+        database,
+        organisation,
+        clock,
+        notifier=notifier,
+        on_commit=dispatcher.wake,
+        on_unmatched=accounts.unmatched,
     )
     app[DATABASE], app[WRITER], app[DISPATCHER] = database, writer, dispatcher
     sweeper = Sweeper(database, organisation, notifier, clock, on_commit=dispatcher.wake)
@@ -129,6 +154,7 @@ def create_app(
                 settings=settings,
                 clock=clock,
                 metrics=metrics,
+                accounts=accounts,
             ),
             *health_routes(database),
             *metrics_routes(metrics, database, clock),
@@ -168,6 +194,7 @@ def _lifetime(dispatch: bool, schedule: bool):  # noqa: ANN202 - aiohttp's type 
             except TimeoutError:
                 log.warning("delivery still busy at shutdown; its rows are sent after restart")
         await app[WRITER].close()
+        await app[ACCOUNTS].close()
         await app[DATABASE].close()
 
     return lifetime

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.config import Organisation, Settings
 from bot.db import Database
+from bot.events.accounts import AccountLookup
 from bot.events.generic import InvalidEvent, parse_event
 from bot.events.jira_webhook import NotAJiraEvent, parse_webhook, signature_valid
 from bot.events.writer import EventWriter
@@ -35,10 +36,14 @@ def event_routes(
     settings: Settings,
     clock: Clock,
     metrics: Metrics | None = None,
+    accounts: AccountLookup | None = None,
 ) -> list[web.RouteDef]:
     counter = metrics or Metrics()
 
     async def apply(event: TicketEvent, source: str) -> Applied:
+        if accounts is not None:
+            # E-mails learned from Jira earlier: no network call stands between event and answer.
+            event = accounts.enrich(event)
         try:
             applied = await writer.submit(event)
         except IllegalTransition as error:

@@ -7,16 +7,20 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.config import Organisation
 from bot.db import Database
 from bot.notify.compose import Notifier
-from bot.tickets.events import TicketEvent
+from bot.tickets.events import PersonRef, TicketEvent
 from bot.tickets.flows import Applied, apply_event
 from bot.tickets.lifecycle import IllegalTransition
+from bot.tickets.models import Ticket
 
 log = logging.getLogger(__name__)
 
 _Pending = tuple[TicketEvent, asyncio.Future[Applied]]
+OnUnmatched = Callable[[list[PersonRef]], None]
 
 
 class EventWriter:
@@ -36,10 +40,13 @@ class EventWriter:
         *,
         notifier: Notifier | None = None,
         on_commit: Callable[[], None] | None = None,
+        on_unmatched: OnUnmatched | None = None,
         max_batch: int = 200,
     ) -> None:
+        """`on_unmatched` hears, after each commit, the reporters its events left unmatched."""
         self._database, self._organisation, self._clock = database, organisation, clock
         self._notifier, self._on_commit = notifier, on_commit
+        self._on_unmatched = on_unmatched
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -69,21 +76,21 @@ class EventWriter:
 
     async def _write(self, batch: list[_Pending]) -> None:
         results: list[Applied | BaseException] = []
+        unmatched: list[PersonRef] = []
         try:
             async with self._database.transaction() as session:
                 now = self._clock()
                 for event, _future in batch:
                     try:
                         async with session.begin_nested():
-                            results.append(
-                                await apply_event(
-                                    session,
-                                    event,
-                                    organisation=self._organisation,
-                                    now=now,
-                                    notifier=self._notifier,
-                                )
+                            applied = await apply_event(
+                                session,
+                                event,
+                                organisation=self._organisation,
+                                now=now,
+                                notifier=self._notifier,
                             )
+                            results.append(applied)
                     except (IllegalTransition, ValueError) as error:
                         session.info.clear()  # memos may hold what the savepoint took back
                         results.append(error)
@@ -91,12 +98,22 @@ class EventWriter:
                         session.info.clear()
                         log.exception("event failed", extra={"ticket": event.ticket_key})
                         results.append(error)
+                    else:
+                        if event.reporter is not None and await self._left_unmatched(
+                            session, applied
+                        ):
+                            unmatched.append(event.reporter)
         except Exception as error:  # the commit itself failed: nobody's event is stored
             log.exception("event batch failed", extra={"size": len(batch)})
             results = [error] * len(batch)
         else:
             if self._on_commit is not None:
                 self._on_commit()
+            if unmatched and self._on_unmatched is not None:
+                try:
+                    self._on_unmatched(unmatched)
+                except Exception:  # the events are stored; only the late look-up is lost
+                    log.exception("could not follow up unmatched reporters")
         for (_event, future), result in zip(batch, results, strict=True):
             if future.done():
                 continue
@@ -104,3 +121,11 @@ class EventWriter:
                 future.set_exception(result)
             else:
                 future.set_result(result)
+
+    async def _left_unmatched(self, session: AsyncSession, applied: Applied) -> bool:
+        # A duplicate or stale delivery did not set the reporter, so it says nothing new.
+        if self._on_unmatched is None or applied.outcome != "applied" or applied.ticket_id is None:
+            return False
+        # Loaded by the event already: found in the session, not read again.
+        ticket = await session.get(Ticket, applied.ticket_id)
+        return ticket is not None and ticket.reporter_id is None and bool(ticket.reporter_unmatched)

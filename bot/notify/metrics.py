@@ -84,6 +84,12 @@ class Metrics:
             namespace=NAMESPACE,
             registry=self.registry,
         )
+        self._unmatched = Counter(
+            "reporters_unmatched",
+            "Stored ticket events whose reporter matched nobody esmbot knows, after any Jira look-up.",
+            namespace=NAMESPACE,
+            registry=self.registry,
+        )
         self._outbox = _OutboxCollector()
         self.registry.register(self._outbox)
         self._tallies: weakref.WeakKeyDictionary[Session, OutboxTally] = weakref.WeakKeyDictionary()
@@ -117,6 +123,9 @@ class Metrics:
 
     def event_received(self, source: str, outcome: str) -> None:
         self._events.labels(source, outcome).inc()
+
+    def reporter_unmatched(self, events: int = 1) -> None:
+        self._unmatched.inc(events)
 
     def tally(self, session: AsyncSession) -> OutboxTally:
         """The session's one tally: its outbox rows are counted right after its commit."""
