@@ -86,6 +86,9 @@ class SchedulerRunner:
         try:
             while await self._sweeper.sweep() >= self._sweeper.batch:
                 pass  # a backlog (after downtime) is worked off now, not one batch per interval
+        except asyncio.CancelledError:
+            # Shutting down past the grace period: the transaction rolls back, the rows stay due.
+            log.info("sweep interrupted by shutdown")
         except Exception:  # the next interval tries again; the rows are still due
             log.exception("sweep failed")
 
@@ -96,6 +99,10 @@ class SchedulerRunner:
                 held = await hold_lease(
                     session, name=LEADER, holder=self._name, now=self._clock(), ttl=LEASE
                 )
+        except asyncio.CancelledError:
+            # Shutting down: another replica takes the lease over when it lapses.
+            log.info("lease renewal interrupted by shutdown")
+            held = False
         except Exception:
             log.exception("could not renew the scheduler lease")
             held = False

@@ -27,7 +27,6 @@ from bot.app import DATABASE, create_app
 from bot.config import Organisation, Settings
 from bot.directory.models import Conversation
 from bot.teams.adapter import create_adapter, create_authentication
-from bot.teams.handler import NOT_UNDERSTOOD
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYGROUND_BIN = ROOT / "playground" / "node_modules" / ".bin" / "agentsplayground"
@@ -271,11 +270,13 @@ async def test_the_bot_talks_to_a_person_in_the_agents_playground(
     await playground.install(personal)
     welcome = await playground.next_bot_message(personal)
     assert welcome["from"]["id"] == bot_id
-    assert f"I'm {bot_name}, the {organisation.service} service desk's assistant" in welcome["text"]
+    card = welcome["attachments"][0]["content"]
+    assert f"I'm {bot_name}. I help you describe a problem with {organisation.service}" in str(card)
 
-    # (b) A message the bot has no command for gets the friendly fallback.
-    await playground.say(personal, "hello")
-    assert (await playground.next_bot_message(personal))["text"] == NOT_UNDERSTOOD
+    # (b) A message the bot cannot place gets the friendly fallback, which says what it can do.
+    await playground.say(personal, "ok")
+    fallback = (await playground.next_bot_message(personal))["text"]
+    assert fallback.startswith("I'm not sure what you mean.") and "my tickets" in fallback
 
     # (c) In a channel the bot hears only a mention, and must read the text without it.
     mention = f"<at>{bot_name}</at>"
