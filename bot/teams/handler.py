@@ -9,6 +9,7 @@ from typing import Any
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity, ChannelAccount
+from sqlalchemy import select
 
 from bot.commands import Registry
 from bot.commands.buttons import press
@@ -217,14 +218,66 @@ class EsmbotHandler(TeamsActivityHandler):
         with_conversation: bool = True,
     ) -> tuple[Person | None, Conversation | None]:
         """Remembers who wrote and from where; the roster is asked (outside any transaction,
-        it is a network call) only for someone whose e-mail esmbot does not know yet."""
+        it is a network call) only for someone whose e-mail esmbot does not know yet.
+
+        Most turns come from someone esmbot knows, in a chat it knows, and teach it nothing
+        new: those are settled by the one read that finds them, with no second transaction.
+        """
         activity = turn_context.activity
         sighting = None
+        seen = None
+        if with_conversation and activity.conversation and activity.conversation.id:
+            seen = conversation_sighting(activity)
         if account is not None and account.id and account.id != activity.recipient.id:
             sighting = person_sighting(activity, account)
             async with self._database.transaction() as session:
                 known = await find_person(session, sighting=sighting)
                 needs_roster = known is None or not (known.email or known.upn)
+                stored = None
+                if not needs_roster and seen is not None:
+                    stored = await session.scalar(
+                        select(Conversation).where(
+                            Conversation.conversation_id == seen.conversation_id
+                        )
+                    )
+            if known is not None and not needs_roster and (seen is None or stored is not None):
+                # What remember_person and remember_conversation (bot/directory/service.py)
+                # would write, against what is stored: they only overwrite with a value, and
+                # this sighting carries no e-mail or UPN (those come from the roster).
+                keeps = all(
+                    new in (None, "", old)
+                    for new, old in (
+                        (sighting.aad_object_id, known.aad_object_id),
+                        (sighting.name, known.name),
+                        (sighting.tenant_id, known.tenant_id),
+                        (sighting.locale, known.locale),
+                        (sighting.time_zone, known.time_zone),
+                    )
+                )
+                keeps = (
+                    keeps
+                    and known.teams_user_id == sighting.teams_user_id
+                    and sorted(self._roles(known)) == known.roles
+                )
+                if keeps and stored is not None and seen is not None:
+                    keeps = (
+                        stored.scope == seen.scope
+                        and stored.service_url == seen.service_url
+                        and stored.reference == seen.reference
+                        and all(
+                            new in (None, "", old)
+                            for new, old in (
+                                (seen.tenant_id, stored.tenant_id),
+                                (seen.team_id, stored.team_id),
+                                (seen.channel_id, stored.channel_id),
+                            )
+                        )
+                        and (seen.scope != "personal" or stored.person_id == known.id)
+                        and stored.reachable is True
+                        and stored.unreachable_reason is None
+                    )
+                if keeps:
+                    return known, stored
             if needs_roster:
                 entry = await _roster_entry(turn_context, account.id)
                 sighting = person_sighting(
@@ -238,10 +291,8 @@ class EsmbotHandler(TeamsActivityHandler):
                 if roles != person.roles:
                     person.roles = roles
             conversation = None
-            if with_conversation and activity.conversation and activity.conversation.id:
-                conversation = await remember_conversation(
-                    session, sighting=conversation_sighting(activity), person=person
-                )
+            if seen is not None:
+                conversation = await remember_conversation(session, sighting=seen, person=person)
         return person, conversation
 
     def _roles(self, person: Person) -> frozenset[str]:
