@@ -33,8 +33,10 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-PG_ADMIN = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+from databases import drop_database, fresh_database  # noqa: E402
+
 PG_NAME = "esmbot_bench_customer_turn"
 ORGANISATION = ROOT / "esmbot.example.toml"
 SCRIPT = str(Path(__file__).resolve())
@@ -125,37 +127,6 @@ async def wait_listening(port: int, within: float = 30.0) -> None:
             return
         await asyncio.sleep(0.1)
     raise RuntimeError(f"nothing listens on port {port}")
-
-
-async def fresh_database(kind: str, workdir: str) -> str:
-    from bot.migrate import upgrade
-
-    if kind == "sqlite":
-        url = f"sqlite+aiosqlite:///{workdir}/customer_turn.db"
-    else:
-        from sqlalchemy import text
-
-        from bot.db import create_engine
-
-        engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", pool_size=1)
-        async with engine.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)'))
-            await connection.execute(text(f'CREATE DATABASE "{PG_NAME}"'))
-        await engine.dispose()
-        url = PG_ADMIN.rsplit("/", 1)[0] + f"/{PG_NAME}"
-    await upgrade(url)
-    return url
-
-
-async def drop_database() -> None:
-    from sqlalchemy import text
-
-    from bot.db import create_engine
-
-    engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", pool_size=1)
-    async with engine.connect() as connection:
-        await connection.execute(text(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)'))
-    await engine.dispose()
 
 
 async def post(http: aiohttp.ClientSession, url: str, activity: dict[str, Any]) -> None:
@@ -322,7 +293,7 @@ async def measure(target: str, args: argparse.Namespace) -> dict[str, Any]:
             if args.profile:
                 runner += ["-m", "cProfile", "-o", f"{args.profile}.{target}"]
             if target == "esmbot":
-                database = await fresh_database(args.database, workdir)
+                database = await fresh_database(args.database, workdir, PG_NAME)
                 command = [SCRIPT, "esmbot", "--port", str(bot_port), "--database-url", database]
             else:
                 command = [str(ROOT / "benchmarks" / "echo_bot.py"), "--port", str(bot_port)]
@@ -342,7 +313,7 @@ async def measure(target: str, args: argparse.Namespace) -> dict[str, Any]:
             errors = stop(bot, workdir, "bot")
             stop(connector, workdir, "connector")
             if database is not None and args.database == "postgresql":
-                await drop_database()
+                await drop_database(args.database, PG_NAME)
     logged = [line for line in errors.splitlines() if "Traceback" in line or "ERROR" in line]
     return {
         "target": target,

@@ -27,33 +27,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from databases import fresh_database  # noqa: E402
 from webhook_load import free_port, wait_ready  # noqa: E402
 
-PG_ADMIN = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 PG_NAME = "esmbot_bench_fanout"
 CEILING = 30.0  # messages per second: Teams' limit for one bot in a tenant
 LOCALES = ("en-US", "en-US", "de-DE", "en-GB", "de-AT")
 ZONES = ("Europe/Berlin", "Europe/London", "America/New_York", "Asia/Kolkata")
-
-
-async def fresh_database(kind: str, workdir: str) -> str:
-    from bot.migrate import upgrade
-
-    if kind == "sqlite":
-        url = f"sqlite+aiosqlite:///{workdir}/fanout.db"
-    else:
-        from sqlalchemy import text
-
-        from bot.db import create_engine
-
-        engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", pool_size=1)
-        async with engine.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)'))
-            await connection.execute(text(f'CREATE DATABASE "{PG_NAME}"'))
-        await engine.dispose()
-        url = PG_ADMIN.rsplit("/", 1)[0] + f"/{PG_NAME}"
-    await upgrade(url)
-    return url
 
 
 def reference_for(service_url: str, user: Any, *, channel: str | None = None) -> dict[str, Any]:
@@ -210,7 +190,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
     within = args.customers / CEILING * 2 + 120  # twice the ideal time: a stuck run ends
     with tempfile.TemporaryDirectory() as workdir:
-        database_url = await fresh_database(args.database, workdir)
+        database_url = await fresh_database(args.database, workdir, PG_NAME)
         connector_port, bot_port = free_port(), free_port()
         connector_url = f"http://127.0.0.1:{connector_port}/"
         script = str(ROOT / "benchmarks" / "connector_server.py")

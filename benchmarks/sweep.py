@@ -28,12 +28,14 @@ from sqlalchemy import func, insert, select, text, update
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from databases import drop_database, fresh_database  # noqa: E402
 
 from bot.app import TEMPLATES  # noqa: E402
 from bot.config import load_organisation  # noqa: E402
-from bot.db import Database, create_engine  # noqa: E402
+from bot.db import Database  # noqa: E402
 from bot.directory.models import AudienceBinding, Conversation  # noqa: E402
-from bot.migrate import upgrade  # noqa: E402
 from bot.notify.compose import Notifier  # noqa: E402
 from bot.notify.models import OutboxMessage  # noqa: E402
 from bot.notify.render import Renderer  # noqa: E402
@@ -41,7 +43,6 @@ from bot.tickets.due_models import DueAction  # noqa: E402
 from bot.tickets.models import Ticket  # noqa: E402
 from bot.tickets.sweep import Sweeper  # noqa: E402
 
-PG_ADMIN = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 PG_NAME = "esmbot_bench_sweep"
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # a Tuesday, 13:00 in Berlin
 CHUNK = 10_000
@@ -57,28 +58,6 @@ PLAN = (
 DONE_ALREADY = {0, 4}
 STATUSES = ("new", "acknowledged", "in_progress", "in_progress", "waiting_for_vendor")
 PRIORITIES = ("P1", "P2", "P3", "P3", "P3", "P4")
-
-
-async def fresh_database(kind: str, workdir: str) -> str:
-    if kind == "sqlite":
-        url = f"sqlite+aiosqlite:///{workdir}/sweep.db"
-    else:
-        engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", pool_size=1)
-        async with engine.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)'))
-            await connection.execute(text(f'CREATE DATABASE "{PG_NAME}"'))
-        await engine.dispose()
-        url = PG_ADMIN.rsplit("/", 1)[0] + f"/{PG_NAME}"
-    await upgrade(url)
-    return url
-
-
-async def drop_database(kind: str) -> None:
-    if kind == "postgresql":
-        engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", pool_size=1)
-        async with engine.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)'))
-        await engine.dispose()
 
 
 def ticket_rows(first: int, last: int, rng: random.Random) -> Iterator[dict[str, Any]]:
@@ -242,7 +221,7 @@ async def run_sweep(sweeper: Sweeper) -> tuple[float, int]:
 
 async def bench(kind: str, args: argparse.Namespace) -> list[str]:
     workdir = tempfile.mkdtemp(prefix="esmbot-sweep-")
-    url = await fresh_database(kind, workdir)
+    url = await fresh_database(kind, workdir, PG_NAME)
     database = Database(url)
     lines = []
     try:
@@ -279,7 +258,7 @@ async def bench(kind: str, args: argparse.Namespace) -> list[str]:
         return lines
     finally:
         await database.close()
-        await drop_database(kind)
+        await drop_database(kind, PG_NAME)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
