@@ -64,18 +64,33 @@ async def remember_person(session: AsyncSession, *, sighting: PersonSighting) ->
         if person is None:
             person = Person(teams_user_id=sighting.teams_user_id)
             session.add(person)
-        person.teams_user_id = sighting.teams_user_id
-        person.aad_object_id = sighting.aad_object_id or person.aad_object_id
-        person.name = sighting.name or person.name
-        person.email = _lower(sighting.email) or person.email
-        person.upn = _lower(sighting.upn) or person.upn
-        person.tenant_id = sighting.tenant_id or person.tenant_id
-        person.locale = sighting.locale or person.locale
-        person.time_zone = sighting.time_zone or person.time_zone
+        for name, value in _person_values(person, sighting).items():
+            setattr(person, name, value)
         await session.flush()
         return person
 
     return await _retry_on_race(session, upsert)
+
+
+def teaches_nothing(person: Person, sighting: PersonSighting) -> bool:
+    """Whether remember_person would leave this stored person exactly as it is."""
+    return all(
+        getattr(person, name) == value for name, value in _person_values(person, sighting).items()
+    )
+
+
+def _person_values(person: Person, sighting: PersonSighting) -> dict[str, object]:
+    # What the activity does not say is kept as it was.
+    return {
+        "teams_user_id": sighting.teams_user_id,
+        "aad_object_id": sighting.aad_object_id or person.aad_object_id,
+        "name": sighting.name or person.name,
+        "email": _lower(sighting.email) or person.email,
+        "upn": _lower(sighting.upn) or person.upn,
+        "tenant_id": sighting.tenant_id or person.tenant_id,
+        "locale": sighting.locale or person.locale,
+        "time_zone": sighting.time_zone or person.time_zone,
+    }
 
 
 async def remember_conversation(
@@ -90,20 +105,38 @@ async def remember_conversation(
         if conversation is None:
             conversation = Conversation(conversation_id=sighting.conversation_id)
             session.add(conversation)
-        conversation.scope = sighting.scope
-        conversation.service_url = sighting.service_url
-        conversation.reference = sighting.reference
-        conversation.tenant_id = sighting.tenant_id or conversation.tenant_id
-        conversation.team_id = sighting.team_id or conversation.team_id
-        conversation.channel_id = sighting.channel_id or conversation.channel_id
-        if sighting.scope == "personal" and person is not None:
-            conversation.person_id = person.id
-        conversation.reachable = True
-        conversation.unreachable_reason = None
+        for name, value in _conversation_values(conversation, sighting, person).items():
+            setattr(conversation, name, value)
         await session.flush()
         return conversation
 
     return await _retry_on_race(session, upsert)
+
+
+def conversation_unchanged(
+    conversation: Conversation, sighting: ConversationSighting, person: Person | None
+) -> bool:
+    """Whether remember_conversation would leave this stored conversation exactly as it is."""
+    values = _conversation_values(conversation, sighting, person)
+    return all(getattr(conversation, name) == value for name, value in values.items())
+
+
+def _conversation_values(
+    conversation: Conversation, sighting: ConversationSighting, person: Person | None
+) -> dict[str, object]:
+    personal = sighting.scope == "personal" and person is not None
+    return {
+        "scope": sighting.scope,
+        "service_url": sighting.service_url,
+        "reference": sighting.reference,
+        "tenant_id": sighting.tenant_id or conversation.tenant_id,
+        "team_id": sighting.team_id or conversation.team_id,
+        "channel_id": sighting.channel_id or conversation.channel_id,
+        "person_id": person.id if personal and person else conversation.person_id,
+        # A message from the conversation shows it is reachable again.
+        "reachable": True,
+        "unreachable_reason": None,
+    }
 
 
 async def _retry_on_race(session: AsyncSession, upsert: Callable[[], Awaitable[T]]) -> T:

@@ -21,9 +21,11 @@ from bot.dialogs.chat import CustomerChat
 from bot.directory.models import Conversation, Person
 from bot.directory.service import (
     PersonSighting,
+    conversation_unchanged,
     find_person,
     remember_conversation,
     remember_person,
+    teaches_nothing,
 )
 from bot.teams.cards import reply_activity
 from bot.teams.mentions import command_text
@@ -240,44 +242,18 @@ class EsmbotHandler(TeamsActivityHandler):
                             Conversation.conversation_id == seen.conversation_id
                         )
                     )
-            if known is not None and not needs_roster and (seen is None or stored is not None):
-                # What remember_person and remember_conversation (bot/directory/service.py)
-                # would write, against what is stored: they only overwrite with a value, and
-                # this sighting carries no e-mail or UPN (those come from the roster).
-                keeps = all(
-                    new in (None, "", old)
-                    for new, old in (
-                        (sighting.aad_object_id, known.aad_object_id),
-                        (sighting.name, known.name),
-                        (sighting.tenant_id, known.tenant_id),
-                        (sighting.locale, known.locale),
-                        (sighting.time_zone, known.time_zone),
-                    )
+            settled = (
+                known is not None
+                and not needs_roster
+                and teaches_nothing(known, sighting)
+                and sorted(self._roles(known)) == known.roles
+                and (
+                    seen is None
+                    or (stored is not None and conversation_unchanged(stored, seen, known))
                 )
-                keeps = (
-                    keeps
-                    and known.teams_user_id == sighting.teams_user_id
-                    and sorted(self._roles(known)) == known.roles
-                )
-                if keeps and stored is not None and seen is not None:
-                    keeps = (
-                        stored.scope == seen.scope
-                        and stored.service_url == seen.service_url
-                        and stored.reference == seen.reference
-                        and all(
-                            new in (None, "", old)
-                            for new, old in (
-                                (seen.tenant_id, stored.tenant_id),
-                                (seen.team_id, stored.team_id),
-                                (seen.channel_id, stored.channel_id),
-                            )
-                        )
-                        and (seen.scope != "personal" or stored.person_id == known.id)
-                        and stored.reachable is True
-                        and stored.unreachable_reason is None
-                    )
-                if keeps:
-                    return known, stored
+            )
+            if settled:
+                return known, stored
             if needs_roster:
                 entry = await _roster_entry(turn_context, account.id)
                 sighting = person_sighting(
