@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -71,7 +72,12 @@ class CustomerChat:
             return False
         return value.get("action") in CHAT_VERBS
 
-    async def _turn(self, turn_context: TurnContext, person: Person, work: Any) -> None:
+    async def _turn(
+        self,
+        turn_context: TurnContext,
+        person: Person,
+        work: Callable[[DialogContext, Voice], Awaitable[None]],
+    ) -> None:
         voice = Voice.of(person, self._desk.renderer)
         remember_turn(turn_context, voice)
         conversation = turn_context.activity.conversation.id

@@ -11,6 +11,7 @@ from botbuilder.core import Storage
 from jsonpickle.pickler import Pickler
 from jsonpickle.unpickler import Unpickler
 from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database, utcnow
 from bot.dialogs.models import BotStateRow
@@ -93,7 +94,9 @@ class SqlStorage(Storage):
             await session.execute(delete(BotStateRow).where(BotStateRow.key.in_(doomed)))
 
 
-async def _upsert(session: Any, key: str, document: Any, e_tag: str, now: datetime) -> None:
+async def _upsert(
+    session: AsyncSession, key: str, document: Any, e_tag: str, now: datetime
+) -> None:
     row = await session.get(BotStateRow, key, with_for_update=True)
     if row is None:
         session.add(BotStateRow(key=key, document=document, e_tag=e_tag, updated_at=now))
