@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Organisation
 from bot.db import Database
 from bot.notify.compose import Notifier
+from bot.tickets.batch import apply_batch
 from bot.tickets.events import PersonRef, TicketEvent
 from bot.tickets.flows import Applied, apply_event
 from bot.tickets.lifecycle import IllegalTransition
@@ -20,14 +21,17 @@ from bot.tickets.models import Ticket
 log = logging.getLogger(__name__)
 
 _Pending = tuple[TicketEvent, asyncio.Future[Applied]]
+_Written = list[Applied | BaseException]  # each event's outcome, or why it failed
 OnUnmatched = Callable[[list[PersonRef]], None]
 
 
 class EventWriter:
-    """Applies events in batches: one writer, one commit per batch, each event in its own savepoint.
+    """Applies events in batches: one writer, one transaction and one commit per batch.
 
     A request is answered only after the commit that holds its event, so nothing is acknowledged
-    before it is durable; a failing event fails alone, the others of its batch still commit.
+    before it is durable. A batch is first applied as a batch (bot/tickets/batch.py: a few
+    statements for all of it); if that fails, it is rolled back and applied again with each
+    event in its own savepoint, so a failing event fails alone and the others still commit.
     SQLite has one writer anyway, and on PostgreSQL one commit per batch saves a round trip and
     a WAL flush per event.
     """
@@ -75,6 +79,49 @@ class EventWriter:
             await self._write(batch)
 
     async def _write(self, batch: list[_Pending]) -> None:
+        done = await self._write_together(batch)
+        if done is None:
+            done = await self._write_one_by_one(batch)
+        for (_event, future), result in zip(batch, done, strict=True):
+            if future.done():
+                continue
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+
+    async def _write_together(self, batch: list[_Pending]) -> _Written | None:
+        """The batch applied as a batch; None when one of its events needs the careful path."""
+        events = [event for event, _future in batch]
+        unmatched: list[PersonRef] = []
+        try:
+            async with self._database.transaction() as session:
+                results = await apply_batch(
+                    session,
+                    events,
+                    organisation=self._organisation,
+                    now=self._clock(),
+                    notifier=self._notifier,
+                )
+                for event, applied in zip(events, results, strict=True):
+                    if event.reporter is not None and await self._left_unmatched(session, applied):
+                        unmatched.append(event.reporter)
+        except Exception as error:  # rolled back: each event gets its own savepoint instead
+            log.info("batch applied one by one", extra={"size": len(batch), "why": repr(error)})
+            return None
+        self._committed(unmatched)
+        return list(results)
+
+    def _committed(self, unmatched: list[PersonRef]) -> None:
+        if self._on_commit is not None:
+            self._on_commit()
+        if unmatched and self._on_unmatched is not None:
+            try:
+                self._on_unmatched(unmatched)
+            except Exception:  # the events are stored; only the late look-up is lost
+                log.exception("could not follow up unmatched reporters")
+
+    async def _write_one_by_one(self, batch: list[_Pending]) -> _Written:
         results: list[Applied | BaseException] = []
         unmatched: list[PersonRef] = []
         try:
@@ -105,22 +152,9 @@ class EventWriter:
                             unmatched.append(event.reporter)
         except Exception as error:  # the commit itself failed: nobody's event is stored
             log.exception("event batch failed", extra={"size": len(batch)})
-            results = [error] * len(batch)
-        else:
-            if self._on_commit is not None:
-                self._on_commit()
-            if unmatched and self._on_unmatched is not None:
-                try:
-                    self._on_unmatched(unmatched)
-                except Exception:  # the events are stored; only the late look-up is lost
-                    log.exception("could not follow up unmatched reporters")
-        for (_event, future), result in zip(batch, results, strict=True):
-            if future.done():
-                continue
-            if isinstance(result, BaseException):
-                future.set_exception(result)
-            else:
-                future.set_result(result)
+            return [error] * len(batch)
+        self._committed(unmatched)
+        return results
 
     async def _left_unmatched(self, session: AsyncSession, applied: Applied) -> bool:
         # A duplicate or stale delivery did not set the reporter, so it says nothing new.

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -239,8 +239,51 @@ class Notifier:
             return await self.channel(session, AGENTS)
         return await self.channel(session, audience)
 
+    async def preload(self, session: AsyncSession, *, person_ids: Iterable[int]) -> None:
+        """Reads every bound channel and these people's chats at once, for a batch of events.
+
+        What the session's later messages then need is found without a query. Only a batch
+        that changes no binding or chat may preload: the answers are kept until it ends.
+        """
+        ids = set(person_ids)
+        known = _Preloaded()
+        for audience, conversation in (
+            await session.execute(
+                select(AudienceBinding.audience, Conversation)
+                .join(Conversation, AudienceBinding.conversation_id == Conversation.id)
+                .where(Conversation.reachable.is_(True))
+            )
+        ).all():
+            known.channels[audience] = [_channel_recipient(conversation)]
+        if ids:
+            people = {
+                person.id: person
+                for person in (await session.scalars(select(Person).where(Person.id.in_(ids))))
+            }
+            chats = (
+                await session.scalars(
+                    select(Conversation)
+                    .where(
+                        Conversation.person_id.in_(ids),
+                        Conversation.scope == "personal",
+                        Conversation.reachable.is_(True),
+                    )
+                    .order_by(Conversation.updated_at.desc())
+                )
+            ).all()
+            for person_id in ids:
+                chat = next((c for c in chats if c.person_id == person_id), None)
+                person = people.get(person_id)
+                known.personal[person_id] = (
+                    [_personal_recipient(person, chat)] if person and chat else []
+                )
+        session.info[_PRELOADED] = known
+
     async def channel(self, session: AsyncSession, audience: str) -> list[Recipient]:
         """The channel bound to an audience, written in the organisation's language and zone."""
+        known: _Preloaded | None = session.info.get(_PRELOADED)
+        if known is not None:
+            return known.channels.get(audience, [])
         conversation = await session.scalar(
             select(Conversation)
             .join(AudienceBinding, AudienceBinding.conversation_id == Conversation.id)
@@ -248,10 +291,13 @@ class Notifier:
         )
         if conversation is None:
             return []
-        return [Recipient(conversation, Reader(name=None, locale=None, time_zone=None))]
+        return [_channel_recipient(conversation)]
 
     async def personal(self, session: AsyncSession, person_id: int) -> list[Recipient]:
         """A person's 1:1 chat with the bot, written in their language and time zone."""
+        known: _Preloaded | None = session.info.get(_PRELOADED)
+        if known is not None and person_id in known.personal:
+            return known.personal[person_id]
         person = await session.get(Person, person_id)
         conversation = await session.scalar(
             select(Conversation)
@@ -265,12 +311,28 @@ class Notifier:
         )
         if person is None or conversation is None:
             return []
-        return [
-            Recipient(
-                conversation,
-                Reader(name=person.name, locale=person.locale, time_zone=person.time_zone),
-            )
-        ]
+        return [_personal_recipient(person, conversation)]
+
+
+_PRELOADED = "preloaded_recipients"
+
+
+@dataclass
+class _Preloaded:
+    """The recipients a batch read up front: channels by audience, 1:1 chats by person."""
+
+    channels: dict[str, list[Recipient]] = field(default_factory=dict)
+    personal: dict[int, list[Recipient]] = field(default_factory=dict)
+
+
+def _channel_recipient(conversation: Conversation) -> Recipient:
+    return Recipient(conversation, Reader(name=None, locale=None, time_zone=None))
+
+
+def _personal_recipient(person: Person, conversation: Conversation) -> Recipient:
+    return Recipient(
+        conversation, Reader(name=person.name, locale=person.locale, time_zone=person.time_zone)
+    )
 
 
 # Every extra a ticket template may read; the event fills in what it knows.

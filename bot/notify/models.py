@@ -19,7 +19,7 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # event + audience + conversation: a replayed event never messages anyone twice.
-    dedupe_key: Mapped[str] = mapped_column(String(256), unique=True)
+    dedupe_key: Mapped[str] = mapped_column(String(256), unique=True, insert_sentinel=True)
     conversation_id: Mapped[int] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )

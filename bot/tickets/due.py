@@ -39,10 +39,18 @@ def times_of(ticket: Ticket, organisation: Organisation) -> TicketTimes:
     )
 
 
-async def replan(session: AsyncSession, ticket: Ticket, *, organisation: Organisation) -> None:
+async def replan(
+    session: AsyncSession,
+    ticket: Ticket,
+    *,
+    organisation: Organisation,
+    existing: dict[str, DueAction] | None = None,
+) -> None:
     """Adds what is newly due, moves what moved, and drops what no longer applies.
 
     Whatever was done stays done: a nudge sent is never sent again, whatever happens later.
+    `existing`, the ticket's actions by dedupe key when the caller has read them already,
+    learns the actions added here.
     """
     wanted = plan(
         times_of(ticket, organisation),
@@ -50,25 +58,26 @@ async def replan(session: AsyncSession, ticket: Ticket, *, organisation: Organis
         calendar=organisation.calendar,
         timers=organisation.timers,
     )
-    existing = {
-        action.dedupe_key: action
-        for action in (
-            await session.scalars(select(DueAction).where(DueAction.ticket_id == ticket.id))
-        ).all()
-    }
+    if existing is None:
+        existing = {
+            action.dedupe_key: action
+            for action in (
+                await session.scalars(select(DueAction).where(DueAction.ticket_id == ticket.id))
+            ).all()
+        }
     for planned in wanted:
         action = existing.get(planned.key)
         if action is None:
-            session.add(
-                DueAction(
-                    ticket_id=ticket.id,
-                    dedupe_key=planned.key,
-                    kind=planned.kind,
-                    sla=planned.sla,
-                    fraction=planned.fraction,
-                    due_at=planned.due_at,
-                )
+            existing[planned.key] = added = DueAction(
+                ticket_id=ticket.id,
+                dedupe_key=planned.key,
+                kind=planned.kind,
+                sla=planned.sla,
+                fraction=planned.fraction,
+                due_at=planned.due_at,
+                status=PENDING,  # set now: a later re-plan in the same flush reads it
             )
+            session.add(added)
         elif action.status != DONE:
             action.status, action.due_at, action.outcome = PENDING, planned.due_at, None
     keys = {planned.key for planned in wanted}

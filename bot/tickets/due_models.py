@@ -19,7 +19,7 @@ class DueAction(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     # ticket + kind + deadline + share + cycle: re-planning never makes a second one.
-    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True, insert_sentinel=True)
     kind: Mapped[str] = mapped_column(String(32))
     sla: Mapped[str | None] = mapped_column(String(32))
     fraction: Mapped[float | None] = mapped_column()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,12 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Organisation
 from bot.notify.compose import Notifier
 from bot.notify.routing import Intent, TicketFacts, route
-from bot.tickets.due import replan
+from bot.tickets.due import replan, times_of
+from bot.tickets.due_models import DueAction
 from bot.tickets.events import TICKET_FIELDS, Change, EventKind, PersonRef, TicketEvent
 from bot.tickets.lifecycle import IllegalTransition, Status, path
 from bot.tickets.models import Ticket
 from bot.tickets.models import TicketEvent as EventRow
 from bot.tickets.people import match_person
+from bot.tickets.planning import TicketTimes
 from bot.tickets.service import ticket_by_key
 from bot.tickets.state import move, refresh_deadlines
 
@@ -51,7 +54,34 @@ class Applied:
     changes: tuple[Change, ...] = ()
     intents: tuple[Intent, ...] = ()
     ticket_id: int | None = None
-    event_id: int | None = None
+
+
+class Lookups:
+    """How applying one event finds what it touches: a query each, and a flush where it matters.
+
+    A batch of events (bot/tickets/batch.py) reads all of it up front instead and writes
+    everything in one flush at its end.
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def ticket(self, key: str) -> Ticket | None:
+        return await ticket_by_key(self.session, key=key, for_update=True)
+
+    async def create(self, event: TicketEvent) -> Ticket:
+        ticket = new_ticket(event)
+        self.session.add(ticket)
+        await self.session.flush()
+        return ticket
+
+    def due_actions(self, ticket: Ticket) -> dict[str, DueAction] | None:
+        """The ticket's due actions by dedupe key when known already; None: replan reads them."""
+        return None
+
+    async def flush(self) -> None:
+        # A duplicate must fail here, inside the event's savepoint, not at the commit.
+        await self.session.flush()
 
 
 @dataclass
@@ -79,7 +109,10 @@ async def apply_event(
     """
     try:
         async with session.begin_nested():
-            return await _apply(session, event, organisation, now, notifier)
+            return await apply_one(
+                session, event, organisation=organisation, now=now, notifier=notifier,
+                lookups=Lookups(session),
+            )  # fmt: skip
     except IntegrityError:
         session.info.clear()  # the memos may hold what the savepoint took back
         if await session.scalar(select(EventRow.id).where(EventRow.dedupe_key == event.dedupe_key)):
@@ -87,13 +120,16 @@ async def apply_event(
         raise
 
 
-async def _apply(
+async def apply_one(
     session: AsyncSession,
     event: TicketEvent,
+    *,
     organisation: Organisation,
     now: datetime,
     notifier: Notifier | None,
+    lookups: Lookups,
 ) -> Applied:
+    """The change, its audit line and its messages, found and written through `lookups`."""
     row = EventRow(
         ticket_key=event.ticket_key,
         at=event.occurred_at,
@@ -105,13 +141,14 @@ async def _apply(
     if event.actor is not None:
         actor = await match_person(session, ref=event.actor)
         row.actor_id = actor.id if actor else None
-    ticket = await ticket_by_key(session, key=event.ticket_key, for_update=True)
+    ticket = await lookups.ticket(event.ticket_key)
     if ticket is None and event.kind == EventKind.DELETED:
         row.payload = {"outcome": "ignored", "why": "unknown ticket"}
         session.add(row)
-        await session.flush()
-        return Applied("ignored", event.ticket_key, event_id=row.id)
-    work = _Work(ticket=ticket or await _create(session, event), at=event.occurred_at)
+        await lookups.flush()
+        return Applied("ignored", event.ticket_key)
+    work = _Work(ticket=ticket or await lookups.create(event), at=event.occurred_at)
+    planned_for = _plan_inputs(ticket, organisation) if ticket is not None else None
     if ticket is None:
         work.changes.append(Change.CREATED)
     stale = (
@@ -131,7 +168,13 @@ async def _apply(
         work.changes.append(Change.DELETED)
     if work.changes and not stale:
         refresh_deadlines(work.ticket, organisation=organisation, now=max(now, event.occurred_at))
-        await replan(session, work.ticket, organisation=organisation)
+        if _plan_inputs(work.ticket, organisation) != planned_for:
+            await replan(
+                session,
+                work.ticket,
+                organisation=organisation,
+                existing=lookups.due_actions(work.ticket),
+            )
     intents = route(
         work.changes,
         TicketFacts(
@@ -149,30 +192,42 @@ async def _apply(
         "notify": [{"audience": i.audience, "template": i.template} for i in intents],
     }
     session.add(row)
-    await session.flush()
+    await lookups.flush()
     if notifier is not None and intents:
         # The messages are rows of this same transaction: no change without its messages.
         await notifier.enqueue(
             session,
             ticket=work.ticket,
             intents=intents,
-            origin=f"event-{row.id}",
+            origin=event_origin(event),
             extras={**work.extras, "reason": event.reason, "note": event.reason},
         )
-        await session.flush()
+        await lookups.flush()
     return Applied(
         "stale" if stale and not work.changes else "applied",
         work.ticket.key,
         tuple(work.changes),
         tuple(intents),
         ticket_id=work.ticket.id,
-        event_id=row.id,
     )
 
 
-async def _create(session: AsyncSession, event: TicketEvent) -> Ticket:
+def _plan_inputs(ticket: Ticket, organisation: Organisation) -> tuple[TicketTimes, str]:
+    # Everything the plan of due actions is made from: when none of it moved (a comment, a
+    # new summary) the ticket's actions stay as they are.
+    return times_of(ticket, organisation), ticket.priority
+
+
+def event_origin(event: TicketEvent) -> str:
+    """What the event's outbox rows are keyed by: known before its audit line has an id."""
+    digest = hashlib.blake2s(event.dedupe_key.encode(), digest_size=12).hexdigest()
+    return f"ev:{digest}"
+
+
+def new_ticket(event: TicketEvent) -> Ticket:
+    """The ticket an event about an unknown key creates, before the event's own changes."""
     created_at = min(event.created_at or event.occurred_at, event.occurred_at)
-    ticket = Ticket(
+    return Ticket(
         key=event.ticket_key,
         summary=str(event.fields.get("summary") or "(no summary)")[:512],
         source=event.source,
@@ -181,9 +236,6 @@ async def _create(session: AsyncSession, event: TicketEvent) -> Ticket:
         created_at=created_at,
         source_updated_at=None,
     )
-    session.add(ticket)
-    await session.flush()
-    return ticket
 
 
 async def _apply_snapshot(

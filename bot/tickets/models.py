@@ -21,7 +21,7 @@ class Ticket(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(64), unique=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True, insert_sentinel=True)
     type: Mapped[str] = mapped_column(String(64), default="incident")
     summary: Mapped[str] = mapped_column(String(512))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -85,7 +85,7 @@ class TicketEvent(Base):
     kind: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     source: Mapped[str] = mapped_column(String(32), default="esmbot")
-    dedupe_key: Mapped[str] = mapped_column(String(256), unique=True)
+    dedupe_key: Mapped[str] = mapped_column(String(256), unique=True, insert_sentinel=True)
 
 
 class KeySequence(Base):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.directory.models import Person
 from bot.tickets.events import PersonRef
+
+_MEMO = "matched_people"
 
 
 async def match_person(
@@ -20,11 +24,57 @@ async def match_person(
     if ref.person_id is not None:
         return await session.get(Person, ref.person_id)
     # Within one transaction (a batch of webhooks) the same few people appear again and again.
-    memo: dict[PersonRef, Person | None] = session.info.setdefault("matched_people", {})
+    memo: dict[PersonRef, Person | None] = session.info.setdefault(_MEMO, {})
     if ref in memo:
         return memo[ref]
     memo[ref] = person = await _lookup(session, ref=ref, remember=remember)
     return person
+
+
+def matched_people(session: AsyncSession) -> list[Person]:
+    """The people matched so far in this session's transaction."""
+    memo: dict[PersonRef, Person | None] = session.info.get(_MEMO, {})
+    return [person for person in memo.values() if person is not None]
+
+
+async def preload_people(session: AsyncSession, refs: Iterable[PersonRef]) -> None:
+    """Matches many refs with one query, as match_person would one by one in the same order.
+
+    A ref that only an old Jira user name could match is left to match_person's own query.
+    """
+    refs = [ref for ref in dict.fromkeys(refs) if ref.person_id is None]
+    accounts = {ref.jira_account_id for ref in refs if ref.jira_account_id}
+    emails = {ref.email.strip().lower() for ref in refs if ref.email}
+    if not refs or not (accounts or emails):
+        return
+    found = (
+        await session.scalars(
+            select(Person)
+            .where(
+                or_(
+                    Person.jira_account_id.in_(accounts),
+                    Person.email.in_(emails),
+                    Person.upn.in_(emails),
+                )
+            )
+            .order_by(Person.id)
+        )
+    ).all()
+    by_account = {person.jira_account_id: person for person in found if person.jira_account_id}
+    memo: dict[PersonRef, Person | None] = session.info.setdefault(_MEMO, {})
+    for ref in refs:
+        if ref in memo:
+            continue
+        person = by_account.get(ref.jira_account_id) if ref.jira_account_id else None
+        if person is None and ref.email:
+            email = ref.email.strip().lower()
+            person = next((p for p in found if email in (p.email, p.upn)), None)
+        if person is None and ref.jira_name:
+            continue
+        if person is not None and ref.jira_account_id and person.jira_account_id is None:
+            person.jira_account_id = ref.jira_account_id  # remembered, as _lookup does
+            by_account[ref.jira_account_id] = person
+        memo[ref] = person
 
 
 async def _lookup(session: AsyncSession, *, ref: PersonRef, remember: bool) -> Person | None:

@@ -71,7 +71,12 @@ async def test_the_same_event_twice_is_applied_once(api, database):
 
 async def test_events_on_a_known_ticket_move_it(api, database):
     await api(
-        {"id": "e1", "type": "created", "ticket": {"key": "OPS-1", "summary": "Printer on fire"}}
+        {
+            "id": "e1",
+            "type": "created",
+            "occurred_at": "2026-11-23T09:30:00+01:00",  # before e2, whatever the day of the run
+            "ticket": {"key": "OPS-1", "summary": "Printer on fire"},
+        }
     )
 
     _, body = await api(
