@@ -20,13 +20,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.databases import drop_database, fresh_database  # noqa: E402
 from tests import jira_payloads as jp  # noqa: E402
 
-PG_ADMIN = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+DATABASE = "esmbot_bench"
 
 
 def free_port() -> int:
@@ -125,29 +127,61 @@ def start_server(
     )
 
 
-async def fresh_postgres(name: str) -> str:
-    from sqlalchemy import text
+async def seed_recipients(database_url: str, service_url: str) -> None:
+    """Lena has a 1:1 chat and the agents' channel is bound: events then render their cards.
 
-    from bot.db import create_engine
+    Their messages go to a connector double at `service_url`, at the pace Teams allows.
+    """
+    from benchmarks.fanout import reference_for  # it takes free_port and wait_ready from here
+    from bot.db import Database
+    from bot.demo.activities import TeamsUser, channel_conversation_id
+    from bot.directory.models import AudienceBinding, Conversation, Person
 
-    engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", pool_size=1)
-    async with engine.connect() as connection:
-        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    await engine.dispose()
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    user = TeamsUser.named("Lena Learner", "lena.learner@esmos.example")
+    database = Database(database_url)
+    try:
+        async with database.transaction() as session:
+            lena = Person(name=user.name, email=user.email, teams_user_id=user.id, locale="en-US")
+            session.add(lena)
+            await session.flush()
+            chat = reference_for(service_url, user)
+            agents = reference_for(service_url, user, channel="agents")
+            session.add_all(
+                [
+                    Conversation(conversation_id=chat["conversation"]["id"], scope="personal",
+                                 service_url=service_url, reference=chat, person_id=lena.id),
+                    Conversation(conversation_id=channel_conversation_id("agents"),
+                                 scope="channel", service_url=service_url, reference=agents),
+                ]
+            )  # fmt: skip
+            await session.flush()
+            channel = await session.scalar(
+                select(Conversation.id).where(Conversation.scope == "channel")
+            )
+            session.add(AudienceBinding(audience="agents", conversation_id=channel))
+    finally:
+        await database.close()
+
+
+def start_connector(port: int, workdir: str) -> subprocess.Popen[bytes]:
+    script = str(ROOT / "benchmarks" / "connector_server.py")
+    return subprocess.Popen(
+        [sys.executable, script, "--port", str(port)],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as workdir:
-        if args.database == "sqlite":
-            database_url = f"sqlite+aiosqlite:///{workdir}/bench.db"
-        else:
-            database_url = await fresh_postgres("esmbot_bench")
-        if args.target == "esmbot":
-            from bot.migrate import upgrade
-
-            await upgrade(database_url)
+        database_url = await fresh_database(args.database, workdir, DATABASE)
+        connector = None
+        if args.recipients:
+            connector_port = free_port()
+            connector = start_connector(connector_port, workdir)
+            await wait_ready(f"http://127.0.0.1:{connector_port}/bench/stats")
+            await seed_recipients(database_url, f"http://127.0.0.1:{connector_port}/")
         port = free_port()
         server = start_server(args.target, database_url, port, workdir)
         try:
@@ -161,6 +195,10 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         finally:
             server.terminate()
             _out, err = server.communicate(timeout=20)
+            if connector is not None:
+                connector.terminate()
+                connector.wait(timeout=20)
+            await drop_database(args.database, DATABASE)
         if any(status >= 300 for status in statuses):
             raise RuntimeError(f"errors during the run: {statuses}\n{err.decode()[-2000:]}")
     latencies.sort()
@@ -168,6 +206,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "target": args.target,
         "database": args.database,
         "connections": args.connections,
+        "recipients": args.recipients,
         "events": len(latencies),
         "events_per_second": round(len(latencies) / elapsed),
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
@@ -183,6 +222,11 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=6000)
     parser.add_argument("--warmup", type=int, default=600)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--recipients",
+        action="store_true",
+        help="seed the reporter's chat and the agents' channel, so that events render cards",
+    )
     print(json.dumps(asyncio.run(run(parser.parse_args()))))
 
 
