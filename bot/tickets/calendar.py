@@ -46,6 +46,11 @@ class BusinessCalendar:
     holidays_country: str | None = None
     holidays_subdivision: str | None = None
     closed_dates: frozenset[date] = field(default_factory=frozenset)
+    # Each day's open interval, worked out once: SLA arithmetic asks for the same days over and
+    # over (every deadline and nudge of every ticket walks the coming weeks).
+    _days: dict[date, tuple[datetime, datetime] | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         # Accept any iterable from configuration code but keep the object hashable.
@@ -139,6 +144,11 @@ class BusinessCalendar:
 
     def _interval(self, d: date) -> tuple[datetime, datetime] | None:
         """The open interval of local date d in UTC, or None when closed all day."""
+        if d not in self._days:
+            self._days[d] = self._work_out_interval(d)
+        return self._days[d]
+
+    def _work_out_interval(self, d: date) -> tuple[datetime, datetime] | None:
         if not self.is_working_day(d):
             return None
         # fold=0: a time skipped by DST maps forward, a repeated time means its first pass.
