@@ -20,7 +20,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from databases import drop_database, fresh_database  # noqa: E402
+from processes import free_port  # noqa: E402
 
 PG_NAME = "esmbot_bench_customer_turn"
 ORGANISATION = ROOT / "esmbot.example.toml"
@@ -109,12 +109,6 @@ def serve_esmbot(port: int, database_url: str) -> None:
 
 
 # The customers' process.
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def wait_listening(port: int, within: float = 30.0) -> None:

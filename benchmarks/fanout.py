@@ -28,23 +28,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from databases import fresh_database  # noqa: E402
-from webhook_load import free_port, wait_ready  # noqa: E402
+from processes import free_port, reference_for, wait_ready  # noqa: E402
 
 PG_NAME = "esmbot_bench_fanout"
 CEILING = 30.0  # messages per second: Teams' limit for one bot in a tenant
 LOCALES = ("en-US", "en-US", "de-DE", "en-GB", "de-AT")
 ZONES = ("Europe/Berlin", "Europe/London", "America/New_York", "Asia/Kolkata")
-
-
-def reference_for(service_url: str, user: Any, *, channel: str | None = None) -> dict[str, Any]:
-    """The reference esmbot stores for this chat, made by the same code as for a real install."""
-    from botbuilder.schema import Activity
-
-    from bot.demo.activities import installation_update
-    from bot.teams.sightings import conversation_sighting
-
-    activity = Activity().deserialize(installation_update(user, service_url, channel=channel))
-    return conversation_sighting(activity).reference
 
 
 async def seed(database_url: str, service_url: str, customers: int) -> None:

@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,15 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.databases import drop_database, fresh_database  # noqa: E402
+from benchmarks.processes import free_port, reference_for, wait_ready  # noqa: E402
 from tests import jira_payloads as jp  # noqa: E402
 
 DATABASE = "esmbot_bench"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def payloads(count: int) -> list[bytes]:
@@ -62,20 +56,6 @@ def payloads(count: int) -> list[bytes]:
             )
         )
     return [json.dumps(body).encode() for body in bodies[:count]]
-
-
-async def wait_ready(url: str, within: float = 30) -> None:
-    deadline = time.monotonic() + within
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            try:
-                async with session.get(url) as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"server at {url} did not come up")
 
 
 async def load(
@@ -132,7 +112,6 @@ async def seed_recipients(database_url: str, service_url: str) -> None:
 
     Their messages go to a connector double at `service_url`, at the pace Teams allows.
     """
-    from benchmarks.fanout import reference_for  # it takes free_port and wait_ready from here
     from bot.db import Database
     from bot.demo.activities import TeamsUser, channel_conversation_id
     from bot.directory.models import AudienceBinding, Conversation, Person

@@ -1,0 +1,42 @@
+"""What every benchmark needs to run its parts as processes on loopback: ports, readiness, references."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from typing import Any
+
+import aiohttp
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def wait_ready(url: str, within: float = 30) -> None:
+    """Returns once `url` answers 200; a server that does not come up ends the run."""
+    deadline = time.monotonic() + within
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            try:
+                async with session.get(url) as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"server at {url} did not come up")
+
+
+def reference_for(service_url: str, user: Any, *, channel: str | None = None) -> dict[str, Any]:
+    """The reference esmbot stores for this chat, made by the same code as for a real install."""
+    from botbuilder.schema import Activity
+
+    from bot.demo.activities import installation_update
+    from bot.teams.sightings import conversation_sighting
+
+    activity = Activity().deserialize(installation_update(user, service_url, channel=channel))
+    return conversation_sighting(activity).reference
