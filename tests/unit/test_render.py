@@ -230,6 +230,25 @@ def test_agent_card_offers_chat_only_with_a_known_address_and_jira_only_with_a_l
     assert urls(HOSTILE_TICKET) == []  # a bad address and a javascript: link give no buttons
 
 
+def test_the_new_ticket_card_redrawn_after_the_acknowledgement_points_to_the_resolution(renderer):
+    due = datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
+    acknowledged = replace(REALISTIC_TICKET, status=Status.ACKNOWLEDGED, resolution_due=due)
+
+    def read(ticket: TicketView, reader: Reader) -> tuple[str, list[str]]:
+        card = render(renderer, "agents/new_ticket", Sample(ticket), reader).card
+        verbs = [a["data"]["action"] for a in card["actions"] if a["type"] == "Action.Submit"]
+        return json.dumps(card, ensure_ascii=False), verbs
+
+    before, verbs_before = read(replace(REALISTIC_TICKET, status=Status.NEW), READERS["en"])
+    after, verbs_after = read(acknowledged, READERS["en"])
+    after_de, _ = read(acknowledged, READERS["de"])
+
+    assert "Acknowledge it by" in before and "ack" in verbs_before
+    assert "Acknowledge it by" not in after and "ack" not in verbs_after
+    assert "Acknowledged. Resolve it by Mon 30 Nov 2026, 17:00" in after
+    assert "Angenommen. Bitte bis Mo., 30.11.2026, 17:00" in after_de
+
+
 def test_dates_are_in_the_readers_zone_and_format(renderer):
     ticket = SAMPLES["customer/ticket_received"]["realistic"].ticket
     due = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
