@@ -145,10 +145,22 @@ async def test_the_daily_job_is_scheduled_for_working_days_at_digest_at(boot):
     job = client.app[SCHEDULER]._scheduler.get_job("daily")
 
     assert job is not None, "the digest is not wired to the scheduler"
-    fields = {field.name: str(field) for field in job.trigger.fields}
-    assert fields["day_of_week"] == "0,1,2,3,4"
-    assert (fields["hour"], fields["minute"]) == ("8", "0")
-    assert str(job.trigger.timezone) == "Europe/Berlin"
+    berlin = client.app[SCHEDULER]._organisation.time_zone
+
+    def next_fire(after: datetime) -> datetime:
+        return job.trigger.get_next_fire_time(None, after.astimezone(berlin))
+
+    # 08:00 in Berlin on working days: Friday to Monday, and past Christmas (24 Dec is closed,
+    # 25 and 26 are holidays) to Monday 28 December.
+    assert next_fire(at(27, 8)) == datetime(2026, 11, 30, 8, 0, tzinfo=berlin)
+    assert next_fire(at(27, 6)) == datetime(2026, 11, 27, 8, 0, tzinfo=berlin)
+    assert next_fire(datetime(2026, 12, 23, 8, tzinfo=UTC)) == datetime(
+        2026, 12, 28, 8, 0, tzinfo=berlin
+    )
+    weekly = client.app[SCHEDULER]._scheduler.get_job("weekly")
+    assert weekly.trigger.get_next_fire_time(None, at(23, 8)) == datetime(
+        2026, 11, 30, 8, 0, tzinfo=berlin
+    )
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -169,7 +181,7 @@ async def test_two_replicas_post_the_digest_once_a_day_and_every_nudge_once(boot
             # Whoever holds the lease, the other writes nothing either when it runs the job
             # without one (a lease lost mid-morning, or a restart after 08:00).
             for app in (one, two):
-                assert await app[SCHEDULER]._daily() is False
+                assert await app[SCHEDULER].jobs["daily"].run(clock.now) is False
         # Delivery takes milliseconds, not the hour the clock jumps: a claim's lease is
         # measured on this clock, so let it finish before time moves on.
         rows = await settled([one, two])
