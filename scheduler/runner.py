@@ -81,8 +81,11 @@ class SchedulerRunner:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
-        if self._running:
-            await asyncio.wait(set(self._running), timeout=STOP_GRACE_SECONDS)
+        # A task that ran a job and now stops the runner (a test, a shutdown hook) must not
+        # wait for itself.
+        others = self._running - {asyncio.current_task()}
+        if others:
+            await asyncio.wait(others, timeout=STOP_GRACE_SECONDS)
 
     def _track(self) -> None:
         task = asyncio.current_task()
