@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from bot.app import SCHEDULER
+from bot.coordination import handled_until
 from tests.integration.management import (
     Clock,
     at,
     boot_fixture,  # noqa: F401 - the fixture
+    database_of,
     dedupe_keys,
     set_up_desk,
     settled,
@@ -35,7 +38,17 @@ async def start_leader(boot: Any, clock: Clock) -> tuple[Any, Any]:
     return app, client
 
 
-async def test_a_bot_started_at_0805_posts_the_days_digest_once(boot, connector):
+def runs_of(caplog: Any, job: str) -> list[str]:
+    """The fires the leaders ran `job` for, as their log says."""
+    return [
+        record.fire
+        for record in caplog.records
+        if record.getMessage() == "running a leader job" and record.job == job
+    ]
+
+
+async def test_a_bot_started_at_0805_posts_the_days_digest_once(boot, connector, caplog):
+    caplog.set_level(logging.INFO, logger="scheduler.runner")
     clock = Clock(at(23, 17))
     await bound_the_evening_before(boot, connector, clock)
 
@@ -52,6 +65,10 @@ async def test_a_bot_started_at_0805_posts_the_days_digest_once(boot, connector)
     assert await dedupe_keys(second, "digest:") == ["digest:2026-11-24"]
     summaries = [str(call.body.get("summary", "")) for call in connector.sent()]
     assert sum(summary.startswith("Digest:") for summary in summaries) == 1
+    # The record in the database, not the outbox's dedupe key, kept the second from running it.
+    assert runs_of(caplog, "daily") == [at(24, 7).isoformat()]
+    async with database_of(second).transaction() as session:
+        assert await handled_until(session, name="job:daily") == at(24, 7)
 
 
 async def test_a_bot_started_the_next_day_does_not_post_yesterdays_digest(boot, connector):
