@@ -27,6 +27,7 @@ from bot.notify.metrics import Metrics
 from bot.notify.pacing import TENANT_WINDOWS, Pacer, Window
 from bot.notify.render import Renderer
 from bot.reports.digest import DailyDigest
+from bot.reports.weekly import WeeklyReport
 from bot.teams.adapter import create_adapter, create_authentication
 from bot.teams.endpoint import messages_route
 from bot.teams.handler import EsmbotHandler
@@ -37,6 +38,7 @@ from bot.tickets.system import LocalStore, TicketSystem
 from bot.web.errors import error_middleware
 from bot.web.health import health_routes
 from bot.web.metrics import metrics_routes
+from scheduler.jobs import leader_jobs
 from scheduler.runner import SchedulerRunner
 
 log = logging.getLogger(__name__)
@@ -66,7 +68,7 @@ def create_app(
     """Everything is built here and passed down: no module-level state anywhere else.
 
     `dispatch=False` leaves delivery to another process (or to a test that drives it itself);
-    `schedule=False` does the same for the sweep of due actions and the daily jobs;
+    `schedule=False` does the same for the sweep of due actions and the leader's jobs;
     `lookups` tunes the look-up of Jira accounts that matched nobody.
     """
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware])
@@ -126,7 +128,11 @@ def create_app(
         sweeper=sweeper,
         clock=clock,
         name=dispatcher.name,
-        daily=DailyDigest(database, organisation, notifier, clock, on_commit=dispatcher.wake),
+        jobs=leader_jobs(
+            organisation,
+            daily=DailyDigest(database, organisation, notifier, clock, on_commit=dispatcher.wake),
+            weekly=WeeklyReport(database, organisation, notifier, clock, on_commit=dispatcher.wake),
+        ),
     )
     actions = TicketActions(
         database=database,

@@ -1,4 +1,4 @@
-"""Leases shared through the database, so that one replica at a time does a once-only job."""
+"""Leases and records shared through the database, so that a once-only job is done once."""
 
 from __future__ import annotations
 
@@ -31,3 +31,25 @@ async def hold_lease(
     )
     current = await session.get(Coordination, name, populate_existing=True)
     return current is not None and current.holder == holder
+
+
+async def handled_until(session: AsyncSession, *, name: str) -> datetime | None:
+    """The latest moment recorded under `name` by `record_handled`, or None."""
+    row = await session.get(Coordination, name, populate_existing=True)
+    return None if row is None else row.until
+
+
+async def record_handled(
+    session: AsyncSession, *, name: str, moment: datetime, holder: str
+) -> None:
+    """Records that the job `name` has handled its fire at `moment`; the record only moves on."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Coordination).values(name=name, until=moment, holder=holder)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["name"],
+            set_={"until": moment, "holder": holder},
+            where=Coordination.until < moment,
+        )
+    )

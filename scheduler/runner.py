@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
 
 from bot.config import Organisation
-from bot.coordination import hold_lease
+from bot.coordination import handled_until, hold_lease, record_handled
 from bot.db import Database
 from bot.tickets.sweep import Sweeper
+from scheduler.jobs import DAILY, WEEKLY, LeaderJob
+from scheduler.schedules import due_fire
+from scheduler.trigger import ScheduleTrigger
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +28,12 @@ STOP_GRACE_SECONDS = 10.0
 class SchedulerRunner:
     """Runs the sweep on every replica and the cron-like jobs only on the lease holder.
 
-    APScheduler 3 cannot share a job store between processes, so nothing per ticket lives in
-    it: due times are rows, and the leader's jobs make their own output idempotent.
+    APScheduler 3 cannot share a job store between processes (its persistent stores run a job
+    twice or miss it when several schedulers use one), so its store stays in memory and knows
+    nothing a restart would lose: due times per ticket are rows, and the last fire each of the
+    leader's jobs handled is a coordination row. A leader that starts, takes over or renews its
+    lease runs a job whose latest fire passed unhandled within its period (the catch-up), and
+    the jobs' dedupe keys keep a run repeated after a crash from writing twice.
     """
 
     def __init__(
@@ -38,12 +44,16 @@ class SchedulerRunner:
         sweeper: Sweeper,
         clock: Callable[[], datetime],
         name: str,
-        daily: Callable[[], Awaitable[object]] | None = None,
+        jobs: Sequence[LeaderJob] = (),
     ) -> None:
         self._database, self._organisation, self._sweeper = database, organisation, sweeper
-        self._clock, self._name, self._daily = clock, name, daily
+        self._clock, self._name = clock, name
+        self.jobs = {job.name: job for job in jobs}
         self._scheduler: AsyncIOScheduler | None = None
         self._running: set[asyncio.Task[object]] = set()
+        # The lease job's catch-up and a job's own trigger may overlap; one at a time reads
+        # and writes the records.
+        self._jobs_lock = asyncio.Lock()
         self.is_leader = False
 
     def start(self) -> None:
@@ -57,12 +67,11 @@ class SchedulerRunner:
             self.renew_lease, "interval", seconds=RENEW_SECONDS, id="lease",
             coalesce=True, max_instances=1, next_run_time=datetime.now(self._organisation.time_zone),
         )  # fmt: skip
-        if self._daily is not None:
-            working = ",".join(str(day) for day in sorted(self._organisation.calendar.working_days))
+        for job in self.jobs.values():
+            # A fire missed by more than the grace here (a blocked loop) is the catch-up's.
             scheduler.add_job(
-                self.daily, CronTrigger(day_of_week=working, hour=timers.digest_at.hour,
-                minute=timers.digest_at.minute, timezone=self._organisation.time_zone),
-                id="daily", coalesce=True, max_instances=1, misfire_grace_time=3600,
+                self.run_job, ScheduleTrigger(job.schedule), args=[job.name], id=job.name,
+                coalesce=True, max_instances=1, misfire_grace_time=3600,
             )  # fmt: skip
         scheduler.start()
         self._scheduler = scheduler
@@ -72,8 +81,11 @@ class SchedulerRunner:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
-        if self._running:
-            await asyncio.wait(set(self._running), timeout=STOP_GRACE_SECONDS)
+        # A task that ran a job and now stops the runner (a test, a shutdown hook) must not
+        # wait for itself.
+        others = self._running - {asyncio.current_task()}
+        if others:
+            await asyncio.wait(others, timeout=STOP_GRACE_SECONDS)
 
     def _track(self) -> None:
         task = asyncio.current_task()
@@ -93,6 +105,24 @@ class SchedulerRunner:
             log.exception("sweep failed")
 
     async def renew_lease(self) -> None:
+        """Takes or renews the lease; the leader then catches up on every job that is due."""
+        if await self._renew():
+            for job in self.jobs.values():
+                await self._run_if_due(job)
+
+    async def run_job(self, name: str) -> None:
+        """What a job's trigger calls: the leader runs the job if its fire is still unhandled."""
+        job = self.jobs.get(name)
+        if job is not None and await self._renew():
+            await self._run_if_due(job)
+
+    async def daily(self) -> None:
+        await self.run_job(DAILY)
+
+    async def weekly(self) -> None:
+        await self.run_job(WEEKLY)
+
+    async def _renew(self) -> bool:
         self._track()
         try:
             async with self._database.transaction() as session:
@@ -109,11 +139,27 @@ class SchedulerRunner:
         if held != self.is_leader:
             log.info("scheduler leadership changed", extra={"leader": held, "replica": self._name})
         self.is_leader = held
+        return held
 
-    async def daily(self) -> None:
-        await self.renew_lease()
-        if self.is_leader and self._daily is not None:
+    async def _run_if_due(self, job: LeaderJob) -> bool:
+        """Runs the job once for its latest unhandled fire, then records that fire as handled."""
+        self._track()
+        async with self._jobs_lock:
             try:
-                await self._daily()
-            except Exception:
-                log.exception("daily job failed")
+                async with self._database.transaction() as session:
+                    handled = await handled_until(session, name=job.record)
+                fire = due_fire(job.schedule, now=self._clock(), handled=handled)
+                if fire is None:
+                    return False
+                log.info("running a leader job", extra={"job": job.name, "fire": fire.isoformat()})
+                await job.run(fire)
+                async with self._database.transaction() as session:
+                    await record_handled(session, name=job.record, moment=fire, holder=self._name)
+                return True
+            except asyncio.CancelledError:
+                # Unrecorded, so the next leader runs it again; its dedupe key stops a double.
+                log.info("leader job interrupted by shutdown", extra={"job": job.name})
+                return False
+            except Exception:  # unrecorded: tried again at the next renewal while still due
+                log.exception("leader job failed", extra={"job": job.name})
+                return False

@@ -10,6 +10,7 @@ from bot.commands.registry import Command, CommandContext, CommandError, Reply, 
 from bot.notify.broadcast import broadcast_progress, start_outage_broadcast
 from bot.notify.views import Outage
 from bot.reports.kpis import Kpis, period, period_kpis
+from bot.reports.service_levels import LevelCheck, ServiceLevels, service_levels
 from bot.tickets.durations import parse_duration
 
 _SLA_NAMES = {
@@ -29,23 +30,31 @@ async def report(context: CommandContext, args: argparse.Namespace) -> Reply:
             end=covered.end,
             now=now,
             csat_target=context.organisation.csat_target,
+            low_csat=context.organisation.timers.low_csat,
         )
     since = covered.start.astimezone(zone)
     title = (
         f"Report for {covered.label} (since {since:%a %d %b %H:%M}, {zone.key}): "
         f"{_tickets(kpis.opened)} opened."
     )
-    return Reply("\n".join([title, *report_lines(kpis)]))
+    levels = service_levels(kpis, context.organisation)
+    return Reply("\n".join([title, *report_lines(kpis, levels)]))
 
 
-def report_lines(kpis: Kpis) -> list[str]:
-    """The figures, one line each, in the order a manager reads them."""
+def report_lines(kpis: Kpis, levels: ServiceLevels) -> list[str]:
+    """The figures, one line each, in the order a manager reads them.
+
+    The verdicts are the weekly report's (bot/reports/service_levels.py), so both say the same.
+    """
     lines = []
     if kpis.opened:
+        owners = [f"{name} {count}" for name, count in kpis.by_owner.items()]
+        owners += [f"unassigned {kpis.unassigned}"] if kpis.unassigned else []
         lines += [
             f"By type: {_listed(kpis.by_type)}",
             f"By priority: {_listed(kpis.by_priority)}",
             f"By status now: {_listed(kpis.by_status)}",
+            f"By owner: {', '.join(owners)}",
             "Mean time to first response: "
             + _mean(kpis.mean_first_response, kpis.responded, "answered"),
             "Mean time to resolve: " + _mean(kpis.mean_resolution, kpis.resolved, "resolved"),
@@ -58,11 +67,18 @@ def report_lines(kpis: Kpis) -> list[str]:
             f"Within SLA: {share} % ({_tickets(kpis.breached_tickets)} breached"
             + (f": {missed})" if missed else ")")
         )
+        lines.append("Targets: " + ", ".join(_verdict(check) for check in levels.checks))
         lines.append(f"Reopened: {kpis.reopened}")
+        lines.append(f"Resolved on first contact: {kpis.first_contact} of {kpis.resolved} resolved")
+        lines.append(
+            f"Closed but not solved: {kpis.not_solved} (reopened {kpis.reopened}, "
+            f"rated low {kpis.low_rated})"
+        )
+        lines.append(f"Interactions per ticket: {kpis.mean_interactions or 0:.1f}")
     if kpis.csat_average is None:
         lines.append("Satisfaction: no survey answers in this period.")
     else:
-        verdict = "on target" if kpis.csat_average >= kpis.csat_target else "below target"
+        verdict = "on target" if levels.csat_met else "below target"
         lines.append(
             f"Satisfaction: {kpis.csat_average:.1f} of 4 from {kpis.csat_answers} "
             f"answer{'s' if kpis.csat_answers != 1 else ''}, {verdict} "
@@ -126,6 +142,15 @@ async def outage(context: CommandContext, args: argparse.Namespace) -> Reply:
         f"{customers} customer{'s' if customers != 1 else ''} will hear of it at the pace "
         "Teams allows; the management channel gets a notice."
     )
+
+
+def _verdict(check: LevelCheck) -> str:
+    promise = f"{_SLA_NAMES[check.name]} within {check.target}"
+    if check.met is None:
+        return f"{promise} not measured"
+    if check.met:
+        return f"{promise} met"
+    return f"{promise} missed ({check.missed} of {check.measured} late)"
 
 
 def _tickets(count: int) -> str:

@@ -14,7 +14,10 @@ from bot.directory.service import (
 )
 
 _WHAT = {
-    "management": "SLA breach alerts, major incidents, low satisfaction scores and the daily digest",
+    "management": (
+        "SLA breach alerts, major incidents, low satisfaction scores, the daily digest and the "
+        "weekly service-level report"
+    ),
     "vendor": "escalations to the vendor and their reminders",
     "agents": "new tickets, SLA nudges, customer replies and satisfaction results",
 }

@@ -1,4 +1,4 @@
-"""When esmbot follows up on its own: nudges, customer reminders, surveys and the daily digest."""
+"""When esmbot follows up on its own: nudges, reminders, surveys, the daily digest, the weekly report."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ _SURVEY_REMINDER = Duration(2, "days", business=True)
 _SURVEY_EXPIRY = Duration(7, "days")
 _REOPEN_WINDOW = Duration(10, "days", business=True)
 _DIALOG_EXPIRY = Duration(1, "days")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,19 @@ class Timers:
     survey_expiry: Duration = _SURVEY_EXPIRY
     low_csat: int = 2
     digest_at: time = time(8, 0)
+    # The weekly report falls on this weekday (0 = Monday), or on the next working day of the
+    # same ISO week when it is a day off; at weekly_report_at, or at digest_at when that is None.
+    weekly_report_on: int = 0
+    weekly_report_at: time | None = None
     sweep_seconds: int = 30
     # A customer writing about a resolved or closed ticket this soon is asked to reopen it.
     reopen_window: Duration = _REOPEN_WINDOW
     # A ticket draft or question left unanswered this long is dropped on the next message.
     dialog_expiry: Duration = _DIALOG_EXPIRY
+
+    @property
+    def weekly_time(self) -> time:
+        return self.weekly_report_at or self.digest_at
 
 
 _KNOWN = {
@@ -49,6 +58,8 @@ _KNOWN = {
     "survey_expiry",
     "low_csat",
     "digest_at",
+    "weekly_report_on",
+    "weekly_report_at",
     "sweep_seconds",
     "reopen_window",
     "dialog_expiry",
@@ -103,13 +114,16 @@ def parse_timers(data: object, source: str) -> Timers:
                 f"{where}.low_csat must be 1, 2 or 3 (scores at or below it alert management)"
             )
         values["low_csat"] = data["low_csat"]
-    if "digest_at" in data:
-        try:
-            values["digest_at"] = time.fromisoformat(str(data["digest_at"]))
-        except ValueError:
+    for key in ("digest_at", "weekly_report_at"):
+        if key in data:
+            values[key] = _time_of_day(where, key, data[key])
+    if "weekly_report_on" in data:
+        day = data["weekly_report_on"]
+        if not isinstance(day, str) or day.lower() not in WEEKDAYS:
             raise ConfigError(
-                f"{where}.digest_at: {data['digest_at']!r} is not a time of day (e.g. '08:00')"
-            ) from None
+                f"{where}.weekly_report_on: {day!r} is not a weekday (use {', '.join(WEEKDAYS)})"
+            )
+        values["weekly_report_on"] = WEEKDAYS.index(day.lower())
     if "sweep_seconds" in data:
         if not isinstance(data["sweep_seconds"], int) or not 1 <= data["sweep_seconds"] <= 3600:
             raise ConfigError(
@@ -117,6 +131,13 @@ def parse_timers(data: object, source: str) -> Timers:
             )
         values["sweep_seconds"] = data["sweep_seconds"]
     return Timers(**values)
+
+
+def _time_of_day(where: str, key: str, text: object) -> time:
+    try:
+        return time.fromisoformat(str(text))
+    except ValueError:
+        raise ConfigError(f"{where}.{key}: {text!r} is not a time of day (e.g. '08:00')") from None
 
 
 def _duration(where: str, key: str, text: object) -> Duration:

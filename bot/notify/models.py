@@ -45,7 +45,8 @@ class OutboxMessage(Base):
 
 
 class Coordination(Base):
-    """A named moment shared by every replica: the Teams brake, and later the scheduler's lease."""
+    """A named moment shared by every replica: the Teams brake, the scheduler's lease, and the
+    last fire each of the leader's jobs handled (`until` is that fire, `holder` who ran it)."""
 
     __tablename__ = "coordination"
 

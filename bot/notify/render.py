@@ -202,23 +202,31 @@ class Phrases:
     def when(self, value: datetime | None) -> str:
         if value is None:
             return self.t("common.not_set")
+        parts = self._date_parts(value, "when")
+        local = value.astimezone(self.zone)
+        return self.t("date.format", **parts, time=f"{local:%H:%M}", zone=self.zone.key)
+
+    def day(self, value: datetime | None) -> str:
+        """The local date of an instant, without the time: for spans of whole days."""
+        if value is None:
+            return self.t("common.not_set")
+        return self.t("date.day_format", **self._date_parts(value, "day"))
+
+    def _date_parts(self, value: object, caller: str) -> dict[str, object]:
         if not isinstance(value, datetime) or value.utcoffset() is None:
-            raise _Problem(f"when() needs a timezone-aware datetime, got {value!r}")
+            raise _Problem(f"{caller}() needs a timezone-aware datetime, got {value!r}")
         local = value.astimezone(self.zone)
         weekdays, months = self.words.get("date.weekdays"), self.words.get("date.months")
         if not (isinstance(weekdays, list) and isinstance(months, list)):
             raise _Problem(f"{self.language}.toml needs date.weekdays and date.months", "date")
-        return self.t(
-            "date.format",
-            weekday=weekdays[local.weekday()],
-            day=local.day,
-            dd=f"{local.day:02d}",
-            month=months[local.month - 1],
-            mm=f"{local.month:02d}",
-            year=local.year,
-            time=f"{local:%H:%M}",
-            zone=self.zone.key,
-        )
+        return {
+            "weekday": weekdays[local.weekday()],
+            "day": local.day,
+            "dd": f"{local.day:02d}",
+            "month": months[local.month - 1],
+            "mm": f"{local.month:02d}",
+            "year": local.year,
+        }
 
     def duration(self, value: timedelta | None) -> str:
         if value is None:
@@ -364,6 +372,7 @@ class Renderer:
                     language=language,
                     t=reading.t,
                     when=reading.when,
+                    day=reading.day,
                     duration=reading.duration,
                 )
             except _Problem as problem:

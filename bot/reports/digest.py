@@ -14,9 +14,8 @@ from bot.config import Organisation
 from bot.db import Database
 from bot.directory.models import Person
 from bot.notify.compose import Notifier
-from bot.notify.models import OutboxMessage
-from bot.notify.routing import MANAGEMENT
 from bot.reports.kpis import TicketFacts, breaches_of, period, period_kpis, summarise
+from bot.reports.once import write_report_once
 from bot.tickets.calendar import BusinessCalendar
 from bot.tickets.due import times_of
 from bot.tickets.lifecycle import OPEN_STATUSES, Status
@@ -114,15 +113,26 @@ async def compose_digest(
     at_risk.sort(key=lambda item: (item.due, item.key))
 
     # The flow since the previous working day's digest: a Monday covers the weekend too.
+    low = organisation.timers.low_csat
     flow = await period_kpis(
-        session, start=since, end=midnight, now=now, csat_target=organisation.csat_target
+        session,
+        start=since,
+        end=midnight,
+        now=now,
+        csat_target=organisation.csat_target,
+        low_csat=low,
     )
     resolved = await session.scalar(
         select(func.count()).where(Ticket.resolved_at >= since, Ticket.resolved_at < midnight)
     )
     month = period("month", now=now, zone=zone)
     csat = await period_kpis(
-        session, start=month.start, end=month.end, now=now, csat_target=organisation.csat_target
+        session,
+        start=month.start,
+        end=month.end,
+        now=now,
+        csat_target=organisation.csat_target,
+        low_csat=low,
     )
     return Digest(
         at=now,
@@ -246,35 +256,23 @@ class DailyDigest:
     clock: Callable[[], datetime]
     on_commit: Callable[[], None] | None = None
 
-    async def __call__(self) -> bool:
-        """True when this call wrote the digest."""
+    async def __call__(self, fire: datetime | None = None) -> bool:
+        """True when this call wrote the digest; `fire` names the day (default: today)."""
         now = self.clock()
-        today = now.astimezone(self.organisation.time_zone).date()
+        today = (fire or now).astimezone(self.organisation.time_zone).date()
         if not self.organisation.calendar.is_working_day(today):
             log.info("no digest on a day off", extra={"day": today.isoformat()})
             return False
-        key = f"digest:{today.isoformat()}"
-        async with self.database.transaction() as session:
-            done = await session.scalar(
-                select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)
-            )
-            if done is not None:
-                log.info("the digest was already written", extra={"day": today.isoformat()})
-                return False
-            channels = await self.notifier.channel(session, MANAGEMENT)
-            if not channels:
-                log.info("no digest: no reachable channel is bound to management")
-                return False
+
+        async def compose(session: AsyncSession) -> dict[str, object]:
             digest = await compose_digest(session, organisation=self.organisation, now=now)
-            row = self.notifier.render_row(
-                template=TEMPLATE,
-                audience=MANAGEMENT,
-                recipient=channels[0],
-                dedupe_key=key,
-                view=None,
-                extras={"digest": digest},
-            )
-            written = await self.notifier.add_once(session, row)
-        if written and self.on_commit is not None:
-            self.on_commit()
-        return written
+            return {"digest": digest}
+
+        return await write_report_once(
+            self.database,
+            self.notifier,
+            template=TEMPLATE,
+            dedupe_key=f"digest:{today.isoformat()}",
+            compose=compose,
+            on_commit=self.on_commit,
+        )

@@ -9,19 +9,22 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.directory.models import Person
 from bot.tickets.lifecycle import OPEN_STATUSES, Status
 from bot.tickets.models import CsatSurvey, Ticket
 
 PeriodName = Literal["today", "week", "month"]
 SLA_NAMES = ("first_response", "resolution", "vendor_escalation")
+# Resolved on first contact: the acknowledgement and the resolution were all the customer heard.
+FIRST_CONTACT_INTERACTIONS = 2
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,24 @@ def period(name: PeriodName, *, now: datetime, zone: ZoneInfo) -> Period:
     return Period(name, now - timedelta(days=days), now, f"the last {days} days")
 
 
+def previous_week(now: datetime, *, zone: ZoneInfo) -> Period:
+    """The ISO week before the one `now` is in, Monday 00:00 to Monday 00:00 in `zone`."""
+    monday = now.astimezone(zone).date() - timedelta(days=now.astimezone(zone).weekday())
+    start, end = monday - timedelta(days=7), monday
+    return Period(
+        "week",
+        datetime.combine(start, time(0), tzinfo=zone).astimezone(UTC),
+        datetime.combine(end, time(0), tzinfo=zone).astimezone(UTC),
+        iso_week(start),
+    )
+
+
+def iso_week(day: date) -> str:
+    """The ISO week of a date as 2026-W49 (the year is the ISO year: 2027-01-01 is 2026-W53)."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
 @dataclass(frozen=True)
 class TicketFacts:
     """The columns of one ticket that the KPIs read."""
@@ -60,6 +81,9 @@ class TicketFacts:
     vendor_escalated_at: datetime | None
     paused_since: datetime | None
     reopen_count: int
+    owner: str | None = None  # the assignee's name; None while nobody owns it
+    interactions: int = 0  # messages exchanged with the customer (lifecycle's count)
+    lowest_score: int | None = None  # the lowest CSAT score given for it, if any
 
 
 @dataclass(frozen=True)
@@ -81,6 +105,13 @@ class Kpis:
     csat_answers: int
     csat_average: float | None
     csat_target: float
+    by_owner: dict[str, int] = field(default_factory=dict)  # assigned tickets by owner name
+    unassigned: int = 0
+    with_deadline: dict[str, int] = field(default_factory=dict)  # by SLA name: tickets measured
+    first_contact: int = 0  # resolved tickets resolved on first contact (see below)
+    low_rated: int = 0  # tickets rated at or below the low-CSAT score
+    not_solved: int = 0  # closed but not solved: reopened, or rated low
+    mean_interactions: float | None = None
 
 
 def breaches_of(ticket: TicketFacts, now: datetime) -> set[str]:
@@ -111,14 +142,20 @@ def summarise(
     now: datetime,
     csat_scores: Iterable[int] = (),
     csat_target: float,
+    low_csat: int = 2,
 ) -> Kpis:
-    """The KPIs of these tickets (opened in the period) and CSAT answers (given in it)."""
+    """The KPIs of these tickets (opened in the period) and CSAT answers (given in it).
+
+    A ticket is resolved on first contact when it is resolved, was never reopened nor handed
+    to the vendor, and the customer heard nothing but the acknowledgement and the resolution.
+    """
     responses = [t.first_response_at - t.created_at for t in tickets if t.first_response_at]
     resolutions = [t.resolved_at - t.created_at for t in tickets if t.resolved_at]
     missed = [breaches_of(ticket, now) for ticket in tickets]
     breaches = Counter(name for names in missed for name in names)
     breached = sum(1 for names in missed if names)
     scores = list(csat_scores)
+    low = [t.lowest_score is not None and t.lowest_score <= low_csat for t in tickets]
     return Kpis(
         opened=len(tickets),
         by_type=_counted(t.type for t in tickets),
@@ -135,13 +172,47 @@ def summarise(
         csat_answers=len(scores),
         csat_average=sum(scores) / len(scores) if scores else None,
         csat_target=csat_target,
+        by_owner=_counted(t.owner for t in tickets if t.owner),
+        unassigned=sum(1 for t in tickets if not t.owner),
+        with_deadline={
+            "first_response": sum(1 for t in tickets if t.first_response_due),
+            "resolution": sum(1 for t in tickets if t.resolution_due),
+            "vendor_escalation": sum(1 for t in tickets if t.vendor_escalation_due),
+        },
+        first_contact=sum(1 for t in tickets if _first_contact(t)),
+        low_rated=sum(low),
+        not_solved=sum(
+            1 for t, rated_low in zip(tickets, low, strict=True) if rated_low or t.reopen_count
+        ),
+        mean_interactions=sum(t.interactions for t in tickets) / len(tickets) if tickets else None,
+    )
+
+
+def _first_contact(ticket: TicketFacts) -> bool:
+    return (
+        ticket.resolved_at is not None
+        and ticket.reopen_count == 0
+        and ticket.vendor_escalated_at is None
+        and ticket.interactions <= FIRST_CONTACT_INTERACTIONS
     )
 
 
 async def period_kpis(
-    session: AsyncSession, *, start: datetime, end: datetime, now: datetime, csat_target: float
+    session: AsyncSession,
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    csat_target: float,
+    low_csat: int,
 ) -> Kpis:
     """Reads the period's tickets and CSAT answers and summarises them."""
+    lowest = (
+        select(CsatSurvey.ticket_id, func.min(CsatSurvey.score).label("score"))
+        .where(CsatSurvey.score.is_not(None))
+        .group_by(CsatSurvey.ticket_id)
+        .subquery()
+    )
     rows = await session.execute(
         select(
             Ticket.type,
@@ -156,7 +227,14 @@ async def period_kpis(
             Ticket.vendor_escalated_at,
             Ticket.paused_since,
             Ticket.reopen_count,
-        ).where(Ticket.created_at >= start, Ticket.created_at < end)
+            # A person esmbot knows only by address is still an owner, not "unassigned".
+            func.coalesce(func.nullif(Person.name, ""), Person.email),
+            Ticket.interaction_count,
+            lowest.c.score,
+        )
+        .outerjoin(Person, Person.id == Ticket.assignee_id)
+        .outerjoin(lowest, lowest.c.ticket_id == Ticket.id)
+        .where(Ticket.created_at >= start, Ticket.created_at < end)
     )
     tickets = [TicketFacts(*row) for row in rows]
     scores = await session.scalars(
@@ -166,7 +244,9 @@ async def period_kpis(
             CsatSurvey.answered_at < end,
         )
     )
-    return summarise(tickets, now=now, csat_scores=list(scores), csat_target=csat_target)
+    return summarise(
+        tickets, now=now, csat_scores=list(scores), csat_target=csat_target, low_csat=low_csat
+    )
 
 
 def _counted(values: Iterable[str]) -> dict[str, int]:

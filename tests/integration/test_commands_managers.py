@@ -48,10 +48,18 @@ async def test_the_weekly_report_counts_times_breaches_and_csat(desk):
         "By type: incident 2",
         "By priority: P1 1, P3 1",
         "By status now: new 1, resolved 1",
+        "By owner: Alex Agent 1, unassigned 1",
         "Mean time to first response: 1 h (1 answered)",
         "Mean time to resolve: 2 h (1 resolved)",
         "Within SLA: 50 % (1 ticket breached: first response 1)",
+        # SR-2 (P1) answered nobody within its 4 h; both resolutions are still in time.
+        "Targets: first response within 48 hours missed (1 of 2 late), resolution within "
+        "5 working days met, vendor escalation within 24 hours not measured",
         "Reopened: 0",
+        # SR-1: acknowledged and resolved, nothing else said; then rated 2, which counts as low.
+        "Resolved on first contact: 1 of 1 resolved",
+        "Closed but not solved: 1 (reopened 0, rated low 1)",
+        "Interactions per ticket: 1.0",  # SR-1's two, SR-2's none
         "Satisfaction: 2.0 of 4 from 1 answer, below target (3)",
     ]
 

@@ -3,76 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from bot.app import SCHEDULER, create_app
-from bot.demo.activities import channel_conversation_id, channel_message, installation_update
-from bot.notify.dispatcher import DeliverySettings
-from bot.notify.models import OutboxMessage
-from tests.conftest import DANIELLE, LEARNER
+from bot.app import SCHEDULER
+from bot.demo.activities import channel_conversation_id
+from tests.integration.management import (
+    MANAGEMENT,
+    Clock,
+    at,
+    boot_fixture,  # noqa: F401 - the fixture
+    open_ticket,
+    set_up_desk,
+    settled,
+    walk,
+)
 
-TOKEN = "digest-token"
-MANAGEMENT = channel_conversation_id("management")
 AGENTS = channel_conversation_id("agents")
 # Monday 23 November 2026, 09:00 in Berlin; the digests fall at 07:00 UTC (08:00 in Berlin).
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-QUICK = DeliverySettings(idle_poll=0.05, backoff_base=0.05, backoff_cap=0.2)
-
-
-class Clock:
-    """Wall time the test moves by hand, shared by every replica."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
-
-
-@pytest.fixture
-def boot(aiohttp_client, settings, organisation):
-    """Starts a replica of the bot on the test's database, with the given clock."""
-    secured = dataclasses.replace(settings, api_token=TOKEN)
-
-    async def start(clock: Clock, **options: Any) -> tuple[Any, Any]:
-        app = create_app(secured, organisation, clock=clock, delivery=QUICK, **options)
-        return app, await aiohttp_client(app)
-
-    return start
-
-
-async def post(client: Any, path: str, body: dict[str, Any]) -> None:
-    headers = {"Authorization": f"Bearer {TOKEN}"} if path == "/api/events" else {}
-    response = await client.post(path, json=body, headers=headers)
-    assert response.status in (200, 201), await response.text()
-
-
-async def set_up_desk(client: Any, connector: Any) -> None:
-    """Lena has installed the bot; Danielle bound the agents' and the management channel."""
-    await post(client, "/api/messages", installation_update(LEARNER, connector.url))
-    for audience in ("agents", "management"):
-        subscribe = channel_message(
-            DANIELLE, f"/subscribe {audience}", connector.url, channel=audience
-        )
-        await post(client, "/api/messages", subscribe)
-
-
-async def open_ticket(client: Any, key: str, priority: str, when: datetime) -> None:
-    ticket = {"key": key, "summary": f"Checkout fails ({key})", "priority": priority,
-              "reporter": {"email": LEARNER.email}}  # fmt: skip
-    body = {"id": f"open-{key}", "type": "created", "occurred_at": when.isoformat(),
-            "ticket": ticket}  # fmt: skip
-    await post(client, "/api/events", body)
 
 
 def digests(connector: Any) -> list[dict[str, Any]]:
@@ -82,18 +34,6 @@ def digests(connector: Any) -> list[dict[str, Any]]:
         for call in connector.sent(MANAGEMENT)
         if str(call.body.get("summary", "")).startswith("Digest:")
     ]
-
-
-async def settled(apps: list[Any], within: float = 20.0) -> list[OutboxMessage]:
-    """Waits until no outbox row is left to deliver; returns them all."""
-    database = apps[0][SCHEDULER]._database
-    async with asyncio.timeout(within):
-        while True:
-            async with database.transaction() as session:
-                rows = list((await session.scalars(select(OutboxMessage))).all())
-            if all(row.status == "sent" for row in rows):
-                return rows
-            await asyncio.sleep(0.05)
 
 
 async def test_the_digest_lands_in_the_management_channel(boot, connector):
@@ -128,27 +68,27 @@ async def test_the_digest_lands_in_the_management_channel(boot, connector):
     assert "OPS-1" in card["fallbackText"]
 
 
-def walk(node: Any) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    if isinstance(node, dict):
-        found.append(node)
-        for value in node.values():
-            found += walk(value)
-    elif isinstance(node, list):
-        for item in node:
-            found += walk(item)
-    return found
-
-
 async def test_the_daily_job_is_scheduled_for_working_days_at_digest_at(boot):
     _app, client = await boot(Clock(T0), dispatch=False)
     job = client.app[SCHEDULER]._scheduler.get_job("daily")
 
     assert job is not None, "the digest is not wired to the scheduler"
-    fields = {field.name: str(field) for field in job.trigger.fields}
-    assert fields["day_of_week"] == "0,1,2,3,4"
-    assert (fields["hour"], fields["minute"]) == ("8", "0")
-    assert str(job.trigger.timezone) == "Europe/Berlin"
+    berlin = client.app[SCHEDULER]._organisation.time_zone
+
+    def next_fire(after: datetime) -> datetime:
+        return job.trigger.get_next_fire_time(None, after.astimezone(berlin))
+
+    # 08:00 in Berlin on working days: Friday to Monday, and past Christmas (24 Dec is closed,
+    # 25 and 26 are holidays) to Monday 28 December.
+    assert next_fire(at(27, 8)) == datetime(2026, 11, 30, 8, 0, tzinfo=berlin)
+    assert next_fire(at(27, 6)) == datetime(2026, 11, 27, 8, 0, tzinfo=berlin)
+    assert next_fire(datetime(2026, 12, 23, 8, tzinfo=UTC)) == datetime(
+        2026, 12, 28, 8, 0, tzinfo=berlin
+    )
+    weekly = client.app[SCHEDULER]._scheduler.get_job("weekly")
+    assert weekly.trigger.get_next_fire_time(None, at(23, 8)) == datetime(
+        2026, 11, 30, 8, 0, tzinfo=berlin
+    )
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -169,7 +109,7 @@ async def test_two_replicas_post_the_digest_once_a_day_and_every_nudge_once(boot
             # Whoever holds the lease, the other writes nothing either when it runs the job
             # without one (a lease lost mid-morning, or a restart after 08:00).
             for app in (one, two):
-                assert await app[SCHEDULER]._daily() is False
+                assert await app[SCHEDULER].jobs["daily"].run(clock.now) is False
         # Delivery takes milliseconds, not the hour the clock jumps: a claim's lease is
         # measured on this clock, so let it finish before time moves on.
         rows = await settled([one, two])

@@ -8,6 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from bot.notify.views import Outage, Reader, TicketView
 from bot.reports.digest import Digest, DigestTicket
+from bot.reports.service_levels import LevelCheck, ServiceLevels
+from bot.reports.weekly import WeeklyFigures
+from bot.tickets.durations import Duration
 from bot.tickets.lifecycle import Status
 from tests.unit.chat_card_samples import chat_samples
 
@@ -210,6 +213,72 @@ HOSTILE_DIGEST = Digest(
 )
 
 
+# Week 48 of 2026 as the report of Monday 30 November shows it.
+WEEKLY = WeeklyFigures(
+    week="2026-W48",
+    start=datetime(2026, 11, 22, 23, 0, tzinfo=UTC),  # Monday 23 Nov, 00:00 in Berlin
+    end=datetime(2026, 11, 29, 23, 0, tzinfo=UTC),
+    at=datetime(2026, 11, 30, 7, 0, tzinfo=UTC),
+    opened=14,
+    by_type=(("incident", 7), ("service request", 4), ("bug", 2), ("permission", 1)),
+    more_types=0,
+    by_owner=(("Alex Agent", 8), ("Sam Agent", 5)),
+    more_owners=0,
+    unassigned=1,
+    levels=ServiceLevels(
+        checks=(
+            LevelCheck(
+                "first_response", Duration(48, "hours"), 14, 1, timedelta(hours=5, minutes=10)
+            ),
+            LevelCheck("resolution", Duration(5, "days", business=True), 14, 0, timedelta(days=2)),
+            LevelCheck("vendor_escalation", Duration(24, "hours"), 0, 0, None),
+        ),
+        csat_average=3.25,
+        csat_answers=8,
+        csat_target=3.0,
+    ),
+    responded=13,
+    resolved=9,
+    first_contact=6,
+    reopened=1,
+    low_rated=1,
+    not_solved=2,
+    mean_interactions=2.36,
+)
+# As many types and owners as the report names, each hostile; every level missed or unjudged.
+HOSTILE_WEEKLY = WeeklyFigures(
+    week="2026-W53",
+    start=datetime(2026, 12, 27, 23, 0, tzinfo=UTC),
+    end=datetime(2027, 1, 3, 23, 0, tzinfo=UTC),
+    at=NOW,
+    opened=100_000,
+    by_type=tuple((INJECTION if n % 2 else EMOJI_WALL, 9_000 - n) for n in range(10)),
+    more_types=10_000,
+    by_owner=tuple((HUGE if n % 2 else JSON_BREAK, 9_000 - n) for n in range(10)),
+    more_owners=10_000,
+    unassigned=1,
+    levels=ServiceLevels(
+        checks=(
+            LevelCheck(
+                "first_response", Duration(1, "minutes"), 100_000, 99_999, timedelta(days=400)
+            ),
+            LevelCheck("resolution", Duration(1, "days", business=True), 100_000, 1, None),
+            LevelCheck("vendor_escalation", Duration(1, "hours", business=True), 1, 1, None),
+        ),
+        csat_average=1.0,
+        csat_answers=1,
+        csat_target=4.0,
+    ),
+    responded=1,
+    resolved=0,
+    first_contact=0,
+    reopened=100_000,
+    low_rated=100_000,
+    not_solved=100_000,
+    mean_interactions=None,
+)
+
+
 def _pair(
     realistic: Mapping[str, object],
     hostile: Mapping[str, object],
@@ -329,6 +398,7 @@ SAMPLES: dict[str, dict[str, Sample]] = {
         ticket=False,
     ),
     "management/digest": _pair({"digest": DIGEST}, {"digest": HOSTILE_DIGEST}, ticket=False),
+    "management/weekly_report": _pair({"weekly": WEEKLY}, {"weekly": HOSTILE_WEEKLY}, ticket=False),
 }
 # The cards of the customer's chat.
 SAMPLES.update(
@@ -364,6 +434,12 @@ def benign_twin(sample: Sample) -> Sample:
             value = replace(value, service="words", text="words")
         elif isinstance(value, Digest):
             value = _benign_digest(value)
+        elif isinstance(value, WeeklyFigures):
+            value = replace(
+                value,
+                by_type=tuple(("words", count) for _, count in value.by_type),
+                by_owner=tuple(("words", count) for _, count in value.by_owner),
+            )
         elif isinstance(value, str) and key not in ("survey_id", "sla_name"):
             value = "words"
         extras[key] = value

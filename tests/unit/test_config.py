@@ -56,6 +56,18 @@ def test_defaults_apply_when_the_file_is_nearly_empty():
     assert org.calendar.working_days == frozenset({0, 1, 2, 3, 4})
 
 
+def test_the_weekly_report_follows_the_digest_unless_told_otherwise():
+    data = example()
+    timers = parse_organisation(data).timers
+    assert (timers.weekly_report_on, timers.weekly_time) == (0, time(8, 0))  # Monday, 08:00
+
+    data["timers"].update(digest_at="07:30")
+    assert parse_organisation(data).timers.weekly_time == time(7, 30)
+    data["timers"].update(weekly_report_on="Wed", weekly_report_at="09:15")
+    timers = parse_organisation(data).timers
+    assert (timers.weekly_report_on, timers.weekly_time) == (2, time(9, 15))
+
+
 def test_round_the_clock_hours_are_accepted():
     data = example()
     data["calendar"]["working_hours"] = "00:00-24:00"
@@ -145,6 +157,10 @@ def _broken(section: str, key: str, value: object) -> dict:
         ("roles", "admins", [], "[roles] has unknown key 'admins'"),
         ("roles", "agents", "alex@esmos.example", "[roles].agents must be a list"),
         ("catalogue", "modules", [""], "[catalogue].modules must be a list of non-empty strings"),
+        ("timers", "weekly_report_on", "monday", "[timers].weekly_report_on: 'monday' is not a"),
+        ("timers", "weekly_report_on", 1, "[timers].weekly_report_on: 1 is not a weekday"),
+        ("timers", "weekly_report_at", "8 am", "[timers].weekly_report_at: '8 am' is not a time"),
+        ("timers", "digest_at", "25:00", "[timers].digest_at: '25:00' is not a time of day"),
     ],
 )
 def test_each_mistake_names_the_key_and_what_is_wrong(section, key, value, message):

@@ -238,7 +238,7 @@ async def test_no_digest_on_a_holiday_or_without_a_management_channel(
 ):
     clock = Clock(datetime(2026, 12, 25, 7, 0, tzinfo=UTC))  # Christmas Day, a Friday
     digest, woken = job(database, organisation, clock)
-    caplog.set_level(logging.INFO, logger="bot.reports.digest")
+    caplog.set_level(logging.INFO, logger="bot.reports")
 
     await bind_management(database)
     assert await digest() is False
@@ -250,7 +250,7 @@ async def test_no_digest_on_a_holiday_or_without_a_management_channel(
     assert await outbox_rows(database) == [] and woken == []
     messages = [record.getMessage() for record in caplog.records]
     assert "no digest on a day off" in messages
-    assert "no digest: no reachable channel is bound to management" in messages
+    assert "no report: no reachable channel is bound to management" in messages
 
 
 async def test_a_job_that_loses_the_race_for_the_day_inserts_nothing(database, organisation):

@@ -109,3 +109,29 @@ def test_periods_are_today_from_local_midnight_and_rolling_weeks_and_months():
     assert today.start == datetime(2026, 11, 22, 23, 0, tzinfo=UTC)
     assert (week.start, week.end) == (T0 - timedelta(days=7), T0)
     assert month.start == T0 - timedelta(days=30)
+
+
+def test_owners_first_contact_not_solved_and_interactions():
+    first_go = replace(BASE, status="closed", owner="Alex Agent", first_response_at=T0,
+                       resolved_at=T0 + timedelta(hours=2), interactions=2)  # fmt: skip
+    came_back = replace(first_go, reopen_count=1, interactions=4)
+    rated_low = replace(first_go, owner="Sam Agent", lowest_score=2)
+    via_vendor = replace(first_go, vendor_escalated_at=T0 + timedelta(hours=1))
+    chatty = replace(first_go, owner=None, interactions=3)
+    open_one = replace(BASE, owner=None)
+
+    kpis = summarise(
+        [first_go, came_back, rated_low, via_vendor, chatty, open_one],
+        now=NOW,
+        csat_target=3.0,
+        low_csat=2,
+    )
+
+    assert kpis.by_owner == {"Alex Agent": 3, "Sam Agent": 1}
+    assert kpis.unassigned == 2
+    # Resolved at the first go: first_go and rated_low (a low score is not another contact).
+    assert (kpis.resolved, kpis.first_contact) == (5, 2)
+    assert (kpis.reopened, kpis.low_rated, kpis.not_solved) == (1, 1, 2)
+    assert kpis.mean_interactions == (2 + 4 + 2 + 2 + 3 + 0) / 6
+    assert kpis.with_deadline == {"first_response": 6, "resolution": 6, "vendor_escalation": 0}
+    assert summarise([rated_low], now=NOW, csat_target=3.0, low_csat=1).low_rated == 0

@@ -315,8 +315,9 @@ def test_english_and_german_have_the_same_keys_and_placeholders():
     parts = {"weekday", "day", "dd", "month", "mm", "year", "time", "zone"}
     for language in (en, de):
         assert set(re.findall(r"\{(\w+)\}", language["date.format"])) <= parts
+        assert set(re.findall(r"\{(\w+)\}", language["date.day_format"])) <= parts - {"time"}
     for key, phrase in en.items():
-        if isinstance(phrase, str) and key != "date.format":
+        if isinstance(phrase, str) and key not in ("date.format", "date.day_format"):
             assert set(re.findall(r"\{(\w+)\}", phrase)) == set(
                 re.findall(r"\{(\w+)\}", de[key])
             ), key

@@ -1,0 +1,125 @@
+"""The weekly service-level report: last week's KPIs against the contract, for management."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Organisation
+from bot.db import Database
+from bot.notify.compose import Notifier
+from bot.reports.kpis import iso_week, period_kpis, previous_week
+from bot.reports.once import write_report_once
+from bot.reports.service_levels import ServiceLevels, service_levels
+
+TEMPLATE = "management/weekly_report"
+LISTED = 10  # types and owners named; the card counts the rest, so it stays small
+
+
+@dataclass(frozen=True)
+class WeeklyFigures:
+    """What the report shows: one ISO week's tickets (those opened in it), as of `at`."""
+
+    week: str  # the ISO week covered, e.g. 2026-W48
+    start: datetime  # its Monday 00:00, local time
+    end: datetime  # the next Monday 00:00
+    at: datetime
+    opened: int
+    by_type: tuple[tuple[str, int], ...]  # most first, at most LISTED
+    more_types: int  # tickets of the types left out
+    by_owner: tuple[tuple[str, int], ...]  # most first, at most LISTED
+    more_owners: int
+    unassigned: int
+    levels: ServiceLevels
+    responded: int
+    resolved: int
+    first_contact: int
+    reopened: int
+    low_rated: int
+    not_solved: int
+    mean_interactions: float | None
+
+    @property
+    def number(self) -> int:
+        """The week's number within its ISO year."""
+        return int(self.week.rsplit("W", 1)[1])
+
+    @property
+    def last_moment(self) -> datetime:
+        """The last second of the week, whose local date is its Sunday."""
+        return self.end - timedelta(seconds=1)
+
+
+async def compose_weekly(
+    session: AsyncSession, *, organisation: Organisation, fire: datetime, now: datetime
+) -> WeeklyFigures:
+    """Last week's figures: the ISO week before the one the report falls in."""
+    covered = previous_week(fire, zone=organisation.time_zone)
+    kpis = await period_kpis(
+        session,
+        start=covered.start,
+        end=covered.end,
+        now=now,
+        csat_target=organisation.csat_target,
+        low_csat=organisation.timers.low_csat,
+    )
+    types, owners = list(kpis.by_type.items()), list(kpis.by_owner.items())
+    return WeeklyFigures(
+        week=covered.label,
+        start=covered.start,
+        end=covered.end,
+        at=now,
+        opened=kpis.opened,
+        by_type=tuple(types[:LISTED]),
+        more_types=sum(count for _, count in types[LISTED:]),
+        by_owner=tuple(owners[:LISTED]),
+        more_owners=sum(count for _, count in owners[LISTED:]),
+        unassigned=kpis.unassigned,
+        levels=service_levels(kpis, organisation),
+        responded=kpis.responded,
+        resolved=kpis.resolved,
+        first_contact=kpis.first_contact,
+        reopened=kpis.reopened,
+        low_rated=kpis.low_rated,
+        not_solved=kpis.not_solved,
+        mean_interactions=kpis.mean_interactions,
+    )
+
+
+@dataclass
+class WeeklyReport:
+    """The leader's weekly job: writes the week's report for the management channel, once.
+
+    The outbox row's dedupe key is the ISO week the report falls in (weekly:2026-W49), so a
+    second replica, a new leader or a run repeated after a restart writes nothing.
+    """
+
+    database: Database
+    organisation: Organisation
+    notifier: Notifier
+    clock: Callable[[], datetime]
+    on_commit: Callable[[], None] | None = None
+
+    async def __call__(self, fire: datetime | None = None) -> bool:
+        """True when this call wrote the report; `fire` names the week (default: this one)."""
+        now = self.clock()
+        fire = fire or now
+
+        async def compose(session: AsyncSession) -> dict[str, object]:
+            figures = await compose_weekly(
+                session, organisation=self.organisation, fire=fire, now=now
+            )
+            return {"weekly": figures}
+
+        week = iso_week(fire.astimezone(self.organisation.time_zone).date())
+        return await write_report_once(
+            self.database,
+            self.notifier,
+            template=TEMPLATE,
+            dedupe_key=f"weekly:{week}",
+            compose=compose,
+            on_commit=self.on_commit,
+        )
