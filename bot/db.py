@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -18,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
 
 # Named constraints keep Alembic's autogenerate stable across SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -101,7 +104,7 @@ class Database:
         self.url = url
         self.engine = create_engine(url, **options)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._writers = _WriterQueue() if is_sqlite(url) else None
+        self._writers = WriterQueue() if is_sqlite(url) else None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -121,20 +124,47 @@ class Database:
         await self.engine.dispose()
 
 
-class _WriterQueue:
+class WriterQueue:
     """Lets this process's SQLite transactions take the write lock one after another, in order.
 
     Every transaction begins IMMEDIATE (above), so two at once would have the second wait in
     SQLite's busy handler, which sleeps up to 100 ms at a time and wakes in no order: under load
     that made single requests wait for seconds. Waiting here, each starts as the one before ends.
+    A transaction opened inside one its task already holds goes ahead, as it did before the
+    queue; one that waits longer than WAIT_SECONDS (a task waiting on the holder) is left to
+    SQLite's busy handler rather than wait for ever.
     """
+
+    WAIT_SECONDS = 10.0
 
     def __init__(self) -> None:
         self._lock: asyncio.Lock | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._holder: asyncio.Task[Any] | None = None
 
-    def turn(self) -> asyncio.Lock:
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        if task is not None and task is self._holder:
+            yield
+            return
+        lock = self._for_this_loop()
+        try:
+            async with asyncio.timeout(self.WAIT_SECONDS):
+                await lock.acquire()
+        except TimeoutError:
+            log.warning("a transaction waited %g s for the SQLite writer", self.WAIT_SECONDS)
+            yield
+            return
+        self._holder = task
+        try:
+            yield
+        finally:
+            self._holder = None
+            lock.release()
+
+    def _for_this_loop(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
         if self._lock is None or self._loop is not loop:  # a CLI may run several loops in turn
-            self._lock, self._loop = asyncio.Lock(), loop
+            self._lock, self._loop, self._holder = asyncio.Lock(), loop, None
         return self._lock

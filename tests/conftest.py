@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import uuid
@@ -179,3 +180,28 @@ async def bot(
     # working day posts it to the management channel a test is about to bind.
     client = await aiohttp_client(create_app(settings, organisation, schedule=False))
     return Bot(client=client, connector=connector, database=database)
+
+
+class _WriterWaits(logging.Handler):
+    """Notes each SQLite transaction that gave up waiting for the writer queue."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.waits: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "waited" in record.getMessage():
+            self.waits.append(record.getMessage())
+
+
+@pytest.fixture(autouse=True)
+def writer_waits() -> Iterator[list[str]]:
+    """Fails a test in which a transaction waited out the queue: a task waited on its holder."""
+    handler = _WriterWaits()
+    logger = logging.getLogger("bot.db")
+    logger.addHandler(handler)
+    try:
+        yield handler.waits
+    finally:
+        logger.removeHandler(handler)
+    assert not handler.waits, handler.waits

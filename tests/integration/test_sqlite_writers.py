@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy import text
 
-from bot.db import Database
+from bot.db import Database, WriterQueue
 
 
 async def test_transactions_that_meet_take_the_write_lock_in_order(tmp_path):
@@ -32,3 +32,39 @@ async def test_transactions_that_meet_take_the_write_lock_in_order(tmp_path):
 
     # Left to SQLite's busy handler, waiting writers wake in no order and seconds can pass.
     assert rows == list(range(12))
+
+
+async def test_a_transaction_inside_the_tasks_own_goes_ahead(tmp_path):
+    database = Database(f"sqlite+aiosqlite:///{tmp_path}/nested.db")
+    try:
+        async with asyncio.timeout(5):  # a queue that waited on itself would hang here
+            async with database.transaction() as outer:
+                async with database.transaction() as inner:
+                    await inner.execute(text("CREATE TABLE t (n INTEGER)"))
+                await outer.execute(text("INSERT INTO t VALUES (1)"))
+        async with database.transaction() as session:
+            assert (await session.execute(text("SELECT n FROM t"))).scalar() == 1
+    finally:
+        await database.close()
+
+
+async def test_a_task_waiting_on_the_holder_is_let_through_after_a_while(
+    tmp_path, monkeypatch, writer_waits
+):
+    monkeypatch.setattr(WriterQueue, "WAIT_SECONDS", 0.2)
+    database = Database(f"sqlite+aiosqlite:///{tmp_path}/waiting.db")
+
+    async def other() -> int:
+        async with database.transaction() as session:
+            return (await session.execute(text("SELECT 41 + 1"))).scalar_one()
+
+    try:
+        async with asyncio.timeout(5):
+            async with database.transaction():  # holds the queue, has not begun in SQLite yet
+                answer = await asyncio.create_task(other())
+    finally:
+        await database.close()
+
+    assert answer == 42
+    assert writer_waits == ["a transaction waited 0.2 s for the SQLite writer"]
+    writer_waits.clear()  # seen: the autouse check must not fail this test
