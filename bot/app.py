@@ -26,6 +26,7 @@ from bot.notify.dispatcher import DeliverySettings, Dispatcher
 from bot.notify.metrics import Metrics
 from bot.notify.pacing import TENANT_WINDOWS, Pacer, Window
 from bot.notify.render import Renderer
+from bot.notify.replicas import Replicas
 from bot.reports.digest import DailyDigest
 from bot.teams.adapter import create_adapter, create_authentication
 from bot.teams.endpoint import messages_route
@@ -83,6 +84,9 @@ def create_app(
     authentication = create_authentication(settings)
     adapter = create_adapter(authentication)
     sender = TeamsSender(adapter, settings.app_id)
+    name = f"{socket.gethostname()}:{id(app)}"
+    # Teams' limits are the bot's, not a replica's: the dispatchers on one database share them.
+    pacer = Pacer(tenant_windows=_tenant_windows(settings))
     dispatcher = Dispatcher(
         database=database,
         send=sender.send,
@@ -90,9 +94,10 @@ def create_app(
         notifier=notifier,
         clock=clock,
         settings=delivery or DeliverySettings(),
-        pacer=Pacer(tenant_windows=_tenant_windows(settings)),
-        name=f"{socket.gethostname()}:{id(app)}",
+        pacer=pacer,
+        name=name,
         metrics=metrics,
+        replicas=Replicas(database, pacer, name, clock, metrics=metrics),
     )
     lookups = lookups or LookupSettings()
     accounts = app[ACCOUNTS] = AccountLookup(

@@ -22,6 +22,7 @@ from bot.notify.delivery import DeliveryError, Reopen, Send
 from bot.notify.metrics import Metrics
 from bot.notify.models import OutboxMessage
 from bot.notify.pacing import Pacer
+from bot.notify.replicas import Replicas
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,11 @@ class Dispatcher:
     pacer: Pacer = field(default_factory=Pacer)
     name: str = "dispatcher"
     metrics: Metrics = field(default_factory=Metrics)
+    # The other dispatchers on the database, whose sends share Teams' limits with this one's;
+    # None when this is known to be the only one (a test driving one dispatcher by hand).
+    replicas: Replicas | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _stopped: asyncio.Event = field(default_factory=asyncio.Event)
     # Sends pass the pacer's final check one at a time, in the order their slots came.
     _turn: asyncio.Lock = field(default_factory=asyncio.Lock)
     _stopping: bool = False
@@ -67,18 +72,49 @@ class Dispatcher:
         """Finish the round in hand, then return from run(): no delivery is cut off half-way."""
         self._stopping = True
         self._wake.set()
+        self._stopped.set()
 
     async def run(self) -> None:
+        beating = None
+        if self.replicas is not None:
+            await self._join(self.replicas)
+            beating = asyncio.create_task(self.replicas.keep_beating(), name="heartbeat")
+        try:
+            while not self._stopping:
+                try:
+                    handled = await self.run_once()
+                except Exception:  # the loop must survive a bad moment of the database
+                    log.exception("dispatch round failed")
+                    handled = 0
+                if handled == 0 and not self._stopping:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.settings.idle_poll)
+        finally:
+            if beating is not None:
+                beating.cancel()
+                await asyncio.gather(beating, return_exceptions=True)
+        # Only after a clean stop: a cancelled dispatcher's row simply expires.
+        if self.replicas is not None:
+            try:
+                await self.replicas.leave()
+            except Exception:
+                log.exception("could not withdraw the dispatcher; its row expires instead")
+
+    async def _join(self, replicas: Replicas) -> None:
         while not self._stopping:
             try:
-                handled = await self.run_once()
-            except Exception:  # the loop must survive a bad moment of the database
-                log.exception("dispatch round failed")
-                handled = 0
-            if handled == 0 and not self._stopping:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.settings.idle_poll)
+                settle = await replicas.join()
+            except Exception:  # no database yet: nothing can be claimed either
+                log.exception("could not announce the dispatcher")
+                await self._pause(replicas.settings.interval)
+                continue
+            await self._pause(settle)
+            return
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), seconds)
 
     async def run_once(self) -> int:
         """One round: claim what is due and deliver it; returns how many rows it handled."""
@@ -127,7 +163,13 @@ class Dispatcher:
             while (ready := self.pacer.clear_to_send(key, now)) > now:
                 await asyncio.sleep(ready - now)
                 now = time.monotonic()
-            self.pacer.started(key, now)
+            # Without a recent count a newcomer may have gone unnoticed: the share may be too big.
+            unsure = self.replicas is not None and not self.replicas.fresh(now)
+            if not unsure:
+                self.pacer.started(key, now)
+        if unsure and self.replicas is not None:
+            await self._release(row, delay=self.replicas.settings.interval)
+            return
         async with limit:
             started = time.monotonic()
             try:
