@@ -123,10 +123,13 @@ class Replicas:
         # Taken before the count is read: whoever announced before this moment is in it.
         began = self.monotonic()
         now = self.clock()
+        # Committed before the count: of two dispatchers joining at once, the second to commit
+        # then counts the first (in one transaction, each could miss the other's row).
         async with self.database.transaction() as session:
             await announce(
                 session, name=self.name, until=now + timedelta(seconds=self.settings.ttl)
             )
+        async with self.database.transaction() as session:
             # Its own row was just renewed: a clock that jumped cannot leave it uncounted.
             count = max(1, await live(session, now=now))
         self.pacer.share(count, self.monotonic())
