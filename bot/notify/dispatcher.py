@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 import time
 from collections.abc import Callable
@@ -77,8 +78,10 @@ class Dispatcher:
     async def run(self) -> None:
         beating = None
         if self.replicas is not None:
-            await self._join(self.replicas)
+            settle = await self._join(self.replicas)
+            # Beating while it settles, so that it is fresh when it starts.
             beating = asyncio.create_task(self.replicas.keep_beating(), name="heartbeat")
+            await self._pause(settle)
         try:
             while not self._stopping:
                 try:
@@ -101,16 +104,15 @@ class Dispatcher:
             except Exception:
                 log.exception("could not withdraw the dispatcher; its row expires instead")
 
-    async def _join(self, replicas: Replicas) -> None:
+    async def _join(self, replicas: Replicas) -> float:
+        """Announces this dispatcher; returns how long it must wait before its first send."""
         while not self._stopping:
             try:
-                settle = await replicas.join()
+                return await replicas.join()
             except Exception:  # no database yet: nothing can be claimed either
                 log.exception("could not announce the dispatcher")
                 await self._pause(replicas.settings.interval)
-                continue
-            await self._pause(settle)
-            return
+        return 0.0
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -118,6 +120,8 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         """One round: claim what is due and deliver it; returns how many rows it handled."""
+        if self.replicas is not None and not self.replicas.fresh(time.monotonic()):
+            return 0  # the database is slow to answer the heartbeat: claim nothing meanwhile
         now = self.clock()
         async with self.database.transaction() as session:
             brake = await outbox.brake_until(session)
@@ -125,7 +129,7 @@ class Dispatcher:
                 await asyncio.sleep(min((brake - now).total_seconds(), self.settings.idle_poll))
                 return 0
             rows = await outbox.claim(
-                session, now=now, limit=self.settings.batch, lease=self.settings.lease
+                session, now=now, limit=self._round_size(), lease=self.settings.lease
             )
             for row in rows:
                 if outbox.is_redraw(row) and row.replaces_activity_id is None:
@@ -142,6 +146,17 @@ class Dispatcher:
             *(self._deliver(row, conversations.get(row.conversation_id), limit) for row in rows)
         )
         return len(rows)
+
+    def _round_size(self) -> int:
+        """As many rows as this dispatcher's share lets it send before it would hand them back.
+
+        What it claims beyond that waits in the database for whichever dispatcher has room
+        first; handed back, it would wait for this one's own next free slot instead.
+        """
+        fits = self.pacer.tenant_rate(time.monotonic()) * self.settings.defer_after
+        if not math.isfinite(fits):  # no tenant limit
+            return self.settings.batch
+        return max(1, min(self.settings.batch, math.ceil(fits)))
 
     async def _deliver(
         self, row: OutboxMessage, conversation: Conversation | None, limit: asyncio.Semaphore

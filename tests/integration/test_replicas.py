@@ -13,7 +13,7 @@ from bot.db import Database
 from bot.notify import outbox
 from bot.notify.metrics import Metrics
 from bot.notify.models import OutboxMessage
-from bot.notify.pacing import Pacer
+from bot.notify.pacing import Pacer, Window
 from bot.notify.replicas import PREFIX, Replicas, ReplicaSettings, announce, live, row_name
 from tests.integration.replicas import replicas, seed, statuses
 
@@ -155,18 +155,24 @@ async def test_the_count_and_the_share_are_on_metrics(database):
 
 async def test_a_dispatcher_does_not_send_on_a_stale_count(replicas, database, connector):
     await seed(database, 2, connector.url)
-    quick = ReplicaSettings(interval=0.05, stale_after=0.1, ttl=0.5)
-    replica = replicas("replica-1", sharing=quick)
+    quick = ReplicaSettings(interval=0.05, stale_after=0.3, ttl=1.0)
+    # One send a second: the second row's slot comes after the count has gone stale.
+    replica = replicas("replica-1", sharing=quick, tenant=(Window(1, 1),))
     dispatcher = replica.dispatcher
     assert dispatcher.replicas is not None
     await dispatcher.replicas.join()
-    await asyncio.sleep(0.15)  # no beat since: another dispatcher may have joined unseen
+    await asyncio.sleep(0.3)  # no beat since: another dispatcher may have joined unseen
 
-    assert await dispatcher.run_once() == 2
-    assert connector.sent() == [] and await statuses(database) == {"pending": 2}
+    assert await dispatcher.run_once() == 0  # it claims nothing
+    assert await statuses(database) == {"pending": 2}
 
     await dispatcher.replicas.beat()
-    async with database.transaction() as session:  # held back: due again now
-        await session.execute(update(OutboxMessage).values(next_attempt_at=T0))
     assert await dispatcher.run_once() == 2
+
+    assert len(connector.sent()) == 1  # the second send found the count stale: handed back
+    assert await statuses(database) == {"sent": 1, "pending": 1}
+    async with database.transaction() as session:  # due again now
+        await session.execute(update(OutboxMessage).values(next_attempt_at=T0))
+    await dispatcher.replicas.beat()
+    assert await dispatcher.run_once() == 1
     assert len(connector.sent()) == 2 and await statuses(database) == {"sent": 2}
