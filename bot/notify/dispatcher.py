@@ -76,13 +76,15 @@ class Dispatcher:
         self._stopped.set()
 
     async def run(self) -> None:
-        beating = None
+        beating, settle = None, 0.0
         if self.replicas is not None:
             settle = await self._join(self.replicas)
             # Beating while it settles, so that it is fresh when it starts.
-            beating = asyncio.create_task(self.replicas.keep_beating(), name="heartbeat")
-            await self._pause(settle)
+            beating = asyncio.create_task(
+                self.replicas.keep_beating(self._stopped), name="heartbeat"
+            )
         try:
+            await self._pause(settle)
             while not self._stopping:
                 try:
                     handled = await self.run_once()
@@ -94,10 +96,11 @@ class Dispatcher:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self.settings.idle_poll)
         finally:
-            if beating is not None:
+            if beating is not None and not self._stopping:  # cancelled: no time to be tidy
                 beating.cancel()
-                await asyncio.gather(beating, return_exceptions=True)
         # Only after a clean stop: a cancelled dispatcher's row simply expires.
+        if beating is not None:
+            await beating  # it ends with its current beat, if any
         if self.replicas is not None:
             try:
                 await self.replicas.leave()

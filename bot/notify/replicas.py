@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -148,10 +149,16 @@ class Replicas:
         """Whether the last count is recent enough to send on at its share (`now`: monotonic)."""
         return now < self._fresh_until
 
-    async def keep_beating(self) -> None:
-        """Beats every `interval` until cancelled; a failed beat is logged and tried again."""
-        while True:
-            await asyncio.sleep(self.settings.interval)
+    async def keep_beating(self, stopped: asyncio.Event) -> None:
+        """Beats every `interval` until `stopped` is set; a failed beat is logged and tried again.
+
+        It stops between beats rather than being cancelled, so that no beat is cut off inside
+        its transaction (on SQLite that could keep the write lock from the withdrawal).
+        """
+        while not stopped.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopped.wait(), self.settings.interval)
+                return
             try:
                 await self.beat()
             except Exception:  # the dispatcher holds its sends back until a beat succeeds
