@@ -191,13 +191,16 @@ def _lifetime(dispatch: bool, schedule: bool):  # noqa: ANN202 - aiohttp's type 
         if schedule:
             app[SCHEDULER].start()
         yield
-        await app[SCHEDULER].stop()
+        # Delivery first: the dispatcher withdraws its heartbeat row on the way out, which must
+        # not wait behind a scheduler job that shutdown cut off inside its transaction (on
+        # SQLite that job's connection keeps the write lock until it is closed).
         if task is not None:
             app[DISPATCHER].stop()
             try:
                 await asyncio.wait_for(task, SHUTDOWN_GRACE_SECONDS)
             except TimeoutError:
                 log.warning("delivery still busy at shutdown; its rows are sent after restart")
+        await app[SCHEDULER].stop()
         await app[WRITER].close()
         await app[ACCOUNTS].close()
         await app[DATABASE].close()
