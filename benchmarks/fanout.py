@@ -1,9 +1,11 @@
 """Fan-out benchmark: a planned outage to N customer chats through esmbot's outbox and dispatcher.
 
 Run: .venv/bin/python benchmarks/fanout.py [--database sqlite|postgresql] [--customers 10000]
+        [--replicas 2]
 The connector double (enforcing Teams' limits, answering 429 past them) and the bot
-(`python -m bot serve`) each run in their own process on 127.0.0.1; this process seeds the
-database, starts the broadcast in it, watches its progress and reads the bot's peak memory.
+(`python -m bot serve`, one process per replica, all on one database) each run in their own
+process on 127.0.0.1; this process seeds the database, starts the broadcast in it, watches its
+progress and reads the bots' peak memory.
 """
 
 from __future__ import annotations
@@ -176,42 +178,48 @@ def start(command: list[str], env: dict[str, str], workdir: str) -> subprocess.P
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
+    from bot.notify.replicas import ReplicaSettings
+
     env = {**os.environ, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
     within = args.customers / CEILING * 2 + 120  # twice the ideal time: a stuck run ends
     with tempfile.TemporaryDirectory() as workdir:
         database_url = await fresh_database(args.database, workdir, PG_NAME)
-        connector_port, bot_port = free_port(), free_port()
+        connector_port = free_port()
+        bot_ports = [free_port() for _ in range(args.replicas)]
         connector_url = f"http://127.0.0.1:{connector_port}/"
         script = str(ROOT / "benchmarks" / "connector_server.py")
         connector = start([sys.executable, script, "--port", str(connector_port)], env, workdir)
-        bot = None
+        bots: list[subprocess.Popen[bytes]] = []
         try:
             await wait_ready(f"{connector_url}bench/stats")
             seeded = time.perf_counter()
             await seed(database_url, connector_url, args.customers)
             seeded = time.perf_counter() - seeded
             bot_env = {**env, "DATABASE_URL": database_url, "HOST": "127.0.0.1"}
-            bot = start(
-                [sys.executable, "-m", "bot", "serve"], {**bot_env, "PORT": str(bot_port)}, workdir
-            )
-            await wait_ready(f"http://127.0.0.1:{bot_port}/healthz")
+            for port in bot_ports:
+                command = [sys.executable, "-m", "bot", "serve"]
+                bots.append(start(command, {**bot_env, "PORT": str(port)}, workdir))
+            for port in bot_ports:
+                await wait_ready(f"http://127.0.0.1:{port}/healthz")
+            if len(bots) > 1:  # measure the replicas sharing the limits, not one of them joining
+                await asyncio.sleep(ReplicaSettings().settle + ReplicaSettings().interval)
             broadcast_id, enqueue_seconds = await start_broadcast(database_url)
             progress, unsent, wall = await watch(database_url, broadcast_id, within)
             await asyncio.sleep(1.0)  # a late duplicate would arrive now
             double = await stats(connector_url)
-            memory = proc_status(bot.pid)
-            cpu = cpu_seconds(bot.pid)
+            peaks = [int(proc_status(bot.pid)["VmHWM"].split()[0]) / 1024 for bot in bots]
+            cpu = sum(cpu_seconds(bot.pid) for bot in bots)
         finally:
-            for process in (bot, connector):
-                if process is not None:
-                    process.terminate()
-            errors = bot.communicate(timeout=30)[1].decode() if bot is not None else ""
+            for process in (*bots, connector):
+                process.terminate()
+            errors = "".join(bot.communicate(timeout=30)[1].decode() for bot in bots)
             connector.communicate(timeout=30)
     expected = args.customers + 1  # every customer and the management channel
     rate = (double["accepted"] - 1) / double["span_seconds"] if double["span_seconds"] else 0.0
     return {
         "database": args.database,
         "customers": args.customers,
+        "replicas": args.replicas,
         "seed_seconds": round(seeded, 1),
         "enqueue_seconds": round(enqueue_seconds, 2),
         "delivery_seconds": round(double["span_seconds"], 1),
@@ -223,8 +231,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "lost": expected - double["conversations"] + unsent,
         "duplicates": double["accepted"] - double["conversations"],
         "progress": progress.as_dict(),
-        "bot_peak_rss_mb": round(int(memory["VmHWM"].split()[0]) / 1024, 1),
-        "bot_cpu_seconds": round(cpu, 1),
+        "bot_peak_rss_mb": round(max(peaks), 1),  # of the largest replica
+        "bot_cpu_seconds": round(cpu, 1),  # of all replicas together
         "bot_errors": errors.strip().splitlines()[-5:],
     }
 
@@ -233,7 +241,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--customers", type=int, default=10000)
-    print(json.dumps(asyncio.run(run(parser.parse_args()))))
+    parser.add_argument("--replicas", type=int, default=1, help="bot processes on one database")
+    args = parser.parse_args()
+    if args.replicas > 1 and args.database != "postgresql":
+        parser.error("several replicas share a PostgreSQL database; SQLite has one dispatcher")
+    print(json.dumps(asyncio.run(run(args))))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from bot.notify.dispatcher import DeliverySettings, Dispatcher
 from bot.notify.metrics import Metrics
 from bot.notify.pacing import TENANT_WINDOWS, Pacer, Window
 from bot.notify.render import Renderer
+from bot.notify.replicas import Replicas
 from bot.reports.digest import DailyDigest
 from bot.reports.weekly import WeeklyReport
 from bot.teams.adapter import create_adapter, create_authentication
@@ -85,6 +86,9 @@ def create_app(
     authentication = create_authentication(settings)
     adapter = create_adapter(authentication)
     sender = TeamsSender(adapter, settings.app_id)
+    name = f"{socket.gethostname()}:{id(app)}"
+    # Teams' limits are the bot's, not a replica's: the dispatchers on one database share them.
+    pacer = Pacer(tenant_windows=_tenant_windows(settings))
     dispatcher = Dispatcher(
         database=database,
         send=sender.send,
@@ -92,9 +96,10 @@ def create_app(
         notifier=notifier,
         clock=clock,
         settings=delivery or DeliverySettings(),
-        pacer=Pacer(tenant_windows=_tenant_windows(settings)),
-        name=f"{socket.gethostname()}:{id(app)}",
+        pacer=pacer,
+        name=name,
         metrics=metrics,
+        replicas=Replicas(database, pacer, name, clock, metrics=metrics),
     )
     lookups = lookups or LookupSettings()
     accounts = app[ACCOUNTS] = AccountLookup(
@@ -192,13 +197,16 @@ def _lifetime(dispatch: bool, schedule: bool):  # noqa: ANN202 - aiohttp's type 
         if schedule:
             app[SCHEDULER].start()
         yield
-        await app[SCHEDULER].stop()
+        # Delivery first: the dispatcher withdraws its heartbeat row on the way out, which must
+        # not wait behind a scheduler job that shutdown cut off inside its transaction (on
+        # SQLite that job's connection keeps the write lock until it is closed).
         if task is not None:
             app[DISPATCHER].stop()
             try:
                 await asyncio.wait_for(task, SHUTDOWN_GRACE_SECONDS)
             except TimeoutError:
                 log.warning("delivery still busy at shutdown; its rows are sent after restart")
+        await app[SCHEDULER].stop()
         await app[WRITER].close()
         await app[ACCOUNTS].close()
         await app[DATABASE].close()

@@ -29,6 +29,7 @@ class Recorded:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     posted_id: str | None = None  # the id Teams gave a new post or reply, which updates name
+    at: float = field(default_factory=time.monotonic)  # when it arrived, on the monotonic clock
 
     @property
     def text(self) -> str:
@@ -56,7 +57,7 @@ class Fault:
 # Microsoft's published limits for one bot: per conversation 7 in 1 s, 8 in 2 s, 60 in 30 s; for
 # the bot in a tenant 30 per second. Pairs of (seconds, most calls).
 CONVERSATION_LIMITS = ((1.0, 7), (2.0, 8), (30.0, 60))
-BOT_LIMITS = ((1.0, 30),)
+TENANT_RATE = 30
 # Calls that count against the limits: writes, not the roster reads (which have their own).
 _LIMITED = frozenset({"send", "reply", "update", "delete", "create_conversation"})
 
@@ -65,14 +66,16 @@ class Limits:
     """Sliding windows over the calls Teams accepted; says how long a call over a limit must wait.
 
     A refused call consumes nothing, as a caller that honours Retry-After would expect.
+    `tenant_rate` is the bot's calls per second over all conversations.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, tenant_rate: int = TENANT_RATE) -> None:
         self._accepted: dict[tuple[str, float], deque[float]] = {}
+        self._bot = ((1.0, tenant_rate),)
 
     def admit(self, conversation_id: str, now: float) -> float | None:
         """Records the call and returns None, or returns the seconds until it would be allowed."""
-        windows = [("*", seconds, limit) for seconds, limit in BOT_LIMITS]
+        windows = [("*", seconds, limit) for seconds, limit in self._bot]
         if conversation_id:
             windows += [(conversation_id, s, limit) for s, limit in CONVERSATION_LIMITS]
         wait = 0.0
@@ -101,10 +104,13 @@ _ERROR_CODES = {
 class ConnectorDouble:
     """A recording Bot Connector; `url` is what activities carry as their serviceUrl."""
 
-    def __init__(self, *, enforce_limits: bool = False) -> None:
-        """With `enforce_limits` every write past Teams' limits gets a 429 with Retry-After."""
+    def __init__(self, *, enforce_limits: bool = False, tenant_rate: int = TENANT_RATE) -> None:
+        """With `enforce_limits` every write past Teams' limits gets a 429 with Retry-After.
+
+        `tenant_rate` lowers the bot's limit of calls per second, to reach it in a short test.
+        """
         self.calls: list[Recorded] = []
-        self.limits = Limits() if enforce_limits else None
+        self.limits = Limits(tenant_rate) if enforce_limits else None
         self.throttled = 0  # how many 429s the limits gave (injected faults not counted)
         self.members: dict[str, dict[str, Any]] = {}
         self._faults: list[Fault] = []

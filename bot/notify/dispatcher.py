@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from bot.notify.delivery import DeliveryError, Reopen, Send
 from bot.notify.metrics import Metrics
 from bot.notify.models import OutboxMessage
 from bot.notify.pacing import Pacer
+from bot.notify.replicas import Replicas
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +56,11 @@ class Dispatcher:
     pacer: Pacer = field(default_factory=Pacer)
     name: str = "dispatcher"
     metrics: Metrics = field(default_factory=Metrics)
+    # The other dispatchers on the database, whose sends share Teams' limits with this one's;
+    # None when this is known to be the only one (a test driving one dispatcher by hand).
+    replicas: Replicas | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _stopped: asyncio.Event = field(default_factory=asyncio.Event)
     # Sends pass the pacer's final check one at a time, in the order their slots came.
     _turn: asyncio.Lock = field(default_factory=asyncio.Lock)
     _stopping: bool = False
@@ -67,21 +73,58 @@ class Dispatcher:
         """Finish the round in hand, then return from run(): no delivery is cut off half-way."""
         self._stopping = True
         self._wake.set()
+        self._stopped.set()
 
     async def run(self) -> None:
+        beating, settle = None, 0.0
+        if self.replicas is not None:
+            settle = await self._join(self.replicas)
+            # Beating while it settles, so that it is fresh when it starts.
+            beating = asyncio.create_task(
+                self.replicas.keep_beating(self._stopped), name="heartbeat"
+            )
+        try:
+            await self._pause(settle)
+            while not self._stopping:
+                try:
+                    handled = await self.run_once()
+                except Exception:  # the loop must survive a bad moment of the database
+                    log.exception("dispatch round failed")
+                    handled = 0
+                if handled == 0 and not self._stopping:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.settings.idle_poll)
+        finally:
+            if beating is not None and not self._stopping:  # cancelled: no time to be tidy
+                beating.cancel()
+        # Only after a clean stop: a cancelled dispatcher's row simply expires.
+        if beating is not None:
+            await beating  # it ends with its current beat, if any
+        if self.replicas is not None:
+            try:
+                await self.replicas.leave()
+            except Exception:
+                log.exception("could not withdraw the dispatcher; its row expires instead")
+
+    async def _join(self, replicas: Replicas) -> float:
+        """Announces this dispatcher; returns how long it must wait before its first send."""
         while not self._stopping:
             try:
-                handled = await self.run_once()
-            except Exception:  # the loop must survive a bad moment of the database
-                log.exception("dispatch round failed")
-                handled = 0
-            if handled == 0 and not self._stopping:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.settings.idle_poll)
+                return await replicas.join()
+            except Exception:  # no database yet: nothing can be claimed either
+                log.exception("could not announce the dispatcher")
+                await self._pause(replicas.settings.interval)
+        return 0.0
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), seconds)
 
     async def run_once(self) -> int:
         """One round: claim what is due and deliver it; returns how many rows it handled."""
+        if self.replicas is not None and not self.replicas.fresh(time.monotonic()):
+            return 0  # the database is slow to answer the heartbeat: claim nothing meanwhile
         now = self.clock()
         async with self.database.transaction() as session:
             brake = await outbox.brake_until(session)
@@ -89,7 +132,7 @@ class Dispatcher:
                 await asyncio.sleep(min((brake - now).total_seconds(), self.settings.idle_poll))
                 return 0
             rows = await outbox.claim(
-                session, now=now, limit=self.settings.batch, lease=self.settings.lease
+                session, now=now, limit=self._round_size(), lease=self.settings.lease
             )
             for row in rows:
                 if outbox.is_redraw(row) and row.replaces_activity_id is None:
@@ -106,6 +149,17 @@ class Dispatcher:
             *(self._deliver(row, conversations.get(row.conversation_id), limit) for row in rows)
         )
         return len(rows)
+
+    def _round_size(self) -> int:
+        """As many rows as this dispatcher's share lets it send before it would hand them back.
+
+        What it claims beyond that waits in the database for whichever dispatcher has room
+        first; handed back, it would wait for this one's own next free slot instead.
+        """
+        fits = self.pacer.tenant_rate(time.monotonic()) * self.settings.defer_after
+        if not math.isfinite(fits):  # no tenant limit
+            return self.settings.batch
+        return max(1, min(self.settings.batch, math.ceil(fits)))
 
     async def _deliver(
         self, row: OutboxMessage, conversation: Conversation | None, limit: asyncio.Semaphore
@@ -127,7 +181,13 @@ class Dispatcher:
             while (ready := self.pacer.clear_to_send(key, now)) > now:
                 await asyncio.sleep(ready - now)
                 now = time.monotonic()
-            self.pacer.started(key, now)
+            # Without a recent count a newcomer may have gone unnoticed: the share may be too big.
+            unsure = self.replicas is not None and not self.replicas.fresh(now)
+            if not unsure:
+                self.pacer.started(key, now)
+        if unsure and self.replicas is not None:
+            await self._release(row, delay=self.replicas.settings.interval)
+            return
         async with limit:
             started = time.monotonic()
             try:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import event, inspect
@@ -90,6 +90,18 @@ class Metrics:
             namespace=NAMESPACE,
             registry=self.registry,
         )
+        self._dispatchers = Gauge(
+            "dispatchers",
+            "Dispatchers sharing Teams' limits on this database, as this one last counted them.",
+            namespace=NAMESPACE,
+            registry=self.registry,
+        )
+        self._tenant_share = Gauge(
+            "tenant_share_per_second",
+            "The messages per second this dispatcher may send to the tenant: its share.",
+            namespace=NAMESPACE,
+            registry=self.registry,
+        )
         self._outbox = _OutboxCollector()
         self.registry.register(self._outbox)
         self._tallies: weakref.WeakKeyDictionary[Session, OutboxTally] = weakref.WeakKeyDictionary()
@@ -120,6 +132,11 @@ class Metrics:
         label = "none" if status is None else "2xx" if 200 <= status < 300 else str(status)
         self._responses.labels(label).inc()
         self._latency.observe(seconds)
+
+    def dispatchers(self, count: int, tenant_share: float) -> None:
+        """What the last heartbeat found: how many dispatchers, and this one's tenant rate."""
+        self._dispatchers.set(count)
+        self._tenant_share.set(tenant_share)
 
     def event_received(self, source: str, outcome: str) -> None:
         self._events.labels(source, outcome).inc()

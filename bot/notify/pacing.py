@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ class Pacer:
 
     Slots are handed out in order and reserved when given, so concurrent senders space
     themselves out instead of all seeing the same free moment, and every log stays sorted.
+    When several dispatchers send for one bot, each paces to its share of every limit
+    (see `share`), so that together they keep the limit.
     """
 
     def __init__(
@@ -48,22 +51,72 @@ class Pacer:
         # Sends that really start are spaced evenly over the tenant's window: in a burst the
         # later sends wait behind the earlier ones, and their late answers hold the next second
         # back, so a steady stream gets more through than bursts do.
-        self._spacing = max((w.seconds / w.limit for w in self._tenant), default=0.0)
         self._last_start: float | None = None
+        # (since when, how many dispatchers share the limits), oldest first; see `share`.
+        self._sharers: list[tuple[float, int]] = [(-math.inf, 1)]
+        self._longest = max((w.seconds for w in (*self._conversation, *self._tenant)), default=0.0)
+
+    @property
+    def windows(self) -> tuple[Window, ...]:
+        """Every window paced, per conversation and for the tenant."""
+        return self._conversation + self._tenant
+
+    @property
+    def sharers(self) -> int:
+        """How many dispatchers this one last heard share the limits (itself included)."""
+        return self._sharers[-1][1]
+
+    def share(self, sharers: int, now: float) -> None:
+        """From `now` on, `sharers` dispatchers (this one included) send for the bot.
+
+        Each takes an equal share of every window, rounded down and at least one, so the
+        shares never add up to more than the limit while there are no more sharers than it
+        allows. A smaller share applies at once. A larger one, when a dispatcher left, applies
+        to each window only once that window's length has passed: until then its sends
+        still count at Teams.
+        """
+        sharers = max(1, sharers)
+        if sharers == self.sharers:
+            return
+        self._sharers.append((now, sharers))
+        # Keep what can still hold a window back: the entries that ended within the longest one.
+        while len(self._sharers) > 1 and self._sharers[1][0] <= now - self._longest:
+            self._sharers.pop(0)
+
+    def allowance(self, window: Window, now: float) -> int:
+        """How many sends this dispatcher may make in `window` at `now`: its share of the limit."""
+        if len(self._sharers) == 1:
+            return max(1, window.limit // self._sharers[0][1])
+        fewest = window.limit
+        # Every share in force at some moment of the last `window.seconds` applies.
+        for index, (_since, sharers) in enumerate(self._sharers):
+            ended = self._sharers[index + 1][0] if index + 1 < len(self._sharers) else math.inf
+            if ended > now - window.seconds:
+                fewest = min(fewest, max(1, window.limit // sharers))
+        return fewest
+
+    def tenant_rate(self, now: float) -> float:
+        """The sends per second this dispatcher may make to the tenant at `now` (its share)."""
+        return min((self.allowance(w, now) / w.seconds for w in self._tenant), default=math.inf)
+
+    def _spacing(self, now: float) -> float:
+        return max((w.seconds / self.allowance(w, now) for w in self._tenant), default=0.0)
 
     def earliest(self, conversation: str, now: float) -> float:
         """The first moment at or after `now` when one more send to `conversation` is allowed."""
         keyed = [(conversation, w) for w in self._conversation] + [
             (GLOBAL, w) for w in self._tenant
         ]
+        limits = {window: self.allowance(window, now) for window in self.windows}
         slot = max(now, self._last)
         moved = True
         while moved:  # each pass only moves the slot later, so this settles
             moved = False
             for key, window in keyed:
                 times = self._prune(key, window, slot)
-                if len(times) >= window.limit:
-                    free_at = times[len(times) - window.limit] + window.seconds
+                limit = limits[window]
+                if len(times) >= limit:
+                    free_at = times[len(times) - limit] + window.seconds
                     if free_at > slot:
                         slot, moved = free_at, True
         return slot
@@ -87,9 +140,10 @@ class Pacer:
         an answered one as happening when it was answered, the latest moment Teams can have
         counted it. Whatever the delays, no window then holds more than its limit at Teams.
         """
-        slot = now if self._last_start is None else max(now, self._last_start + self._spacing)
+        spacing = self._spacing(now)
+        slot = now if self._last_start is None else max(now, self._last_start + spacing)
         for key, window in self._keyed(conversation):
-            room = window.limit - self._in_flight.get(key, 0)
+            room = self.allowance(window, now) - self._in_flight.get(key, 0)
             times = self._answered.setdefault((key, window), deque())
             while times and times[0] <= now - window.seconds:
                 times.popleft()
@@ -103,8 +157,9 @@ class Pacer:
         """A send leaves at `at` (right after clear_to_send allowed it, with no await between)."""
         # A send that wakes a little after its turn keeps the stream's beat, so that small
         # delays of the event loop do not add up into a slower rate; after a pause it starts anew.
-        due = at if self._last_start is None else self._last_start + self._spacing
-        self._last_start = due if due <= at < due + self._spacing else at
+        spacing = self._spacing(at)
+        due = at if self._last_start is None else self._last_start + spacing
+        self._last_start = due if due <= at < due + spacing else at
         for key in (conversation, GLOBAL):
             self._in_flight[key] = self._in_flight.get(key, 0) + 1
 

@@ -72,3 +72,10 @@ async def test_by_default_the_double_never_throttles():
     finally:
         await double.close()
     assert double.throttled == 0
+
+
+def test_the_bots_rate_can_be_lowered_for_a_short_test():
+    limits = Limits(tenant_rate=20)
+
+    assert all(limits.admit(f"a:{i}", 5.0 + i * 0.001) is None for i in range(20))
+    assert limits.admit("a:new", 5.5) is not None
