@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from databases import fresh_database  # noqa: E402
+from databases import drop_database, fresh_database  # noqa: E402
 from processes import free_port, reference_for, wait_ready  # noqa: E402
 
 PG_NAME = "esmbot_bench_fanout"
@@ -214,6 +214,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 process.terminate()
             errors = "".join(bot.communicate(timeout=30)[1].decode() for bot in bots)
             connector.communicate(timeout=30)
+            await drop_database(args.database, PG_NAME)
     expected = args.customers + 1  # every customer and the management channel
     rate = (double["accepted"] - 1) / double["span_seconds"] if double["span_seconds"] else 0.0
     return {
