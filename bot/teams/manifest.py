@@ -19,8 +19,19 @@ MANIFEST_DIR = Path(__file__).resolve().parent.parent.parent / "manifest"
 TEMPLATE = MANIFEST_DIR / "manifest.template.json"
 ICONS = ("color.png", "outline.png")
 WORDS_DIR = MANIFEST_DIR.parent / "templates" / "messages" / "i18n"
-# The manifest names no other language (no localizationInfo), so Teams reads it as English.
+# The manifest itself is in English; every other language of the words gets a localization
+# file in the package (de.json), which Teams picks by the user's Teams language.
 LANGUAGE = "en"
+LOCALIZATION_SCHEMA = (
+    "https://developer.microsoft.com/en-us/json-schemas/teams/v{version}/"
+    "MicrosoftTeams.Localization.schema.json"
+)
+# What Teams shows of the app, from the words' [manifest] section.
+_ABOUT = {
+    "name.full": "manifest.name_full",
+    "description.short": "manifest.description_short",
+    "description.full": "manifest.description_full",
+}
 
 # Teams shows at most ten commands per list and cuts descriptions longer than this.
 MAX_COMMANDS = 10
@@ -134,6 +145,43 @@ def _summaries(registry: Registry, words: Mapping[str, object]) -> dict[str, str
     return {key: str(summary) for key, summary in found.items()}
 
 
+def _phrase(words: Mapping[str, object], key: str) -> str:
+    phrase = words.get(key)
+    if not isinstance(phrase, str):
+        raise ValueError(f"no phrase {key!r}: the manifest needs it")
+    return phrase
+
+
+def translations(
+    manifest: Mapping[str, Any], registry: Registry | None = None
+) -> dict[str, dict[str, Any]]:
+    """The localization file of each language but English, for the menus `manifest` holds.
+
+    Commands keep their names (they are typed as they are); their descriptions are /help's
+    summaries in that language.
+    """
+    registry = registry or build_registry()
+    by_name = {command.name: command for command in registry}
+    files = {}
+    for language, words in sorted(load_words(WORDS_DIR).items()):
+        if language == LANGUAGE:
+            continue
+        described = _summaries(registry, words)
+        strings: dict[str, Any] = {
+            "$schema": LOCALIZATION_SCHEMA.format(version=manifest["manifestVersion"]),
+            "name.short": manifest["name"]["short"],
+            **{field: _phrase(words, key) for field, key in _ABOUT.items()},
+        }
+        for number, menu in enumerate(manifest["bots"][0]["commandLists"]):
+            for place, entry in enumerate(menu["commands"]):
+                command = by_name[entry["title"]]
+                prefix = f"bots[0].commandLists[{number}].commands[{place}]"
+                strings[f"{prefix}.title"] = command.name
+                strings[f"{prefix}.description"] = _fit(described[command.summary_key])
+        files[f"{language}.json"] = strings
+    return files
+
+
 def command_lists(
     registry: Registry, words: Mapping[str, object] | None = None
 ) -> list[dict[str, Any]]:
@@ -188,9 +236,12 @@ def build_manifest(
     host = check_host(host) if host else None
     website = check_https_url(website_url or (f"https://{host}/" if host else DEFAULT_WEBSITE))
     template = json.loads(TEMPLATE.read_text(encoding="utf-8"))
+    languages = load_words(WORDS_DIR)
+    english = languages[LANGUAGE]
     manifest: dict[str, Any] = _fill(
         template,
         {
+            **{key.split(".", 1)[1]: _phrase(english, key) for key in _ABOUT.values()},
             "app_id": app_id,
             "version": check_version(version),
             "developer_name": check_developer_name(developer_name),
@@ -200,14 +251,21 @@ def build_manifest(
         },
     )
     manifest["bots"][0]["commandLists"] = command_lists(registry or build_registry())
+    manifest["localizationInfo"]["additionalLanguages"] = [
+        {"languageTag": language, "file": f"{language}.json"}
+        for language in sorted(languages)
+        if language != LANGUAGE
+    ]
     if host:
         manifest["validDomains"] = [host]
         manifest["webApplicationInfo"] = {"id": app_id, "resource": f"api://{host}/{app_id}"}
     return manifest
 
 
-def write_package(manifest: dict[str, Any], out: Path) -> None:
-    """manifest.json and both icons at the zip's root, where Teams looks for them."""
+def write_package(
+    manifest: dict[str, Any], out: Path, localized: Mapping[str, dict[str, Any]] | None = None
+) -> None:
+    """manifest.json, its localization files and both icons at the zip's root, as Teams wants."""
 
     def add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
         # A fixed timestamp: the same inputs give the same bytes, so packages can be compared.
@@ -217,6 +275,8 @@ def write_package(manifest: dict[str, Any], out: Path) -> None:
 
     with zipfile.ZipFile(out, "w") as archive:
         add(archive, "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode())
+        for name, strings in (translations(manifest) if localized is None else localized).items():
+            add(archive, name, json.dumps(strings, indent=2, ensure_ascii=False).encode())
         for icon in ICONS:
             add(archive, icon, (MANIFEST_DIR / icon).read_bytes())
 

@@ -32,6 +32,7 @@ from bot.teams.manifest import (
     build_manifest,
     command_lists,
     main,
+    translations,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,9 +42,9 @@ HOST = "bot.example.com"
 ENGLISH = load_words(WORDS_DIR)[LANGUAGE]
 
 
-def official_schema(version: str) -> dict[str, Any]:
+def official_schema(version: str, name: str = "MicrosoftTeams.schema.json") -> dict[str, Any]:
     """The schema from Microsoft's npm package; skipped without it, except in CI."""
-    path = SCHEMAS / f"v{version}" / "MicrosoftTeams.schema.json"
+    path = SCHEMAS / f"v{version}" / name
     if not path.is_file():
         reason = f"{path.relative_to(ROOT)} is missing (run `make playground-deps`, needs npm)"
         if os.environ.get("CI"):
@@ -149,7 +150,9 @@ def test_the_outline_icon_is_32_pixels_white_on_transparent():
     assert 0 in alphas and 255 in alphas
 
 
-def test_the_package_holds_the_manifest_and_both_icons_at_its_root(tmp_path, capsys):
+def test_the_package_holds_the_manifest_its_translations_and_both_icons_at_its_root(
+    tmp_path, capsys
+):
     out = tmp_path / "esmbot.zip"
 
     code = main(["--app-id", APP_ID, "--host", HOST, "--version", "1.2.3", "--out", str(out)])
@@ -157,12 +160,59 @@ def test_the_package_holds_the_manifest_and_both_icons_at_its_root(tmp_path, cap
     assert code == 0
     assert str(out) in capsys.readouterr().out
     with zipfile.ZipFile(out) as archive:
-        assert sorted(archive.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        assert sorted(archive.namelist()) == [
+            "color.png", "de.json", "manifest.json", "outline.png"
+        ]  # fmt: skip
         manifest = json.loads(archive.read("manifest.json"))
+        german = json.loads(archive.read("de.json"))
         for icon in ("color.png", "outline.png"):
             assert archive.read(icon) == (MANIFEST_DIR / icon).read_bytes()
     assert manifest == build_manifest(app_id=APP_ID, host=HOST, version="1.2.3")
     assert manifest["icons"] == {"color": "color.png", "outline": "outline.png"}
+    assert german == translations(manifest)["de.json"]
+    assert manifest["localizationInfo"] == {
+        "defaultLanguageTag": "en",
+        "additionalLanguages": [{"languageTag": "de", "file": "de.json"}],
+    }
+
+
+def test_the_german_strings_validate_against_the_official_localization_schema():
+    manifest = build_manifest(app_id=APP_ID, host=HOST)
+    german = translations(manifest)["de.json"]
+    schema = official_schema(manifest["manifestVersion"], "MicrosoftTeams.Localization.schema.json")
+
+    Draft6Validator.check_schema(schema)
+    problems = [
+        f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
+        for error in Draft6Validator(schema).iter_errors(german)
+    ]
+    assert problems == []
+    assert german["$schema"].endswith(
+        f"/v{manifest['manifestVersion']}/MicrosoftTeams.Localization.schema.json"
+    )
+
+
+def test_every_german_menu_entry_is_its_command_with_the_german_help_summary():
+    registry = build_registry()
+    manifest = build_manifest(app_id=APP_ID)
+    german = translations(manifest, registry)["de.json"]
+    words = load_words(WORDS_DIR)["de"]
+    by_name = {command.name: command for command in registry}
+
+    entries = 0
+    for number, menu in enumerate(manifest["bots"][0]["commandLists"]):
+        for place, entry in enumerate(menu["commands"]):
+            prefix = f"bots[0].commandLists[{number}].commands[{place}]"
+            summary = str(words[by_name[entry["title"]].summary_key])
+            assert german[f"{prefix}.title"] == entry["title"]  # typed as it is, in any language
+            shown = summary if len(summary) <= 128 else summary[:127].rstrip() + "…"
+            assert german[prefix + ".description"] == shown
+            assert german[prefix + ".description"] != entry["description"], entry["title"]
+            entries += 1
+    assert entries == sum(len(menu["commands"]) for menu in manifest["bots"][0]["commandLists"])
+    assert german["name.full"] == "esmbot — Service-Desk"
+    assert german["description.short"].startswith("Ihr IT-Service-Desk in Teams")
+    assert manifest["description"]["short"].startswith("Your IT service desk in Teams")
 
 
 def test_every_listed_command_is_in_the_registry_with_its_english_summary():
