@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -137,6 +139,28 @@ async def test_writing_about_a_just_resolved_problem_offers_to_reopen(desk: Desk
     assert f"reopened {key}" in reopened.text
     assert await desk.ticket(key, "status") == Status.REOPENED
     assert await desk.scalar("SELECT count(*) FROM tickets") == 1
+
+
+async def test_the_offer_to_reopen_ends_with_the_reopen_window(desk: Desk, organisation) -> None:
+    """Up to the last moment of the window she is asked; a minute later it is a new problem."""
+    key = await desk.open("Checkout fails")
+    await desk.say(ALEX, f"/resolve {key} Patched", channel="agents")
+    resolved_at = await desk.ticket(key, "resolved_at")
+    timers, calendar = organisation.timers, organisation.calendar
+    closes = calendar.add(resolved_at, timers.reopen_window)
+
+    desk.clock.now = closes
+    last_moment = await say(desk, LEARNER, "it's broken again since this morning")
+    assert f"Is this about {key}" in last_moment.text
+    await say(desk, LEARNER, "cancel")
+
+    desk.clock.now = closes + timedelta(minutes=1)
+    too_late = await say(desk, LEARNER, "it's broken again since this morning")
+    assert f"Is this about {key}" not in too_late.text
+    assert "What kind of request is it?" in too_late.text
+    assert await desk.ticket(key, "status") == Status.RESOLVED
+    # Ten working days: two weeks and more, never just ten calendar days.
+    assert closes - resolved_at >= timedelta(days=14)
 
 
 async def survey(desk: Desk, key: str) -> int:
