@@ -89,7 +89,10 @@ class CustomerChat:
             dc = await self._dialogs.create_context(turn_context)
             await self._expire(dc, voice)
             await work(dc, voice)
-            await self._last_turn.set(turn_context, self._desk.now().isoformat())
+            if dc.active_dialog is not None:
+                # Only a question left open can expire; a turn that leaves none open (a status
+                # asked, a ticket shown) changes no state, so nothing is written for it.
+                await self._last_turn.set(turn_context, self._desk.now().isoformat())
             try:
                 await self._state.save_changes(turn_context)
             except StateConflict:

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.config.organisation import RoleMembers
 from bot.tickets.models import Ticket
@@ -171,6 +171,30 @@ async def test_a_question_left_for_a_day_lapses_politely(desk: Desk) -> None:
     later = await say(desk, LEARNER, "incident")
     assert "didn't finish, so I dropped it" in later.text
     assert await desk.scalar("SELECT count(*) FROM tickets") == 0
+
+
+async def test_a_turn_that_leaves_no_question_open_writes_no_state(desk: Desk) -> None:
+    async def state() -> list[tuple[str, str]]:
+        async with desk.database.transaction() as session:
+            rows = await session.execute(text("SELECT key, e_tag FROM bot_state ORDER BY key"))
+            return [(row.key, row.e_tag) for row in rows]
+
+    key = await desk.open("Checkout fails")
+    await say(desk, LEARNER, "checkout fails with an error")  # a question, then given up
+    await say(desk, LEARNER, "cancel")
+    before = await state()
+
+    for words in (f"status {key}", "my tickets", key):
+        desk.clock.advance(minutes=1)
+        await say(desk, LEARNER, words)
+
+    assert before and await state() == before
+    # A question left open is still remembered turn by turn, so that it can lapse.
+    await say(desk, LEARNER, "checkout fails with an error")
+    opened = await state()
+    desk.clock.advance(minutes=1)
+    await say(desk, LEARNER, "incident")
+    assert await state() not in (before, opened)
 
 
 @pytest.fixture
