@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -247,33 +247,18 @@ class Notifier:
         """
         ids = set(person_ids)
         known = _Preloaded()
-        for audience, conversation in (
-            await session.execute(
-                select(AudienceBinding.audience, Conversation)
-                .join(Conversation, AudienceBinding.conversation_id == Conversation.id)
-                .where(Conversation.reachable.is_(True))
-            )
-        ).all():
+        for audience, conversation in (await session.execute(_bound_channels())).all():
             known.channels[audience] = [_channel_recipient(conversation)]
         if ids:
             people = {
                 person.id: person
-                for person in (await session.scalars(select(Person).where(Person.id.in_(ids))))
+                for person in await session.scalars(select(Person).where(Person.id.in_(ids)))
             }
-            chats = (
-                await session.scalars(
-                    select(Conversation)
-                    .where(
-                        Conversation.person_id.in_(ids),
-                        Conversation.scope == "personal",
-                        Conversation.reachable.is_(True),
-                    )
-                    .order_by(Conversation.updated_at.desc())
-                )
-            ).all()
+            latest: dict[int | None, Conversation] = {}
+            for chat in await session.scalars(_personal_chats(ids)):
+                latest.setdefault(chat.person_id, chat)  # the newest comes first
             for person_id in ids:
-                chat = next((c for c in chats if c.person_id == person_id), None)
-                person = people.get(person_id)
+                person, chat = people.get(person_id), latest.get(person_id)
                 known.personal[person_id] = (
                     [_personal_recipient(person, chat)] if person and chat else []
                 )
@@ -284,14 +269,10 @@ class Notifier:
         known: _Preloaded | None = session.info.get(_PRELOADED)
         if known is not None:
             return known.channels.get(audience, [])
-        conversation = await session.scalar(
-            select(Conversation)
-            .join(AudienceBinding, AudienceBinding.conversation_id == Conversation.id)
-            .where(AudienceBinding.audience == audience, Conversation.reachable.is_(True))
-        )
-        if conversation is None:
-            return []
-        return [_channel_recipient(conversation)]
+        found = (
+            await session.execute(_bound_channels().where(AudienceBinding.audience == audience))
+        ).first()
+        return [_channel_recipient(found.Conversation)] if found else []
 
     async def personal(self, session: AsyncSession, person_id: int) -> list[Recipient]:
         """A person's 1:1 chat with the bot, written in their language and time zone."""
@@ -299,19 +280,32 @@ class Notifier:
         if known is not None and person_id in known.personal:
             return known.personal[person_id]
         person = await session.get(Person, person_id)
-        conversation = await session.scalar(
-            select(Conversation)
-            .where(
-                Conversation.person_id == person_id,
-                Conversation.scope == "personal",
-                Conversation.reachable.is_(True),
-            )
-            .order_by(Conversation.updated_at.desc())
-            .limit(1)
-        )
+        conversation = await session.scalar(_personal_chats({person_id}).limit(1))
         if person is None or conversation is None:
             return []
         return [_personal_recipient(person, conversation)]
+
+
+def _bound_channels() -> Select[tuple[str, Conversation]]:
+    """Each audience with the reachable channel bound to it."""
+    return (
+        select(AudienceBinding.audience, Conversation)
+        .join(Conversation, AudienceBinding.conversation_id == Conversation.id)
+        .where(Conversation.reachable.is_(True))
+    )
+
+
+def _personal_chats(person_ids: Iterable[int]) -> Select[tuple[Conversation]]:
+    """The people's reachable 1:1 chats with the bot, the most recently seen first."""
+    return (
+        select(Conversation)
+        .where(
+            Conversation.person_id.in_(person_ids),
+            Conversation.scope == "personal",
+            Conversation.reachable.is_(True),
+        )
+        .order_by(Conversation.updated_at.desc())
+    )
 
 
 _PRELOADED = "preloaded_recipients"

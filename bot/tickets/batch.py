@@ -92,9 +92,9 @@ class BatchLookups(Lookups):
             session.add_all(lookups.unclaimed.values())
             await session.flush()
         known = [ticket.id for ticket in lookups.tickets.values()]
-        lookups.actions = {ticket.id: {} for ticket in lookups.unclaimed.values()}
-        for ticket_id in known:
-            lookups.actions[ticket_id] = {}
+        lookups.actions = {
+            ticket.id: {} for ticket in (*lookups.tickets.values(), *lookups.unclaimed.values())
+        }
         if known:
             for action in await session.scalars(
                 select(DueAction).where(DueAction.ticket_id.in_(known))
