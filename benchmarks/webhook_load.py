@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
-from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -125,19 +124,21 @@ async def seed_recipients(database_url: str, service_url: str) -> None:
             await session.flush()
             chat = reference_for(service_url, user)
             agents = reference_for(service_url, user, channel="agents")
+            channel = Conversation(
+                conversation_id=channel_conversation_id("agents"),
+                scope="channel",
+                service_url=service_url,
+                reference=agents,
+            )
             session.add_all(
                 [
                     Conversation(conversation_id=chat["conversation"]["id"], scope="personal",
                                  service_url=service_url, reference=chat, person_id=lena.id),
-                    Conversation(conversation_id=channel_conversation_id("agents"),
-                                 scope="channel", service_url=service_url, reference=agents),
+                    channel,
                 ]
             )  # fmt: skip
             await session.flush()
-            channel = await session.scalar(
-                select(Conversation.id).where(Conversation.scope == "channel")
-            )
-            session.add(AudienceBinding(audience="agents", conversation_id=channel))
+            session.add(AudienceBinding(audience="agents", conversation_id=channel.id))
     finally:
         await database.close()
 

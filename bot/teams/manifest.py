@@ -250,7 +250,7 @@ def build_manifest(
             "terms_of_use_url": check_https_url(terms_of_use_url or website),
         },
     )
-    manifest["bots"][0]["commandLists"] = command_lists(registry or build_registry())
+    manifest["bots"][0]["commandLists"] = command_lists(registry or build_registry(), english)
     manifest["localizationInfo"]["additionalLanguages"] = [
         {"languageTag": language, "file": f"{language}.json"}
         for language in sorted(languages)
