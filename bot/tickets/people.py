@@ -25,10 +25,11 @@ async def match_person(
         return await session.get(Person, ref.person_id)
     # Within one transaction (a batch of webhooks) the same few people appear again and again.
     memo: dict[PersonRef, Person | None] = session.info.setdefault(_MEMO, {})
-    if ref in memo:
-        return memo[ref]
-    memo[ref] = person = await _lookup(session, ref=ref, remember=remember)
-    return person
+    if ref not in memo:
+        await preload_people(session, [ref], remember=remember)
+    if ref not in memo:  # only an old Jira user name can still name someone
+        memo[ref] = await _by_jira_name(session, ref=ref, remember=remember)
+    return memo[ref]
 
 
 def matched_people(session: AsyncSession) -> list[Person]:
@@ -37,8 +38,10 @@ def matched_people(session: AsyncSession) -> list[Person]:
     return [person for person in memo.values() if person is not None]
 
 
-async def preload_people(session: AsyncSession, refs: Iterable[PersonRef]) -> None:
-    """Matches many refs with one query, as match_person would one by one in the same order.
+async def preload_people(
+    session: AsyncSession, refs: Iterable[PersonRef], *, remember: bool = True
+) -> None:
+    """Matches refs, in order, by Jira account, then e-mail or UPN, with one query for all.
 
     A ref that only an old Jira user name could match is left to match_person's own query.
     """
@@ -71,36 +74,28 @@ async def preload_people(session: AsyncSession, refs: Iterable[PersonRef]) -> No
             person = next((p for p in found if email in (p.email, p.upn)), None)
         if person is None and ref.jira_name:
             continue
-        if person is not None and ref.jira_account_id and person.jira_account_id is None:
-            person.jira_account_id = ref.jira_account_id  # remembered, as _lookup does
+        if _remember(person, ref, remember):
             by_account[ref.jira_account_id] = person
         memo[ref] = person
 
 
-async def _lookup(session: AsyncSession, *, ref: PersonRef, remember: bool) -> Person | None:
-    if ref.jira_account_id:
-        person = await session.scalar(
-            select(Person).where(Person.jira_account_id == ref.jira_account_id)
-        )
-        if person is not None:
-            return person
-    person = None
-    if ref.email:
-        email = ref.email.strip().lower()
-        person = await session.scalar(
-            select(Person)
-            .where(or_(Person.email == email, Person.upn == email))
-            .order_by(Person.id)
-            .limit(1)
-        )
-    if person is None and ref.jira_name:
-        # Old Jira Server names are usually the mailbox's local part.
-        person = await session.scalar(
-            select(Person)
-            .where(func.lower(Person.email).like(f"{ref.jira_name.lower()}@%"))
-            .order_by(Person.id)
-            .limit(1)
-        )
-    if person is not None and remember and ref.jira_account_id and person.jira_account_id is None:
-        person.jira_account_id = ref.jira_account_id
+async def _by_jira_name(session: AsyncSession, *, ref: PersonRef, remember: bool) -> Person | None:
+    if not ref.jira_name:
+        return None
+    # Old Jira Server names are usually the mailbox's local part.
+    person = await session.scalar(
+        select(Person)
+        .where(func.lower(Person.email).like(f"{ref.jira_name.lower()}@%"))
+        .order_by(Person.id)
+        .limit(1)
+    )
+    _remember(person, ref, remember)
     return person
+
+
+def _remember(person: Person | None, ref: PersonRef, remember: bool) -> bool:
+    """Teaches the person the Jira account the ref names, if they have none yet."""
+    if person is None or not remember or not ref.jira_account_id or person.jira_account_id:
+        return False
+    person.jira_account_id = ref.jira_account_id
+    return True
