@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 
 from bot.config.jira_mapping import JiraMapping, parse_jira_mapping
-from bot.config.timers import Timers, parse_timers
+from bot.config.timers import WEEKDAYS, Timers, parse_timers
 from bot.errors import ConfigError
 from bot.tickets.calendar import BusinessCalendar
 from bot.tickets.durations import Duration, parse_duration
@@ -22,7 +22,7 @@ from bot.tickets.durations import Duration, parse_duration
 ROLES = ("agents", "managers", "key_users", "vendor")
 PRIORITIES = ("P1", "P2", "P3", "P4")
 LOCALES = ("en", "de")
-_WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+_WEEKDAYS = {day: number for number, day in enumerate(WEEKDAYS)}
 _AAD_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")

@@ -63,7 +63,6 @@ class Dispatcher:
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
     # Sends pass the pacer's final check one at a time, in the order their slots came.
     _turn: asyncio.Lock = field(default_factory=asyncio.Lock)
-    _stopping: bool = False
 
     def wake(self) -> None:
         """New rows were written: look now instead of at the next poll."""
@@ -71,7 +70,6 @@ class Dispatcher:
 
     def stop(self) -> None:
         """Finish the round in hand, then return from run(): no delivery is cut off half-way."""
-        self._stopping = True
         self._wake.set()
         self._stopped.set()
 
@@ -85,18 +83,18 @@ class Dispatcher:
             )
         try:
             await self._pause(settle)
-            while not self._stopping:
+            while not self._stopped.is_set():
                 try:
                     handled = await self.run_once()
                 except Exception:  # the loop must survive a bad moment of the database
                     log.exception("dispatch round failed")
                     handled = 0
-                if handled == 0 and not self._stopping:
+                if handled == 0 and not self._stopped.is_set():
                     self._wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self.settings.idle_poll)
         finally:
-            if beating is not None and not self._stopping:  # cancelled: no time to be tidy
+            if beating is not None and not self._stopped.is_set():  # cancelled: no time to be tidy
                 beating.cancel()
         # Only after a clean stop: a cancelled dispatcher's row simply expires.
         if beating is not None:
@@ -109,7 +107,7 @@ class Dispatcher:
 
     async def _join(self, replicas: Replicas) -> float:
         """Announces this dispatcher; returns how long it must wait before its first send."""
-        while not self._stopping:
+        while not self._stopped.is_set():
             try:
                 return await replicas.join()
             except Exception:  # no database yet: nothing can be claimed either
@@ -169,8 +167,9 @@ class Dispatcher:
             return
         key = conversation.conversation_id
         now = time.monotonic()
-        if self.pacer.earliest(key, now) - now > self.settings.defer_after:
-            await self._release(row, delay=self.pacer.earliest(key, now) - now)
+        wait = self.pacer.earliest(key, now) - now
+        if wait > self.settings.defer_after:
+            await self._release(row, delay=wait)
             return
         slot = self.pacer.reserve(key, now)
         await asyncio.sleep(max(0.0, slot - time.monotonic()))

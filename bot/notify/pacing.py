@@ -85,8 +85,9 @@ class Pacer:
 
     def allowance(self, window: Window, now: float) -> int:
         """How many sends this dispatcher may make in `window` at `now`: its share of the limit."""
-        if len(self._sharers) == 1:
-            return max(1, window.limit // self._sharers[0][1])
+        since, latest = self._sharers[-1]
+        if since <= now - window.seconds:  # the latest share has held for the whole window
+            return max(1, window.limit // latest)
         fewest = window.limit
         # Every share in force at some moment of the last `window.seconds` applies.
         for index, (_since, sharers) in enumerate(self._sharers):
@@ -104,9 +105,7 @@ class Pacer:
 
     def earliest(self, conversation: str, now: float) -> float:
         """The first moment at or after `now` when one more send to `conversation` is allowed."""
-        keyed = [(conversation, w) for w in self._conversation] + [
-            (GLOBAL, w) for w in self._tenant
-        ]
+        keyed = self._keyed(conversation)
         limits = {window: self.allowance(window, now) for window in self.windows}
         slot = max(now, self._last)
         moved = True
@@ -123,9 +122,7 @@ class Pacer:
 
     def reserve(self, conversation: str, now: float) -> float:
         slot = self.earliest(conversation, now)
-        for key, window in [(conversation, w) for w in self._conversation] + [
-            (GLOBAL, w) for w in self._tenant
-        ]:
+        for key, window in self._keyed(conversation):
             self._sent.setdefault((key, window), deque()).append(slot)
         self._last = slot
         return slot
