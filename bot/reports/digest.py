@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -11,11 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Organisation
-from bot.db import Database
 from bot.directory.models import Person
-from bot.notify.compose import Notifier
 from bot.reports.kpis import TicketFacts, breaches_of, period, period_kpis, summarise
-from bot.reports.once import write_report_once
+from bot.reports.once import ManagementReport
 from bot.tickets.calendar import BusinessCalendar
 from bot.tickets.due import times_of
 from bot.tickets.lifecycle import OPEN_STATUSES, Status
@@ -242,19 +239,12 @@ def _named(
     )
 
 
-@dataclass
-class DailyDigest:
+class DailyDigest(ManagementReport):
     """The leader's morning job: writes the day's digest for the management channel, once.
 
     The outbox row's dedupe key is the local date, so a second replica, a leader that changed
     hands or a job run again after a restart finds the day done and writes nothing.
     """
-
-    database: Database
-    organisation: Organisation
-    notifier: Notifier
-    clock: Callable[[], datetime]
-    on_commit: Callable[[], None] | None = None
 
     async def __call__(self, fire: datetime | None = None) -> bool:
         """True when this call wrote the digest; `fire` names the day (default: today)."""
@@ -268,11 +258,6 @@ class DailyDigest:
             digest = await compose_digest(session, organisation=self.organisation, now=now)
             return {"digest": digest}
 
-        return await write_report_once(
-            self.database,
-            self.notifier,
-            template=TEMPLATE,
-            dedupe_key=f"digest:{today.isoformat()}",
-            compose=compose,
-            on_commit=self.on_commit,
+        return await self.write_once(
+            template=TEMPLATE, dedupe_key=f"digest:{today.isoformat()}", compose=compose
         )

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Organisation
 from bot.db import Database
 from bot.notify.compose import Notifier
 from bot.notify.models import OutboxMessage
@@ -18,40 +21,46 @@ log = logging.getLogger(__name__)
 Compose = Callable[[AsyncSession], Awaitable[Mapping[str, object]]]
 
 
-async def write_report_once(
-    database: Database,
-    notifier: Notifier,
-    *,
-    template: str,
-    dedupe_key: str,
-    compose: Compose,
-    on_commit: Callable[[], None] | None = None,
-) -> bool:
-    """Renders `template` with what `compose` reads, unless the key was written; True if written.
+@dataclass
+class ManagementReport:
+    """A leader's job that writes one card for the management channel per period, once.
 
-    A key already there (another replica, an earlier run) costs one read and no composing.
+    Its outbox row's dedupe key names the period, so a second replica, a leader that changed
+    hands or a run repeated after a restart finds the period done and writes nothing.
     """
-    async with database.transaction() as session:
-        done = await session.scalar(
-            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
-        )
-        if done is not None:
-            log.info("the report was already written", extra={"dedupe_key": dedupe_key})
-            return False
-        channels = await notifier.channel(session, MANAGEMENT)
-        if not channels:
-            log.info("no report: no reachable channel is bound to management",
-                     extra={"dedupe_key": dedupe_key})  # fmt: skip
-            return False
-        row = notifier.render_row(
-            template=template,
-            audience=MANAGEMENT,
-            recipient=channels[0],
-            dedupe_key=dedupe_key,
-            view=None,
-            extras=await compose(session),
-        )
-        written = await notifier.add_once(session, row)
-    if written and on_commit is not None:
-        on_commit()
-    return written
+
+    database: Database
+    organisation: Organisation
+    notifier: Notifier
+    clock: Callable[[], datetime]
+    on_commit: Callable[[], None] | None = None
+
+    async def write_once(self, *, template: str, dedupe_key: str, compose: Compose) -> bool:
+        """Renders `template` with what `compose` reads, unless the key was written; True if written.
+
+        A key already there (another replica, an earlier run) costs one read and no composing.
+        """
+        async with self.database.transaction() as session:
+            done = await session.scalar(
+                select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+            )
+            if done is not None:
+                log.info("the report was already written", extra={"dedupe_key": dedupe_key})
+                return False
+            channels = await self.notifier.channel(session, MANAGEMENT)
+            if not channels:
+                log.info("no report: no reachable channel is bound to management",
+                         extra={"dedupe_key": dedupe_key})  # fmt: skip
+                return False
+            row = self.notifier.render_row(
+                template=template,
+                audience=MANAGEMENT,
+                recipient=channels[0],
+                dedupe_key=dedupe_key,
+                view=None,
+                extras=await compose(session),
+            )
+            written = await self.notifier.add_once(session, row)
+        if written and self.on_commit is not None:
+            self.on_commit()
+        return written

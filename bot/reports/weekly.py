@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Organisation
-from bot.db import Database
-from bot.notify.compose import Notifier
 from bot.reports.kpis import iso_week, period_kpis, previous_week
-from bot.reports.once import write_report_once
+from bot.reports.once import ManagementReport
 from bot.reports.service_levels import ServiceLevels, service_levels
 
 TEMPLATE = "management/weekly_report"
@@ -89,19 +86,12 @@ async def compose_weekly(
     )
 
 
-@dataclass
-class WeeklyReport:
+class WeeklyReport(ManagementReport):
     """The leader's weekly job: writes the week's report for the management channel, once.
 
     The outbox row's dedupe key is the ISO week the report falls in (weekly:2026-W49), so a
     second replica, a new leader or a run repeated after a restart writes nothing.
     """
-
-    database: Database
-    organisation: Organisation
-    notifier: Notifier
-    clock: Callable[[], datetime]
-    on_commit: Callable[[], None] | None = None
 
     async def __call__(self, fire: datetime | None = None) -> bool:
         """True when this call wrote the report; `fire` names the week (default: this one)."""
@@ -115,11 +105,6 @@ class WeeklyReport:
             return {"weekly": figures}
 
         week = iso_week(fire.astimezone(self.organisation.time_zone).date())
-        return await write_report_once(
-            self.database,
-            self.notifier,
-            template=TEMPLATE,
-            dedupe_key=f"weekly:{week}",
-            compose=compose,
-            on_commit=self.on_commit,
+        return await self.write_once(
+            template=TEMPLATE, dedupe_key=f"weekly:{week}", compose=compose
         )
