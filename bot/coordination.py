@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.notify.models import Coordination
+from bot.notify.models import Coordination, set_coordination
 
 
 async def hold_lease(
@@ -19,15 +18,12 @@ async def hold_lease(
     A holder that stops renewing loses the lease when it expires, and another replica takes
     it over on its next try.
     """
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Coordination).values(name=name, until=now + ttl, holder=holder)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["name"],
-            set_={"until": now + ttl, "holder": holder},
-            where=or_(Coordination.holder == holder, Coordination.until < now),
-        )
+    await set_coordination(
+        session,
+        name=name,
+        until=now + ttl,
+        holder=holder,
+        where=or_(Coordination.holder == holder, Coordination.until < now),
     )
     current = await session.get(Coordination, name, populate_existing=True)
     return current is not None and current.holder == holder
@@ -43,13 +39,6 @@ async def record_handled(
     session: AsyncSession, *, name: str, moment: datetime, holder: str
 ) -> None:
     """Records that the job `name` has handled its fire at `moment`; the record only moves on."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Coordination).values(name=name, until=moment, holder=holder)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["name"],
-            set_={"until": moment, "holder": holder},
-            where=Coordination.until < moment,
-        )
+    await set_coordination(
+        session, name=name, until=moment, holder=holder, where=Coordination.until < moment
     )

@@ -1,11 +1,13 @@
-"""The outbox table: every message to Teams is a row here before the dispatcher delivers it."""
+"""The outbox table, where every message to Teams waits, and the named moments replicas share."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base, UtcDateTime, utcnow
@@ -53,3 +55,22 @@ class Coordination(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     until: Mapped[datetime] = mapped_column(UtcDateTime)
     holder: Mapped[str] = mapped_column(String(128), default="")
+
+
+async def set_coordination(
+    session: AsyncSession,
+    *,
+    name: str,
+    until: datetime,
+    holder: str,
+    where: ColumnElement[bool] | None = None,
+) -> None:
+    """Writes the row `name`, or overwrites the one there where `where` allows (always if None)."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Coordination).values(name=name, until=until, holder=holder)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["name"], set_={"until": until, "holder": holder}, where=where
+        )
+    )

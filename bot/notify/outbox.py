@@ -6,11 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.notify.models import Coordination, OutboxMessage
+from bot.notify.models import Coordination, OutboxMessage, set_coordination
 from bot.notify.routing import REDRAWS_TICKET_CARD, TICKET_CARD
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
@@ -120,14 +119,8 @@ async def brake_until(session: AsyncSession) -> datetime | None:
 
 async def apply_brake(session: AsyncSession, *, until: datetime, holder: str) -> None:
     """Every dispatcher holds back until `until`: Teams throttles the bot, not one replica."""
-    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
-    statement = insert(Coordination).values(name=BRAKE, until=until, holder=holder)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["name"],
-            set_={"until": until, "holder": holder},
-            where=or_(Coordination.until < until),
-        )
+    await set_coordination(
+        session, name=BRAKE, until=until, holder=holder, where=Coordination.until < until
     )
 
 

@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database
 from bot.notify.metrics import Metrics
-from bot.notify.models import Coordination
+from bot.notify.models import Coordination, set_coordination
 from bot.notify.pacing import Pacer
 
 log = logging.getLogger(__name__)
@@ -64,14 +63,7 @@ def row_name(name: str) -> str:
 
 async def announce(session: AsyncSession, *, name: str, until: datetime) -> None:
     """Writes or renews the dispatcher's row: it counts as live until `until`."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Coordination).values(name=row_name(name), until=until, holder=name)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["name"], set_={"until": until, "holder": name}
-        )
-    )
+    await set_coordination(session, name=row_name(name), until=until, holder=name)
 
 
 async def live(session: AsyncSession, *, now: datetime) -> int:
