@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from bot import sqlite_inline
+
 log = logging.getLogger(__name__)
 
 # Named constraints keep Alembic's autogenerate stable across SQLite and PostgreSQL.
@@ -67,11 +69,16 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:
-    """An engine tuned per backend: WAL and a busy timeout on SQLite, a pool on PostgreSQL."""
+    """An engine tuned per backend: WAL on SQLite, run on the loop's thread; a pool on PostgreSQL."""
     if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
+        engine = create_async_engine(
+            sqlite_inline.inline_url(url), connect_args=sqlite_inline.connect_args(), **options
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        # A deferred transaction that reads and then writes fails at once with "database is
+        # locked" when another connection committed in between; taking the lock up front waits.
+        event.listen(engine.sync_engine, "begin", sqlite_inline.begin_immediately)
+        sqlite_inline.install(engine.sync_engine)
         return engine
     options.setdefault("pool_size", 10)
     options.setdefault("max_overflow", 10)
@@ -87,14 +94,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
-
-
-def _sqlite_begin(connection: Any) -> None:
-    # A deferred transaction that reads and then writes fails at once with "database is locked"
-    # when another connection committed in between; taking the write lock up front waits instead.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
