@@ -26,9 +26,11 @@ from sqlalchemy.util import await_
 
 DRIVER = "inline"
 
-# SQLite's own busy handler blocks the thread that runs it, here the loop: keep its wait short
-# and do the rest of the waiting in begin_immediately, asleep.
-BUSY_TIMEOUT_SECONDS = 0.005
+# SQLite's own busy handler blocks the thread that runs it, here the loop, and with it the
+# holder of the lock when that is another connection of this process: it must not wait at all.
+# begin_immediately does the waiting, asleep. (With the lock taken up front, the statements of
+# a WAL transaction meet no other lock.)
+BUSY_TIMEOUT_SECONDS = 0.0
 LOCK_WAIT_SECONDS = 30.0
 
 

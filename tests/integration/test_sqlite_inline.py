@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from bot import sqlite_inline
-from bot.db import Database
+from bot.db import Database, create_engine
 
 
 async def _ticks_while(work: asyncio.Future[object] | asyncio.Task[object]) -> int:
@@ -125,3 +125,26 @@ async def test_a_long_transaction_lets_other_work_run_between_its_statements(tmp
 
     # With aiosqlite each statement waited for its thread; here each one gives the loop a turn.
     assert others - before >= 300
+
+
+async def test_connections_of_one_process_outside_the_queue_wait_for_each_other(tmp_path):
+    # A bare engine has no writer queue: its connections meet at SQLite's lock, in one loop, so
+    # one that waited in SQLite's busy handler would stop the holder from ever finishing.
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/bare.db")
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE t (n INTEGER)"))
+
+    async def write(number: int) -> None:
+        async with engine.begin() as connection:
+            await connection.execute(text("INSERT INTO t VALUES (:n)"), {"n": number})
+            await asyncio.sleep(0.01)  # holds the lock while the others try
+
+    try:
+        async with asyncio.timeout(10):
+            await asyncio.gather(*(write(number) for number in range(8)))
+        async with engine.connect() as connection:
+            stored = sorted((await connection.execute(text("SELECT n FROM t"))).scalars())
+    finally:
+        await engine.dispose()
+
+    assert stored == list(range(8))
