@@ -40,6 +40,7 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ProtocolError
 from urllib3.util.retry import Retry
 
 from bot.config import Settings
+from bot.teams.wire import use_wire_serializer
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +126,7 @@ class _ConnectorClients:
             return client
         client = await build()
         client.config.pipeline = self._transport.pipeline(client.config)
+        use_wire_serializer(client)
         self._clients[key] = client
         if len(self._clients) > CONNECTOR_CLIENTS:
             self._clients.popitem(last=False)
