@@ -64,7 +64,7 @@ async def ticket_status(voice: Voice, desk: Desk, key: str) -> Activity:
         ticket = await requester.visible_ticket(session, key=key, person=voice.person)
         if ticket is None or notifier is None:
             return voice.text("chat.check.unknown", key=key.upper())
-        view = await notifier.ticket_view(session, ticket)
+        view = await notifier.ticket_view(session, ticket, known=voice.person)
         story = await requester.history(session, ticket=ticket)
         due = requester.next_deadline(ticket)
     return voice.card("ticket_status", ticket=view, extras={"history": tuple(story), "due": due})

@@ -194,9 +194,12 @@ class Notifier:
             ticket_id=ticket_id,
         )
 
-    async def ticket_view(self, session: AsyncSession, ticket: Ticket) -> TicketView:
-        reporter = await session.get(Person, ticket.reporter_id) if ticket.reporter_id else None
-        assignee = await session.get(Person, ticket.assignee_id) if ticket.assignee_id else None
+    async def ticket_view(
+        self, session: AsyncSession, ticket: Ticket, *, known: Person | None = None
+    ) -> TicketView:
+        """The ticket as cards show it; `known`, someone read this turn, is not read again."""
+        reporter = await _person(session, ticket.reporter_id, known)
+        assignee = await _person(session, ticket.assignee_id, known)
         jira_url = (
             f"{self._jira_base_url}/browse/{ticket.key}"
             if self._jira_base_url and ticket.source == "jira"
@@ -339,3 +342,13 @@ _DEFAULT_EXTRAS: dict[str, Any] = {
     "previous_status": None,
     "respond_by": None,
 }
+
+
+async def _person(
+    session: AsyncSession, person_id: int | None, known: Person | None
+) -> Person | None:
+    if person_id is None:
+        return None
+    if known is not None and known.id == person_id:
+        return known
+    return await session.get(Person, person_id)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
+from bot.app import DATABASE
 from bot.config.organisation import RoleMembers
 from bot.tickets.models import Ticket
 from tests.conftest import ALEX, KIM, LEARNER
@@ -295,3 +297,39 @@ async def test_with_key_users_only_they_open_tickets_also_for_a_colleague(
     kims = await say(desk, KIM, "meine Tickets")
     lenas = await say(desk, LEARNER, "my tickets")
     assert "SR-1" in str(kims.card()) and "SR-1" in str(lenas.card())
+
+
+async def test_a_status_turn_only_reads_and_reads_little(desk: Desk) -> None:
+    key = await desk.open("Checkout fails")
+    await say(desk, LEARNER, f"status {key}")  # she and her chat are known from here on
+    statements: list[str] = []
+
+    def seen(_connection, _cursor, statement, *_args) -> None:
+        task = asyncio.current_task()
+        # The dispatcher works beside the turn, in a task of its own.
+        if task is not None and task.get_coro().__qualname__ == "RequestHandler._handle_request":
+            statements.append(" ".join(statement.split()))
+
+    engine = desk.client.app[DATABASE].engine.sync_engine  # the app's own engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        answered = await say(desk, LEARNER, f"status {key}")
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+    assert key in answered.text
+    # The dispatcher still polls the outbox and the brake beside the turn; those are its own.
+    turn = [
+        sql for sql in statements if "FROM outbox" not in sql and "FROM coordination" not in sql
+    ]
+    reads = [sql for sql in turn if sql.startswith("SELECT")]
+    assert not [sql for sql in turn if sql.split()[0] in ("INSERT", "UPDATE", "DELETE")]
+    # Her, her chat, the dialog state, the ticket and its history (nobody owns it yet): one
+    # read each. Her row is read once: the card's "reported by" is the person already found.
+    assert [sql.split(" FROM ")[1].split()[0] for sql in reads] == [
+        "people",
+        "conversations",
+        "bot_state",
+        "tickets",
+        "ticket_events",
+    ], reads
