@@ -1,14 +1,14 @@
 """Customer-turn benchmark: "status SR-n" typed in the 1:1 chat, until esmbot's reply reaches the connector double.
 
 Run: .venv/bin/python benchmarks/customer_turn.py [--database sqlite|postgresql]
-         [--target both|esmbot|floor] [--turns 2000] [--concurrency 1 16]
+         [--target both|esmbot|floor] [--turns 2000] [--concurrency 1 16] [--think 0]
 Three processes on 127.0.0.1: the connector double (`bot/demo/connector.py`, which also knows
 each customer's roster entry and notes when each reply arrives), the bot (esmbot's `create_app`,
 or the floor: botbuilder's stock CloudAdapter echo bot, `echo_bot.py`) and this one, the
 customers. Each customer is their own Teams user in their own 1:1 chat with their own ticket, and
-types the next message once the bot has answered the last (a closed loop). The latency is from
-sending the activity to the reply's arrival at the double (both read the same monotonic clock);
-the throughput is the turns the bot finished per second. `--profile FILE` runs the bot under
+types the next message once the bot has answered the last (a closed loop; `--think S` has them
+pause S seconds on average first, as people do). The latency is from sending the activity to the
+reply's arrival at the double (both read the same monotonic clock); the throughput is the turns the bot finished per second. `--profile FILE` runs the bot under
 cProfile and writes its figures to FILE.esmbot (or FILE.floor) when it stops.
 """
 
@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import signal
 import statistics
 import subprocess
@@ -191,13 +192,16 @@ async def turns(
     users: list[Any],
     keys: dict[str, str],
     count: int,
+    think: float = 0.0,
 ) -> tuple[dict[str, float], float]:
-    """Each customer asks about their ticket, again and again, until `count` turns are done;
-    returns when each activity was sent, and how long all of them took."""
+    """Each customer asks about their ticket, again and again, until `count` turns are done,
+    pausing `think` seconds on average (exponentially distributed) after each answer; returns
+    when each activity was sent, and how long all of them took."""
     from bot.demo.activities import personal_message
 
     sent: dict[str, float] = {}
     left = count
+    pauses = random.Random(len(users))  # the same pauses for esmbot and the floor
 
     async def customer(user: Any) -> None:
         nonlocal left
@@ -206,6 +210,8 @@ async def turns(
             activity = personal_message(user, f"status {keys[user.id]}", service_url)
             sent[activity["id"]] = time.monotonic()
             await post(http, bot_url, activity)
+            if think > 0:
+                await asyncio.sleep(pauses.expovariate(1 / think))
 
     began = time.monotonic()
     await asyncio.gather(*(customer(user) for user in users))
@@ -224,7 +230,7 @@ async def phase(
     await turns(http, bot_url, service_url, users, keys, args.warmup)
     await arrivals(service_url)
     cpu = cpu_seconds(bot_pid)
-    sent, elapsed = await turns(http, bot_url, service_url, users, keys, args.turns)
+    sent, elapsed = await turns(http, bot_url, service_url, users, keys, args.turns, args.think)
     cpu = cpu_seconds(bot_pid) - cpu
     arrived = await arrivals(service_url)
     missing = [activity for activity in sent if activity not in arrived]
@@ -233,6 +239,7 @@ async def phase(
     latencies = sorted(arrived[activity] - began for activity, began in sent.items())
     return {
         "customers": len(users),
+        "think_seconds": args.think,
         "turns": len(latencies),
         "turns_per_second": round(len(latencies) / elapsed, 1),
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
@@ -359,6 +366,12 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=2000, help="measured turns per phase")
     parser.add_argument("--warmup", type=int, default=200, help="turns before each phase")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean seconds a customer pauses after each answer (0: types again at once)",
+    )
     parser.add_argument("--profile", help="run the bot under cProfile, writing to FILE.<target>")
     args = parser.parse_args()
     args.profile = os.path.abspath(args.profile) if args.profile else None
