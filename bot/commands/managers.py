@@ -29,8 +29,7 @@ async def report(context: CommandContext, args: argparse.Namespace) -> Reply:
             start=covered.start,
             end=covered.end,
             now=now,
-            csat_target=context.organisation.csat_target,
-            low_csat=context.organisation.timers.low_csat,
+            organisation=context.organisation,
         )
     since = covered.start.astimezone(zone)
     title = (

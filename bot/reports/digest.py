@@ -110,14 +110,12 @@ async def compose_digest(
     at_risk.sort(key=lambda item: (item.due, item.key))
 
     # The flow since the previous working day's digest: a Monday covers the weekend too.
-    low = organisation.timers.low_csat
     flow = await period_kpis(
         session,
         start=since,
         end=midnight,
         now=now,
-        csat_target=organisation.csat_target,
-        low_csat=low,
+        organisation=organisation,
     )
     resolved = await session.scalar(
         select(func.count()).where(Ticket.resolved_at >= since, Ticket.resolved_at < midnight)
@@ -128,8 +126,7 @@ async def compose_digest(
         start=month.start,
         end=month.end,
         now=now,
-        csat_target=organisation.csat_target,
-        low_csat=low,
+        organisation=organisation,
     )
     return Digest(
         at=now,

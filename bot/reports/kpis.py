@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Organisation
 from bot.directory.models import Person
 from bot.tickets.lifecycle import OPEN_STATUSES, Status
 from bot.tickets.models import CsatSurvey, Ticket
@@ -203,10 +204,10 @@ async def period_kpis(
     start: datetime,
     end: datetime,
     now: datetime,
-    csat_target: float,
-    low_csat: int,
+    organisation: Organisation,
 ) -> Kpis:
-    """Reads the period's tickets and CSAT answers and summarises them."""
+    """Reads the period's tickets and CSAT answers and summarises them against the
+    organisation's CSAT target and its threshold for a low score."""
     lowest = (
         select(CsatSurvey.ticket_id, func.min(CsatSurvey.score).label("score"))
         .where(CsatSurvey.score.is_not(None))
@@ -245,7 +246,11 @@ async def period_kpis(
         )
     )
     return summarise(
-        tickets, now=now, csat_scores=list(scores), csat_target=csat_target, low_csat=low_csat
+        tickets,
+        now=now,
+        csat_scores=list(scores),
+        csat_target=organisation.csat_target,
+        low_csat=organisation.timers.low_csat,
     )
 
 

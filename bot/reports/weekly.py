@@ -60,8 +60,7 @@ async def compose_weekly(
         start=covered.start,
         end=covered.end,
         now=now,
-        csat_target=organisation.csat_target,
-        low_csat=organisation.timers.low_csat,
+        organisation=organisation,
     )
     types, owners = list(kpis.by_type.items()), list(kpis.by_owner.items())
     return WeeklyFigures(
