@@ -127,12 +127,12 @@ class Database:
 class WriterQueue:
     """Lets this process's SQLite transactions take the write lock one after another, in order.
 
-    Every transaction begins IMMEDIATE (above), so two at once would have the second wait in
-    SQLite's busy handler, which sleeps up to 100 ms at a time and wakes in no order: under load
-    that made single requests wait for seconds. Waiting here, each starts as the one before ends.
-    A transaction opened inside one its task already holds goes ahead, as it did before the
-    queue; one that waits longer than WAIT_SECONDS (a task waiting on the holder) is left to
-    SQLite's busy handler rather than wait for ever.
+    Every transaction begins IMMEDIATE (above), so two at once would have the second retry its
+    BEGIN (`sqlite_inline.begin_immediately`, up to 50 ms apart), and waiters would win in no
+    order: under load single requests waited for seconds. Waiting here, each starts as the one
+    before ends. A transaction opened inside one its task already holds goes ahead, as it did
+    before the queue; one that waits longer than WAIT_SECONDS (a task waiting on the holder) is
+    left to those retries rather than wait for ever.
     """
 
     WAIT_SECONDS = 10.0

@@ -18,6 +18,7 @@ from botbuilder.schema import (
 from msrest.exceptions import ClientRequestError
 
 from bot.notify.delivery import DeliveryError, Sent
+from bot.teams.wire import as_json
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ class TeamsSender:
             return None
         fresh.user = stale.user
         fresh.bot = stale.bot
-        return fresh.serialize()
+        return as_json(fresh)
 
 
 def _delivery_error(error: BaseException) -> DeliveryError:
