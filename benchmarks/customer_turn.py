@@ -1,10 +1,11 @@
 """Customer-turn benchmark: "status SR-n" typed in the 1:1 chat, until esmbot's reply reaches the connector double.
 
 Run: .venv/bin/python benchmarks/customer_turn.py [--database sqlite|postgresql]
-         [--target both|esmbot|floor] [--turns 2000] [--concurrency 1 16] [--think 0]
+         [--target both|esmbot|floor|bare] [--turns 2000] [--concurrency 1 16] [--think 0]
 Three processes on 127.0.0.1: the connector double (`bot/demo/connector.py`, which also knows
 each customer's roster entry and notes when each reply arrives), the bot (esmbot's `create_app`,
-or the floor: botbuilder's stock CloudAdapter echo bot, `echo_bot.py`) and this one, the
+or the floor: botbuilder's stock CloudAdapter echo bot, `echo_bot.py`, or the ceiling: a bare
+aiohttp handler posting a fixed reply, `bare_bot.py`) and this one, the
 customers. Each customer is their own Teams user in their own 1:1 chat with their own ticket, and
 types the next message once the bot has answered the last (a closed loop; `--think S` has them
 pause S seconds on average first, as people do). The latency is from sending the activity to the
@@ -36,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from databases import drop_database, fresh_database  # noqa: E402
-from processes import free_port  # noqa: E402
+from processes import cpu_seconds, free_port  # noqa: E402
 
 PG_NAME = "esmbot_bench_customer_turn"
 ORGANISATION = ROOT / "esmbot.example.toml"
@@ -179,12 +180,6 @@ async def seed(
         await db.close()
 
 
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as handle:
-        fields = handle.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def turns(
     http: aiohttp.ClientSession,
     bot_url: str,
@@ -297,7 +292,8 @@ async def measure(target: str, args: argparse.Namespace) -> dict[str, Any]:
                 database = await fresh_database(args.database, workdir, PG_NAME)
                 command = [SCRIPT, "esmbot", "--port", str(bot_port), "--database-url", database]
             else:
-                command = [str(ROOT / "benchmarks" / "echo_bot.py"), "--port", str(bot_port)]
+                script = "echo_bot.py" if target == "floor" else "bare_bot.py"
+                command = [str(ROOT / "benchmarks" / script), "--port", str(bot_port)]
             bot = start(runner + command, workdir, "bot")
             await wait_listening(bot_port)
             connector_limit = aiohttp.TCPConnector(limit=0)
@@ -362,7 +358,7 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--target", choices=["both", "esmbot", "floor"], default="both")
+    parser.add_argument("--target", choices=["both", "esmbot", "floor", "bare"], default="both")
     parser.add_argument("--turns", type=int, default=2000, help="measured turns per phase")
     parser.add_argument("--warmup", type=int, default=200, help="turns before each phase")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])

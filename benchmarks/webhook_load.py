@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.databases import drop_database, fresh_database  # noqa: E402
-from benchmarks.processes import free_port, reference_for, wait_ready  # noqa: E402
+from benchmarks.processes import cpu_seconds, free_port, reference_for, wait_ready  # noqa: E402
 from tests import jira_payloads as jp  # noqa: E402
 
 DATABASE = "esmbot_bench"
@@ -169,9 +169,11 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             path = "/api/events/jira" if args.target == "esmbot" else "/insert"
             bodies = payloads(args.events + args.warmup)
             await load(f"http://127.0.0.1:{port}{path}", bodies[: args.warmup], args.connections)
+            cpu = cpu_seconds(server.pid)
             elapsed, latencies, statuses = await load(
                 f"http://127.0.0.1:{port}{path}", bodies[args.warmup :], args.connections
             )
+            cpu = cpu_seconds(server.pid) - cpu
         finally:
             server.terminate()
             _out, err = server.communicate(timeout=20)
@@ -191,6 +193,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "events_per_second": round(len(latencies) / elapsed),
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1),
+        # What one event costs the server, whatever else the machine was doing meanwhile.
+        "server_cpu_ms_per_event": round(cpu / len(latencies) * 1000, 3),
         "statuses": statuses,
     }
 

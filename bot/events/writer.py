@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Organisation
 from bot.db import Database
@@ -16,7 +14,6 @@ from bot.tickets.batch import apply_batch
 from bot.tickets.events import PersonRef, TicketEvent
 from bot.tickets.flows import Applied, apply_event
 from bot.tickets.lifecycle import IllegalTransition
-from bot.tickets.models import Ticket
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +44,8 @@ class EventWriter:
         on_unmatched: OnUnmatched | None = None,
         max_batch: int = 200,
     ) -> None:
-        """`on_unmatched` hears, after each commit, the reporters its events left unmatched."""
+        """`on_commit` hears of each commit that wrote messages (the dispatcher looks at once);
+        `on_unmatched` hears, after each commit, the reporters its events left unmatched."""
         self._database, self._organisation, self._clock = database, organisation, clock
         self._notifier, self._on_commit = notifier, on_commit
         self._on_unmatched = on_unmatched
@@ -104,16 +102,19 @@ class EventWriter:
                     notifier=self._notifier,
                 )
                 for event, applied in zip(events, results, strict=True):
-                    if event.reporter is not None and await self._left_unmatched(session, applied):
+                    if event.reporter is not None and self._left_unmatched(applied):
                         unmatched.append(event.reporter)
         except Exception as error:  # rolled back: each event gets its own savepoint instead
             log.info("batch applied one by one", extra={"size": len(batch), "why": repr(error)})
             return None
-        self._committed(unmatched)
+        self._committed(unmatched, results)
         return list(results)
 
-    def _committed(self, unmatched: list[PersonRef]) -> None:
-        if self._on_commit is not None:
+    def _committed(
+        self, unmatched: list[PersonRef], results: Sequence[Applied | BaseException]
+    ) -> None:
+        wrote = any(isinstance(result, Applied) and result.messages for result in results)
+        if wrote and self._on_commit is not None:
             self._on_commit()
         if unmatched and self._on_unmatched is not None:
             try:
@@ -146,20 +147,17 @@ class EventWriter:
                         log.exception("event failed", extra={"ticket": event.ticket_key})
                         results.append(error)
                     else:
-                        if event.reporter is not None and await self._left_unmatched(
-                            session, applied
-                        ):
+                        if event.reporter is not None and self._left_unmatched(applied):
                             unmatched.append(event.reporter)
         except Exception as error:  # the commit itself failed: nobody's event is stored
             log.exception("event batch failed", extra={"size": len(batch)})
             return [error] * len(batch)
-        self._committed(unmatched)
+        self._committed(unmatched, results)
         return results
 
-    async def _left_unmatched(self, session: AsyncSession, applied: Applied) -> bool:
+    def _left_unmatched(self, applied: Applied) -> bool:
         # A duplicate or stale delivery did not set the reporter, so it says nothing new.
-        if self._on_unmatched is None or applied.outcome != "applied" or applied.ticket_id is None:
+        if self._on_unmatched is None or applied.outcome != "applied":
             return False
-        # Loaded by the event already: found in the session, not read again.
-        ticket = await session.get(Ticket, applied.ticket_id)
+        ticket = applied.ticket
         return ticket is not None and ticket.reporter_id is None and bool(ticket.reporter_unmatched)

@@ -54,6 +54,10 @@ class Applied:
     changes: tuple[Change, ...] = ()
     intents: tuple[Intent, ...] = ()
     ticket_id: int | None = None
+    # The row as this transaction holds it, so that whoever follows up reads it without a query.
+    ticket: Ticket | None = field(default=None, compare=False, repr=False)
+    # How many outbox rows it wrote: a batch that wrote none has nothing to wake a dispatcher for.
+    messages: int = field(default=0, compare=False)
 
 
 class Lookups:
@@ -193,14 +197,17 @@ async def apply_one(
     }
     session.add(row)
     await lookups.flush()
+    messages = 0
     if notifier is not None and intents:
         # The messages are rows of this same transaction: no change without its messages.
-        await notifier.enqueue(
-            session,
-            ticket=work.ticket,
-            intents=intents,
-            origin=event_origin(event),
-            extras={**work.extras, "reason": event.reason, "note": event.reason},
+        messages = len(
+            await notifier.enqueue(
+                session,
+                ticket=work.ticket,
+                intents=intents,
+                origin=event_origin(event),
+                extras={**work.extras, "reason": event.reason, "note": event.reason},
+            )
         )
         await lookups.flush()
     return Applied(
@@ -209,6 +216,8 @@ async def apply_one(
         tuple(work.changes),
         tuple(intents),
         ticket_id=work.ticket.id,
+        ticket=work.ticket,
+        messages=messages,
     )
 
 

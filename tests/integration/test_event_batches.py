@@ -307,6 +307,29 @@ async def test_an_event_the_batch_cannot_take_fails_alone(database, organisation
     assert closes == 0
 
 
+async def test_the_dispatcher_is_woken_only_by_a_commit_that_wrote_messages(
+    database, organisation
+):
+    """With nobody to tell, a batch has nothing to deliver: waking the dispatcher would cost
+    it a claim query per batch for nothing."""
+    woken = []
+    writer = EventWriter(
+        database, organisation, lambda: NOW, notifier=notifier_for(organisation),
+        on_commit=lambda: woken.append(True),
+    )  # fmt: skip
+    first, second = (jp.issue(f"SR-{n}", reporter=LENA) for n in (1, 2))
+    try:
+        unheard = await writer.submit(events_of(organisation, [jp.created(first, at=_at(1))])[0])
+        assert (unheard.outcome, unheard.messages, woken) == ("applied", 0, [])
+        await seed(database)  # the agents' channel is bound now
+        heard = await writer.submit(events_of(organisation, [jp.created(second, at=_at(2))])[0])
+    finally:
+        await writer.close()
+
+    assert heard.messages >= 1
+    assert woken == [True]
+
+
 @pytest.fixture(autouse=True)
 def _quiet_batches(caplog):
     caplog.set_level("WARNING", logger="bot.events.writer")
