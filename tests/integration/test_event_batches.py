@@ -307,9 +307,7 @@ async def test_an_event_the_batch_cannot_take_fails_alone(database, organisation
     assert closes == 0
 
 
-async def test_the_dispatcher_is_woken_only_by_a_commit_that_wrote_messages(
-    database, organisation
-):
+async def test_the_dispatcher_is_woken_only_by_a_commit_that_wrote_messages(database, organisation):
     """With nobody to tell, a batch has nothing to deliver: waking the dispatcher would cost
     it a claim query per batch for nothing."""
     woken = []
