@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Organisation
@@ -52,6 +53,7 @@ async def apply_batch(
             )
         )
     await session.flush()
+    await lookups.write()
     return results
 
 
@@ -65,6 +67,10 @@ class BatchLookups(Lookups):
         self.unclaimed: dict[str, Ticket] = {}
         self.actions: dict[int, dict[str, DueAction]] = {}
         self.duplicates: list[bool] = []
+        # Written at the batch's end as plain rows, one statement per table: nothing reads them
+        # back within the batch, and the objects the session would track cost more than the rows.
+        self.audit_lines: list[dict[str, Any]] = []
+        self.planned: list[DueAction] = []
 
     @classmethod
     async def load(cls, session: AsyncSession, events: Sequence[TicketEvent]) -> BatchLookups:
@@ -133,6 +139,27 @@ class BatchLookups(Lookups):
 
     async def flush(self) -> None:
         pass  # the batch flushes once, at its end
+
+    def record(self, row: dict[str, Any]) -> None:
+        self.audit_lines.append(row)
+
+    def plan(self, action: DueAction) -> None:
+        # Kept out of the session: a later event of the batch may still move or skip it.
+        self.planned.append(action)
+
+    async def write(self) -> None:
+        """The batch's audit lines and new due actions, after the flush that wrote its tickets."""
+        if self.planned:
+            await self.session.execute(
+                insert(DueAction.__table__),
+                [{name: getattr(action, name) for name in _PLANNED} for action in self.planned],
+            )
+        if self.audit_lines:
+            await self.session.execute(insert(EventRow.__table__), self.audit_lines)
+
+
+# What replan sets on a new due action; the table fills in its creation time.
+_PLANNED = ("ticket_id", "dedupe_key", "kind", "sla", "fraction", "due_at", "status", "outcome")
 
 
 def _people_named(event: TicketEvent) -> Iterator[PersonRef]:

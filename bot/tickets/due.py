@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -45,12 +46,13 @@ async def replan(
     *,
     organisation: Organisation,
     existing: dict[str, DueAction] | None = None,
+    add: Callable[[DueAction], None] | None = None,
 ) -> None:
     """Adds what is newly due, moves what moved, and drops what no longer applies.
 
     Whatever was done stays done: a nudge sent is never sent again, whatever happens later.
     `existing`, the ticket's actions by dedupe key when the caller has read them already,
-    learns the actions added here.
+    learns the actions added here; `add` writes each new one (by default into the session).
     """
     wanted = plan(
         times_of(ticket, organisation),
@@ -77,7 +79,7 @@ async def replan(
                 due_at=planned.due_at,
                 status=PENDING,  # set now: a later re-plan in the same flush reads it
             )
-            session.add(added)
+            (add or session.add)(added)
         elif action.status != DONE:
             action.status, action.due_at, action.outcome = PENDING, planned.due_at, None
     keys = {planned.key for planned in wanted}

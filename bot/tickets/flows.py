@@ -83,6 +83,14 @@ class Lookups:
         """The ticket's due actions by dedupe key when known already; None: replan reads them."""
         return None
 
+    def record(self, row: dict[str, Any]) -> None:
+        """Writes an audit line: here an object, so that a duplicate fails at the next flush."""
+        self.session.add(EventRow(**row))
+
+    def plan(self, action: DueAction) -> None:
+        """Writes a newly planned due action."""
+        self.session.add(action)
+
     async def flush(self) -> None:
         # A duplicate must fail here, inside the event's savepoint, not at the commit.
         await self.session.flush()
@@ -134,21 +142,25 @@ async def apply_one(
     lookups: Lookups,
 ) -> Applied:
     """The change, its audit line and its messages, found and written through `lookups`."""
-    row = EventRow(
-        ticket_key=event.ticket_key,
-        at=event.occurred_at,
-        kind=str(event.kind),
-        source=event.source,
-        dedupe_key=event.dedupe_key,
-        actor_label=event.actor.label[:320] if event.actor else "",
-    )
+    # The audit line as plain values: a batch writes all of its lines with one statement.
+    row: dict[str, Any] = {
+        "ticket_id": None,
+        "ticket_key": event.ticket_key,
+        "at": event.occurred_at,
+        "actor_id": None,
+        "actor_label": event.actor.label[:320] if event.actor else "",
+        "kind": str(event.kind),
+        "payload": {},
+        "source": event.source,
+        "dedupe_key": event.dedupe_key,
+    }
     if event.actor is not None:
         actor = await match_person(session, ref=event.actor)
-        row.actor_id = actor.id if actor else None
+        row["actor_id"] = actor.id if actor else None
     ticket = await lookups.ticket(event.ticket_key)
     if ticket is None and event.kind == EventKind.DELETED:
-        row.payload = {"outcome": "ignored", "why": "unknown ticket"}
-        session.add(row)
+        row["payload"] = {"outcome": "ignored", "why": "unknown ticket"}
+        lookups.record(row)
         await lookups.flush()
         return Applied("ignored", event.ticket_key)
     work = _Work(ticket=ticket or await lookups.create(event), at=event.occurred_at)
@@ -178,6 +190,7 @@ async def apply_one(
                 work.ticket,
                 organisation=organisation,
                 existing=lookups.due_actions(work.ticket),
+                add=lookups.plan,
             )
     intents = route(
         work.changes,
@@ -185,17 +198,17 @@ async def apply_one(
             priority=work.ticket.priority, has_assignee=work.ticket.assignee_id is not None
         ),
     )
-    row.ticket_id = work.ticket.id
+    row["ticket_id"] = work.ticket.id
     if event.reason:
         # Why it was done (a question, a resolution note, a reopen) belongs to the history.
         work.audit["reason"] = event.reason[:4000]
-    row.payload = {
+    row["payload"] = {
         **work.audit,
         "outcome": "stale" if stale else "applied",
         "changes": [str(change) for change in work.changes],
         "notify": [{"audience": i.audience, "template": i.template} for i in intents],
     }
-    session.add(row)
+    lookups.record(row)
     await lookups.flush()
     messages = 0
     if notifier is not None and intents:
