@@ -308,10 +308,20 @@ def _epoch_ms(value: object) -> datetime | None:
     return None
 
 
+# Jira's shapes, checked before fromisoformat: it alone would also take times without an
+# offset, week dates and the like, which no Jira writes.
+_JIRA_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}:?\d{2}|Z))?")
+
+
 def _jira_time(value: object) -> datetime | None:
-    """Jira writes times like 2019-02-15T19:01:52.971-0800."""
-    if not isinstance(value, str):
+    """Jira writes times like 2019-02-15T19:01:52.971-0800, and dates like 2019-02-15."""
+    if not isinstance(value, str) or not _JIRA_TIME.fullmatch(value):
         return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:  # in the shape, but no such day or hour
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     for pattern in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d"):
         try:
             moment = datetime.strptime(value, pattern)

@@ -67,6 +67,8 @@ class Notifier:
 
     def add(self, session: AsyncSession, rows: Sequence[OutboxMessage]) -> None:
         """Writes rendered rows into the caller's transaction."""
+        if not rows:
+            return  # a tally costs the session three listeners: none for nothing to count
         if self.metrics is not None:
             self.metrics.tally(session)  # notes them when they are flushed
         session.add_all(rows)

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Organisation
@@ -57,6 +57,19 @@ async def apply_batch(
     return results
 
 
+# Built once: constructing and keying a statement costs about what running it does.
+_TICKETS = (
+    select(Ticket)
+    .where(Ticket.key.in_(bindparam("keys", expanding=True)))
+    .order_by(Ticket.id)
+    .with_for_update()
+)
+_STORED = select(EventRow.dedupe_key).where(
+    EventRow.dedupe_key.in_(bindparam("keys", expanding=True))
+)
+_ACTIONS = select(DueAction).where(DueAction.ticket_id.in_(bindparam("ids", expanding=True)))
+
+
 class BatchLookups(Lookups):
     """What a batch touches, read with one query per table; new tickets are inserted together."""
 
@@ -76,16 +89,10 @@ class BatchLookups(Lookups):
     async def load(cls, session: AsyncSession, events: Sequence[TicketEvent]) -> BatchLookups:
         lookups = cls(session)
         keys = {event.ticket_key.upper() for event in events}
-        found = await session.scalars(
-            select(Ticket).where(Ticket.key.in_(keys)).order_by(Ticket.id).with_for_update()
-        )
+        found = await session.scalars(_TICKETS, {"keys": list(keys)})
         lookups.tickets = {ticket.key.upper(): ticket for ticket in found}
         stored = set(
-            await session.scalars(
-                select(EventRow.dedupe_key).where(
-                    EventRow.dedupe_key.in_({event.dedupe_key for event in events})
-                )
-            )
+            await session.scalars(_STORED, {"keys": list({event.dedupe_key for event in events})})
         )
         for event in events:
             lookups.duplicates.append(event.dedupe_key in stored)
@@ -102,9 +109,7 @@ class BatchLookups(Lookups):
             ticket.id: {} for ticket in (*lookups.tickets.values(), *lookups.unclaimed.values())
         }
         if known:
-            for action in await session.scalars(
-                select(DueAction).where(DueAction.ticket_id.in_(known))
-            ):
+            for action in await session.scalars(_ACTIONS, {"ids": known}):
                 lookups.actions[action.ticket_id][action.dedupe_key] = action
         await preload_people(
             session,
