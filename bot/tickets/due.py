@@ -80,7 +80,13 @@ async def replan(
                 status=PENDING,  # set now: a later re-plan in the same flush reads it
             )
             (add or session.add)(added)
-        elif action.status != DONE:
+        elif action.status != DONE and (action.status, action.due_at, action.outcome) != (
+            PENDING,
+            planned.due_at,
+            None,
+        ):
+            # Only what moved is set: an attribute set to its own value still costs the session
+            # its bookkeeping, for every action of the ticket, on every event.
             action.status, action.due_at, action.outcome = PENDING, planned.due_at, None
     keys = {planned.key for planned in wanted}
     for key, action in existing.items():
