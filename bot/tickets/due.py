@@ -47,15 +47,17 @@ async def replan(
     organisation: Organisation,
     existing: dict[str, DueAction] | None = None,
     add: Callable[[DueAction], None] | None = None,
+    times: TicketTimes | None = None,
 ) -> None:
     """Adds what is newly due, moves what moved, and drops what no longer applies.
 
     Whatever was done stays done: a nudge sent is never sent again, whatever happens later.
     `existing`, the ticket's actions by dedupe key when the caller has read them already,
-    learns the actions added here; `add` writes each new one (by default into the session).
+    learns the actions added here; `add` writes each new one (by default into the session);
+    `times` are the ticket's times_of when the caller has them already.
     """
     wanted = plan(
-        times_of(ticket, organisation),
+        times or times_of(ticket, organisation),
         policy=policy_for(organisation, ticket.priority),
         calendar=organisation.calendar,
         timers=organisation.timers,

@@ -184,13 +184,15 @@ async def apply_one(
         work.changes.append(Change.DELETED)
     if work.changes and not stale:
         refresh_deadlines(work.ticket, organisation=organisation, now=max(now, event.occurred_at))
-        if _plan_inputs(work.ticket, organisation) != planned_for:
+        inputs = _plan_inputs(work.ticket, organisation)
+        if inputs != planned_for:
             await replan(
                 session,
                 work.ticket,
                 organisation=organisation,
                 existing=lookups.due_actions(work.ticket),
                 add=lookups.plan,
+                times=inputs[0],
             )
     intents = route(
         work.changes,
