@@ -101,12 +101,14 @@ def serve_esmbot(port: int, database_url: str) -> None:
 
     from bot.app import create_app
     from bot.config import Settings, load_organisation
+    from bot.heap import freeze_startup_heap
     from bot.logs import configure_logging
 
     configure_logging("WARNING", "text")
     settings = Settings(database_url=database_url, host="127.0.0.1", port=port, log_level="WARNING")
     # Only the turn is measured: no outbox delivery or sweeps running beside it.
     app = create_app(settings, load_organisation(ORGANISATION), dispatch=False, schedule=False)
+    app.on_startup.append(freeze_startup_heap)  # as `python -m bot serve` does
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None, shutdown_timeout=5)
 
 

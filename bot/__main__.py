@@ -34,12 +34,15 @@ def serve(settings: Settings, organisation: Organisation) -> None:
     from aiohttp import web
 
     from bot.app import create_app
+    from bot.heap import freeze_startup_heap
     from bot.migrate import run_upgrade
 
     run_upgrade(settings.database_url)
     log.info("esmbot starting", extra={"port": settings.port, "local_mode": settings.local_mode})
+    app = create_app(settings, organisation)
+    app.on_startup.append(freeze_startup_heap)  # last: after every start-up hook has built its part
     web.run_app(
-        create_app(settings, organisation),
+        app,
         host=settings.host,
         port=settings.port,
         print=None,
