@@ -322,10 +322,3 @@ def _jira_time(value: object) -> datetime | None:
     except ValueError:  # in the shape, but no such day or hour
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    for pattern in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d"):
-        try:
-            moment = datetime.strptime(value, pattern)
-        except ValueError:
-            continue
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return None
