@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Organisation
 from bot.notify.compose import Notifier
+from bot.tickets.due import Action, NewAction
 from bot.tickets.due_models import DueAction
 from bot.tickets.events import EventKind, PersonRef, TicketEvent
 from bot.tickets.flows import Applied, Lookups, apply_one, new_ticket
@@ -78,12 +79,12 @@ class BatchLookups(Lookups):
         self.tickets: dict[str, Ticket] = {}
         # Created up front, handed to the event that creates each: until then the key is unknown.
         self.unclaimed: dict[str, Ticket] = {}
-        self.actions: dict[int, dict[str, DueAction]] = {}
+        self.actions: dict[int, dict[str, Action]] = {}
         self.duplicates: list[bool] = []
         # Written at the batch's end as plain rows, one statement per table: nothing reads them
         # back within the batch, and the objects the session would track cost more than the rows.
         self.audit_lines: list[dict[str, Any]] = []
-        self.planned: list[DueAction] = []
+        self.planned: list[NewAction] = []
 
     @classmethod
     async def load(cls, session: AsyncSession, events: Sequence[TicketEvent]) -> BatchLookups:
@@ -139,7 +140,7 @@ class BatchLookups(Lookups):
         ticket = self.tickets[key] = self.unclaimed.pop(key)
         return ticket
 
-    def due_actions(self, ticket: Ticket) -> dict[str, DueAction] | None:
+    def due_actions(self, ticket: Ticket) -> dict[str, Action] | None:
         return self.actions.get(ticket.id)
 
     async def flush(self) -> None:
@@ -148,23 +149,20 @@ class BatchLookups(Lookups):
     def record(self, row: dict[str, Any]) -> None:
         self.audit_lines.append(row)
 
-    def plan(self, action: DueAction) -> None:
+    def plan(self, action: NewAction) -> Action:
         # Kept out of the session: a later event of the batch may still move or skip it.
         self.planned.append(action)
+        return action
 
     async def write(self) -> None:
         """The batch's audit lines and new due actions, after the flush that wrote its tickets."""
         if self.planned:
             await self.session.execute(
                 insert(DueAction.__table__),
-                [{name: getattr(action, name) for name in _PLANNED} for action in self.planned],
+                [action.row() for action in self.planned],
             )
         if self.audit_lines:
             await self.session.execute(insert(EventRow.__table__), self.audit_lines)
-
-
-# What replan sets on a new due action; the table fills in its creation time.
-_PLANNED = ("ticket_id", "dedupe_key", "kind", "sla", "fraction", "due_at", "status", "outcome")
 
 
 def _people_named(event: TicketEvent) -> Iterator[PersonRef]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +21,53 @@ from bot.tickets.state import policy_for, sla_facts
 PENDING, DONE, SKIPPED = "pending", "done", "skipped"
 # Planned when the survey goes out, not from the ticket's state; re-planning leaves them alone.
 _PLANNED_ELSEWHERE = frozenset({SURVEY_REMINDER, SURVEY_EXPIRY})
+
+
+@dataclass(slots=True)
+class NewAction:
+    """A due action planned just now, as plain values until it is written.
+
+    A batch of events keeps these until its end (a later event may still move or skip one)
+    and writes them as rows; building a mapped object for each cost more than its insert.
+    """
+
+    ticket_id: int
+    dedupe_key: str
+    kind: str
+    sla: str | None
+    fraction: float | None
+    due_at: datetime
+    status: str = PENDING
+    outcome: str | None = None
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "ticket_id": self.ticket_id,
+            "dedupe_key": self.dedupe_key,
+            "kind": self.kind,
+            "sla": self.sla,
+            "fraction": self.fraction,
+            "due_at": self.due_at,
+            "status": self.status,
+            "outcome": self.outcome,
+        }
+
+
+# A ticket's action as re-planning sees it: stored already, or planned in this transaction.
+Action = DueAction | NewAction
+# Writes a new action; returns what re-planning is to change later in the same transaction.
+AddAction = Callable[[NewAction], Action]
+
+
+def into_session(session: AsyncSession) -> AddAction:
+    """New actions as objects in the session, flushed with everything else."""
+
+    def add(new: NewAction) -> Action:
+        action = DueAction(**new.row())
+        session.add(action)
+        return action
+
+    return add
 
 
 def times_of(ticket: Ticket, organisation: Organisation) -> TicketTimes:
@@ -45,8 +94,8 @@ async def replan(
     ticket: Ticket,
     *,
     organisation: Organisation,
-    existing: dict[str, DueAction] | None = None,
-    add: Callable[[DueAction], None] | None = None,
+    existing: dict[str, Action] | None = None,
+    add: AddAction | None = None,
     times: TicketTimes | None = None,
 ) -> None:
     """Adds what is newly due, moves what moved, and drops what no longer applies.
@@ -62,6 +111,7 @@ async def replan(
         calendar=organisation.calendar,
         timers=organisation.timers,
     )
+    add = add or into_session(session)
     if existing is None:
         existing = {
             action.dedupe_key: action
@@ -72,16 +122,16 @@ async def replan(
     for planned in wanted:
         action = existing.get(planned.key)
         if action is None:
-            existing[planned.key] = added = DueAction(
-                ticket_id=ticket.id,
-                dedupe_key=planned.key,
-                kind=planned.kind,
-                sla=planned.sla,
-                fraction=planned.fraction,
-                due_at=planned.due_at,
-                status=PENDING,  # set now: a later re-plan in the same flush reads it
+            existing[planned.key] = add(
+                NewAction(
+                    ticket_id=ticket.id,
+                    dedupe_key=planned.key,
+                    kind=planned.kind,
+                    sla=planned.sla,
+                    fraction=planned.fraction,
+                    due_at=planned.due_at,
+                )
             )
-            (add or session.add)(added)
         elif action.status != DONE and (action.status, action.due_at, action.outcome) != (
             PENDING,
             planned.due_at,

@@ -15,8 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Organisation
 from bot.notify.compose import Notifier
 from bot.notify.routing import Intent, TicketFacts, route
-from bot.tickets.due import replan, times_of
-from bot.tickets.due_models import DueAction
+from bot.tickets.due import Action, NewAction, into_session, replan, times_of
 from bot.tickets.events import TICKET_FIELDS, Change, EventKind, PersonRef, TicketEvent
 from bot.tickets.lifecycle import IllegalTransition, Status, path
 from bot.tickets.models import Ticket
@@ -79,7 +78,7 @@ class Lookups:
         await self.session.flush()
         return ticket
 
-    def due_actions(self, ticket: Ticket) -> dict[str, DueAction] | None:
+    def due_actions(self, ticket: Ticket) -> dict[str, Action] | None:
         """The ticket's due actions by dedupe key when known already; None: replan reads them."""
         return None
 
@@ -87,9 +86,9 @@ class Lookups:
         """Writes an audit line: here an object, so that a duplicate fails at the next flush."""
         self.session.add(EventRow(**row))
 
-    def plan(self, action: DueAction) -> None:
-        """Writes a newly planned due action."""
-        self.session.add(action)
+    def plan(self, action: NewAction) -> Action:
+        """Writes a newly planned due action; returns what a later re-plan may change."""
+        return into_session(self.session)(action)
 
     async def flush(self) -> None:
         # A duplicate must fail here, inside the event's savepoint, not at the commit.
