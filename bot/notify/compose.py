@@ -252,7 +252,7 @@ class Notifier:
         """
         ids = set(person_ids)
         known = _Preloaded()
-        for audience, conversation in (await session.execute(_bound_channels())).all():
+        for audience, conversation in (await session.execute(_ALL_BOUND_CHANNELS)).all():
             known.channels[audience] = [_channel_recipient(conversation)]
         if ids:
             people = {
@@ -298,6 +298,10 @@ def _bound_channels() -> Select[tuple[str, Conversation]]:
         .join(Conversation, AudienceBinding.conversation_id == Conversation.id)
         .where(Conversation.reachable.is_(True))
     )
+
+
+# Built once: every batch of events reads it, and building it costs about what reading it does.
+_ALL_BOUND_CHANNELS = _bound_channels()
 
 
 def _personal_chats(person_ids: Iterable[int]) -> Select[tuple[Conversation]]:
