@@ -10,13 +10,15 @@ from typing import Any
 from botbuilder.core import Storage
 from jsonpickle.pickler import Pickler
 from jsonpickle.unpickler import Unpickler
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database, utcnow
 from bot.dialogs.models import BotStateRow
 
 ANY = "*"
+# Built once: every turn reads its state, and building a select costs more than running it.
+_ROWS = select(BotStateRow).where(BotStateRow.key.in_(bindparam("keys", expanding=True)))
 
 
 class StateConflict(KeyError):
@@ -41,9 +43,7 @@ class SqlStorage(Storage):
         if not wanted:
             return {}
         async with self._database.transaction() as session:
-            rows = (
-                await session.scalars(select(BotStateRow).where(BotStateRow.key.in_(wanted)))
-            ).all()
+            rows = (await session.scalars(_ROWS, {"keys": wanted})).all()
         found: dict[str, Any] = {}
         for row in rows:
             item = Unpickler().restore(row.document)

@@ -9,7 +9,6 @@ from typing import Any
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity, ChannelAccount
-from sqlalchemy import select
 
 from bot.commands import Registry
 from bot.commands.buttons import press
@@ -22,6 +21,7 @@ from bot.directory.models import Conversation, Person
 from bot.directory.service import (
     PersonSighting,
     conversation_unchanged,
+    find_conversation,
     find_person,
     remember_conversation,
     remember_person,
@@ -237,11 +237,7 @@ class EsmbotHandler(TeamsActivityHandler):
                 needs_roster = known is None or not (known.email or known.upn)
                 stored = None
                 if not needs_roster and seen is not None:
-                    stored = await session.scalar(
-                        select(Conversation).where(
-                            Conversation.conversation_id == seen.conversation_id
-                        )
-                    )
+                    stored = await find_conversation(session, conversation_id=seen.conversation_id)
             settled = (
                 known is not None
                 and not needs_roster

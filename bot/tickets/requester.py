@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import bindparam, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -34,10 +34,27 @@ def _visible_to(person: Person) -> ColumnElement[bool]:
     return or_(Ticket.reporter_id == person.id, Ticket.opened_by_id == person.id)
 
 
+# Built once, as every status turn runs them: building and cache-keying a select costs more
+# than SQLite takes to answer it.
+_VISIBLE_TICKET = select(Ticket).where(
+    Ticket.key == bindparam("key"),
+    or_(
+        Ticket.reporter_id == bindparam("person_id"), Ticket.opened_by_id == bindparam("person_id")
+    ),
+)
+_HISTORY = (
+    select(TicketEvent, Person.name)
+    .outerjoin(Person, Person.id == TicketEvent.actor_id)
+    .where(TicketEvent.ticket_id == bindparam("ticket_id"))
+    .order_by(TicketEvent.at.desc(), TicketEvent.id.desc())
+    .limit(HISTORY_LIMIT * 3)
+)
+
+
 async def visible_ticket(session: AsyncSession, *, key: str, person: Person) -> Ticket | None:
     """The ticket if this person may see it; None alike for someone else's and a missing one."""
     return await session.scalar(
-        select(Ticket).where(Ticket.key == key.strip().upper(), _visible_to(person))
+        _VISIBLE_TICKET, {"key": key.strip().upper(), "person_id": person.id}
     )
 
 
@@ -103,15 +120,8 @@ async def recently_finished(
 
 async def history(session: AsyncSession, *, ticket: Ticket) -> list[HistoryLine]:
     """The customer's view of what happened, oldest first, the newest HISTORY_LIMIT steps."""
-    query = (
-        select(TicketEvent, Person.name)
-        .outerjoin(Person, Person.id == TicketEvent.actor_id)
-        .where(TicketEvent.ticket_id == ticket.id)
-        .order_by(TicketEvent.at.desc(), TicketEvent.id.desc())
-        .limit(HISTORY_LIMIT * 3)
-    )
     lines: list[HistoryLine] = []
-    for event, actor in (await session.execute(query)).all():
+    for event, actor in (await session.execute(_HISTORY, {"ticket_id": ticket.id})).all():
         line = _line(event, actor)
         if line is not None:
             lines.append(line)
