@@ -39,10 +39,10 @@ def from_wire(model: type[M], data: dict[str, Any]) -> M:
 class _Shape:
     """What msrest works out about a model class on every call, worked out once."""
 
-    attributes: tuple[tuple[str, str, str], ...]  # attribute, JSON key, type name
-    known_keys: frozenset[str]
+    blank: dict[str, None]  # every attribute, in the attribute map's order
+    by_key: dict[str, tuple[str, str]]  # JSON key: attribute, type name
     readonly: tuple[str, ...]
-    passed: frozenset[str]  # the attributes given to the constructor
+    passed: frozenset[str] | None  # the attributes given to the constructor, if not all
 
 
 class _Reader:
@@ -57,11 +57,19 @@ class _Reader:
         if type(data) is not dict:
             raise _Unusual
         shape = self._shapes.get(model) or self._shape(model)
-        values = {attr: self._value(data.get(key), kind) for attr, key, kind in shape.attributes}
-        found = model(**{attr: value for attr, value in values.items() if attr in shape.passed})
+        # An activity names a dozen of its forty-odd attributes: the rest stay None.
+        values: dict[str, Any] = dict(shape.blank)
+        extra: dict[str, Any] = {}
+        for key, value in data.items():
+            known = shape.by_key.get(key)
+            if known is None:
+                extra[key] = value
+            elif value is not None:
+                values[known[0]] = self._value(value, known[1])
+        passed = shape.passed
+        found = model(**(values if passed is None else {a: values[a] for a in passed}))
         for attr in shape.readonly:
-            setattr(found, attr, values.get(attr))
-        extra = {key: value for key, value in data.items() if key not in shape.known_keys}
+            setattr(found, attr, values[attr])
         if extra:
             found.additional_properties = extra
         return found
@@ -86,22 +94,23 @@ class _Reader:
         validation: dict[str, dict[str, Any]] = getattr(model, "_validation", {})
         if getattr(model, "_subtype_map", None) or "additional_properties" in attribute_map:
             raise _Unusual  # polymorphic or open models: msrest's own rules apply
-        if any("." in description["key"] for description in attribute_map.values()):
-            raise _Unusual  # flattened keys
+        by_key = {
+            description["key"]: (attr, description["type"])
+            for attr, description in attribute_map.items()
+        }
+        # msrest takes every key it does not know as an additional property; with flattened
+        # ("a.b"), escaped or shared keys the known ones would be more than the keys above.
+        known = {_decode_attribute_map_key(_FLATTEN.split(key)[0]) for key in by_key if key}
+        if len(by_key) != len(attribute_map) or known != set(by_key):
+            raise _Unusual
         readonly = tuple(name for name, rule in validation.items() if rule.get("readonly"))
         constant = {name for name, rule in validation.items() if rule.get("constant")}
+        passed = set(attribute_map) - set(readonly) - constant
         shape = _Shape(
-            attributes=tuple(
-                (attr, description["key"], description["type"])
-                for attr, description in attribute_map.items()
-            ),
-            known_keys=frozenset(
-                _decode_attribute_map_key(_FLATTEN.split(description["key"])[0])
-                for description in attribute_map.values()
-                if description["key"] != ""
-            ),
+            blank=dict.fromkeys(attribute_map),
+            by_key=by_key,
             readonly=readonly,
-            passed=frozenset(set(attribute_map) - set(readonly) - constant),
+            passed=None if passed == set(attribute_map) else frozenset(passed),
         )
         self._shapes[model] = shape
         return shape
