@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database, utcnow
 from bot.dialogs.models import BotStateRow
+from bot.dialogs.writes import WriteLog
 
 ANY = "*"
 # Built once: every turn reads its state, and building a select costs more than running it.
@@ -35,15 +36,20 @@ class SqlStorage(Storage):
 
     def __init__(self, database: Database) -> None:
         self._database = database
+        self.writes = WriteLog()
 
     async def read(self, keys: Iterable[str] | None) -> dict[str, Any]:
         if keys is None:
             raise ValueError("Keys are required when reading")
+        async with self._database.transaction() as session:
+            return await self.read_in(session, keys)
+
+    async def read_in(self, session: AsyncSession, keys: Iterable[str]) -> dict[str, Any]:
+        """What `read` gives, read in the caller's transaction."""
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return {}
-        async with self._database.transaction() as session:
-            rows = (await session.scalars(_ROWS, {"keys": wanted})).all()
+        rows = (await session.scalars(_ROWS, {"keys": wanted})).all()
         found: dict[str, Any] = {}
         for row in rows:
             item = Unpickler().restore(row.document)
@@ -57,6 +63,16 @@ class SqlStorage(Storage):
         if not changes:
             return
         written: list[tuple[Any, str]] = []
+        try:
+            await self._write(changes, written)
+        finally:
+            self.writes.wrote(changes)
+        # The caller's copy now matches the stored one, so saving it again in the same turn
+        # is not mistaken for a lost race.
+        for item, new_tag in written:
+            _set_e_tag(item, new_tag)
+
+    async def _write(self, changes: Mapping[str, Any], written: list[tuple[Any, str]]) -> None:
         async with self._database.transaction() as session:
             for key, item in changes.items():
                 expected = _e_tag(item)
@@ -81,17 +97,16 @@ class SqlStorage(Storage):
                             BotStateRow(key=key, document=document, e_tag=new_tag, updated_at=now)
                         )
                 written.append((item, new_tag))
-        # The caller's copy now matches the stored one, so saving it again in the same turn
-        # is not mistaken for a lost race.
-        for item, new_tag in written:
-            _set_e_tag(item, new_tag)
 
     async def delete(self, keys: Iterable[str]) -> None:
         doomed = list(keys)
         if not doomed:
             return
-        async with self._database.transaction() as session:
-            await session.execute(delete(BotStateRow).where(BotStateRow.key.in_(doomed)))
+        try:
+            async with self._database.transaction() as session:
+                await session.execute(delete(BotStateRow).where(BotStateRow.key.in_(doomed)))
+        finally:
+            self.writes.wrote(doomed)
 
 
 async def _upsert(
