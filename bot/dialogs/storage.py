@@ -19,7 +19,11 @@ from bot.dialogs.writes import WriteLog
 
 ANY = "*"
 # Built once: every turn reads its state, and building a select costs more than running it.
-_ROWS = select(BotStateRow).where(BotStateRow.key.in_(bindparam("keys", expanding=True)))
+# Columns rather than entities: nothing changes these rows through the session, and setting up
+# ORM loading costs more than the read.
+_ROWS = select(BotStateRow.key, BotStateRow.document, BotStateRow.e_tag).where(
+    BotStateRow.key.in_(bindparam("keys", expanding=True))
+)
 
 
 class StateConflict(KeyError):
@@ -49,7 +53,7 @@ class SqlStorage(Storage):
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return {}
-        rows = (await session.scalars(_ROWS, {"keys": wanted})).all()
+        rows = (await session.execute(_ROWS, {"keys": wanted})).all()
         found: dict[str, Any] = {}
         for row in rows:
             item = Unpickler().restore(row.document)
