@@ -9,13 +9,15 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from botbuilder.core import ConversationState, TurnContext
+from botbuilder.core import TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dialogs import replies
 from bot.dialogs.follow_up import ANSWER_WHICH, REOPEN, AnswerWhichDialog, ReopenDialog
 from bot.dialogs.intents import Intent, recognise
 from bot.dialogs.open_ticket import OPEN_TICKET, OpenTicketDialog, draft_from_text, may_open
+from bot.dialogs.preload import PreloadingState
 from bot.dialogs.storage import SqlStorage, StateConflict
 from bot.dialogs.voice import Desk, Voice, remember_turn
 from bot.directory.models import Person
@@ -39,7 +41,7 @@ class CustomerChat:
 
     def __init__(self, desk: Desk, storage: SqlStorage) -> None:
         self._desk = desk
-        self._state = ConversationState(storage)
+        self._state = PreloadingState(storage)
         self._dialog_state = self._state.create_property("dialogs")
         self._last_turn = self._state.create_property("last_turn")
         self._dialogs = DialogSet(self._dialog_state)
@@ -48,6 +50,11 @@ class CustomerChat:
         self._dialogs.add(AnswerWhichDialog(desk))
         # Two messages sent quickly are taken one after the other, not raced.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    async def preload(self, session: AsyncSession, turn_context: TurnContext) -> None:
+        """Reads the turn's dialog state in the caller's transaction, before on_message or
+        on_press (which read it again if this chat saved state in between)."""
+        await self._state.preload(session, turn_context)
 
     async def on_message(self, turn_context: TurnContext, person: Person) -> None:
         await self._turn(turn_context, person, self._message)

@@ -10,13 +10,20 @@ from typing import Any
 from botbuilder.core import Storage
 from jsonpickle.pickler import Pickler
 from jsonpickle.unpickler import Unpickler
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database, utcnow
 from bot.dialogs.models import BotStateRow
+from bot.dialogs.writes import WriteLog
 
 ANY = "*"
+# Built once: every turn reads its state, and building a select costs more than running it.
+# Columns rather than entities: nothing changes these rows through the session, and setting up
+# ORM loading costs more than the read.
+_ROWS = select(BotStateRow.key, BotStateRow.document, BotStateRow.e_tag).where(
+    BotStateRow.key.in_(bindparam("keys", expanding=True))
+)
 
 
 class StateConflict(KeyError):
@@ -33,17 +40,20 @@ class SqlStorage(Storage):
 
     def __init__(self, database: Database) -> None:
         self._database = database
+        self.writes = WriteLog()
 
     async def read(self, keys: Iterable[str] | None) -> dict[str, Any]:
         if keys is None:
             raise ValueError("Keys are required when reading")
+        async with self._database.transaction() as session:
+            return await self.read_in(session, keys)
+
+    async def read_in(self, session: AsyncSession, keys: Iterable[str]) -> dict[str, Any]:
+        """What `read` gives, read in the caller's transaction."""
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return {}
-        async with self._database.transaction() as session:
-            rows = (
-                await session.scalars(select(BotStateRow).where(BotStateRow.key.in_(wanted)))
-            ).all()
+        rows = (await session.execute(_ROWS, {"keys": wanted})).all()
         found: dict[str, Any] = {}
         for row in rows:
             item = Unpickler().restore(row.document)
@@ -57,6 +67,16 @@ class SqlStorage(Storage):
         if not changes:
             return
         written: list[tuple[Any, str]] = []
+        try:
+            await self._write(changes, written)
+        finally:
+            self.writes.wrote(changes)
+        # The caller's copy now matches the stored one, so saving it again in the same turn
+        # is not mistaken for a lost race.
+        for item, new_tag in written:
+            _set_e_tag(item, new_tag)
+
+    async def _write(self, changes: Mapping[str, Any], written: list[tuple[Any, str]]) -> None:
         async with self._database.transaction() as session:
             for key, item in changes.items():
                 expected = _e_tag(item)
@@ -81,17 +101,16 @@ class SqlStorage(Storage):
                             BotStateRow(key=key, document=document, e_tag=new_tag, updated_at=now)
                         )
                 written.append((item, new_tag))
-        # The caller's copy now matches the stored one, so saving it again in the same turn
-        # is not mistaken for a lost race.
-        for item, new_tag in written:
-            _set_e_tag(item, new_tag)
 
     async def delete(self, keys: Iterable[str]) -> None:
         doomed = list(keys)
         if not doomed:
             return
-        async with self._database.transaction() as session:
-            await session.execute(delete(BotStateRow).where(BotStateRow.key.in_(doomed)))
+        try:
+            async with self._database.transaction() as session:
+                await session.execute(delete(BotStateRow).where(BotStateRow.key.in_(doomed)))
+        finally:
+            self.writes.wrote(doomed)
 
 
 async def _upsert(

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,16 +44,25 @@ class ConversationSighting:
     channel_id: str | None = None
 
 
+# Built once: every turn runs these, and building and cache-keying a select costs more
+# than SQLite takes to answer it.
+_PERSON_BY_AAD = select(Person).where(Person.aad_object_id == bindparam("aad_object_id"))
+_PERSON_BY_TEAMS_ID = select(Person).where(Person.teams_user_id == bindparam("teams_user_id"))
+_CONVERSATION_BY_ID = select(Conversation).where(
+    Conversation.conversation_id == bindparam("conversation_id")
+)
+
+
 async def find_person(session: AsyncSession, *, sighting: PersonSighting) -> Person | None:
     if sighting.aad_object_id:
-        person = await session.scalar(
-            select(Person).where(Person.aad_object_id == sighting.aad_object_id)
-        )
+        person = await session.scalar(_PERSON_BY_AAD, {"aad_object_id": sighting.aad_object_id})
         if person is not None:
             return person
-    return await session.scalar(
-        select(Person).where(Person.teams_user_id == sighting.teams_user_id)
-    )
+    return await session.scalar(_PERSON_BY_TEAMS_ID, {"teams_user_id": sighting.teams_user_id})
+
+
+async def find_conversation(session: AsyncSession, *, conversation_id: str) -> Conversation | None:
+    return await session.scalar(_CONVERSATION_BY_ID, {"conversation_id": conversation_id})
 
 
 async def remember_person(session: AsyncSession, *, sighting: PersonSighting) -> Person:
@@ -99,9 +108,7 @@ async def remember_conversation(
     """Stores the reference needed to write to this conversation later; a reply makes it reachable."""
 
     async def upsert() -> Conversation:
-        conversation = await session.scalar(
-            select(Conversation).where(Conversation.conversation_id == sighting.conversation_id)
-        )
+        conversation = await find_conversation(session, conversation_id=sighting.conversation_id)
         if conversation is None:
             conversation = Conversation(conversation_id=sighting.conversation_id)
             session.add(conversation)

@@ -14,10 +14,11 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jinja2 import FileSystemLoader, StrictUndefined, Undefined, nodes
+from jinja2 import FileSystemLoader, StrictUndefined, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bot.errors import EsmbotError
+from bot.notify.filters import Problem, clean, clip, md, plain, to_json
 from bot.notify.views import Outage, Reader, TicketView
 
 # Teams takes about 80 KB per message; a card this size leaves room for the activity around it
@@ -38,15 +39,6 @@ _TICKET_LIMITS = {
 }
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
-# Control characters, bidi overrides and isolates (which can make "SR-1" read as something
-# else) and the byte-order mark never belong in a message.
-_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]")
-# Teams markdown (and the Adaptive Card {{DATE()}} functions): every character that can start
-# or end a construct gets a backslash, which CommonMark allows before any ASCII punctuation.
-_MD_ANYWHERE = re.compile(r"([\\`*_~\[\]()#<>|{}])")
-_MD_ENTITY = re.compile(r"&(?=#?\w+;)")
-_MD_LINE_START = re.compile(r"^([-+=])|^(\d+)\.")
-_WHITESPACE = re.compile(r"\s+")
 _EMAIL = re.compile(r"^[^@\s\"<>&?#/]+@[^@\s\"<>&?#/]+\.[^@\s\"<>&?#/]+$")
 _TRAILING_COMMA = re.compile(r'"(?:[^"\\]|\\.)*"|,\s*(?=[\]}])')
 TEAMS_CHAT = "https://teams.microsoft.com/l/chat/0/0?users="
@@ -61,14 +53,6 @@ class TemplateError(EsmbotError):
         super().__init__(f"{template}: {message}")
 
 
-class _Problem(Exception):
-    """Raised inside a render, and turned into a TemplateError that names the template."""
-
-    def __init__(self, message: str, key: str | None = None) -> None:
-        super().__init__(message)
-        self.key = key
-
-
 @dataclass(frozen=True)
 class RenderedMessage:
     """What goes to Teams: the card, a few lines of plain text, and the notification summary."""
@@ -78,67 +62,13 @@ class RenderedMessage:
     summary: str
 
 
-def clean(value: object) -> str:
-    """The text without control or direction-override characters, with \\n line ends, trimmed."""
-    _raise_if_undefined(value)
-    if isinstance(value, datetime | timedelta):
-        raise _Problem("dates and durations are shown with when() and duration()")
-    if value is None:
-        return ""
-    if not isinstance(value, str | int | float):
-        raise _Problem(f"{type(value).__name__} is not text")
-    text = str(value).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
-    return _INVISIBLE.sub("", text).strip()
-
-
-def clip(value: object, limit: int) -> str:
-    """The text cut to `limit` characters, the cut marked with an ellipsis."""
-    text = clean(value)
-    return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + "…"
-
-
-def plain(value: object, limit: int | None = None) -> str:
-    """One line of plain text, for titles, button labels and the text fallback."""
-    text = _WHITESPACE.sub(" ", clean(value))
-    return text if limit is None else clip(text, limit)
-
-
-def md(value: object, limit: int | None = None) -> str:
-    """Text shown as itself in a TextBlock or fact: no link, emphasis, list or mention survives."""
-    text = clean(value) if limit is None else clip(value, limit)
-    text = _MD_ENTITY.sub(r"\\&", _MD_ANYWHERE.sub(r"\\\1", text))
-    lines = (line.strip() for line in text.split("\n"))
-    # A lone newline does not break a line in Teams, so each line becomes its own paragraph.
-    return "\n\n".join(
-        _MD_LINE_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\.", line)
-        for line in lines
-        if line
-    )
-
-
-def to_json(value: object) -> str:
-    """A complete JSON literal (a quoted string, a number, true/false/null) for the template."""
-    _raise_if_undefined(value)
-    if value is not None and not isinstance(value, str | bool | int | float):
-        raise _Problem(f"json takes text, a number or none, not {type(value).__name__}")
-    try:
-        return json.dumps(value, ensure_ascii=False, allow_nan=False)
-    except ValueError as error:
-        raise _Problem(str(error)) from None
-
-
-def _raise_if_undefined(value: object) -> None:
-    if isinstance(value, Undefined):
-        str(value)  # StrictUndefined raises here, with the name (or the sandbox's refusal)
-
-
 def fill(phrase: str, params: Mapping[str, object], key: str) -> str:
     """Puts the parameters into a phrase's {name} placeholders; a missing one is an error."""
 
     def value(match: re.Match[str]) -> str:
         name = match[1]
         if name not in params or params[name] is None:
-            raise _Problem(f"{key!r} needs the parameter {name!r}", key=key)
+            raise Problem(f"{key!r} needs the parameter {name!r}", key=key)
         return str(params[name])
 
     return _PLACEHOLDER.sub(value, phrase)
@@ -196,7 +126,7 @@ class Phrases:
         if phrase is None and self.fallback is not None:
             phrase = self.fallback.get(key)
         if not isinstance(phrase, str):
-            raise _Problem(f"no phrase {key!r} in {self.language}.toml", key=key)
+            raise Problem(f"no phrase {key!r} in {self.language}.toml", key=key)
         return fill(phrase, params, key)
 
     def when(self, value: datetime | None) -> str:
@@ -214,11 +144,11 @@ class Phrases:
 
     def _date_parts(self, value: object, caller: str) -> dict[str, object]:
         if not isinstance(value, datetime) or value.utcoffset() is None:
-            raise _Problem(f"{caller}() needs a timezone-aware datetime, got {value!r}")
+            raise Problem(f"{caller}() needs a timezone-aware datetime, got {value!r}")
         local = value.astimezone(self.zone)
         weekdays, months = self.words.get("date.weekdays"), self.words.get("date.months")
         if not (isinstance(weekdays, list) and isinstance(months, list)):
-            raise _Problem(f"{self.language}.toml needs date.weekdays and date.months", "date")
+            raise Problem(f"{self.language}.toml needs date.weekdays and date.months", "date")
         return {
             "weekday": weekdays[local.weekday()],
             "day": local.day,
@@ -232,7 +162,7 @@ class Phrases:
         if value is None:
             return self.t("common.not_set")
         if not isinstance(value, timedelta):
-            raise _Problem(f"duration() needs a timedelta, got {value!r}")
+            raise Problem(f"duration() needs a timedelta, got {value!r}")
         days, rest = divmod(int(abs(value).total_seconds()) // 60, 24 * 60)
         hours, minutes = divmod(rest, 60)
         amounts = [(days, "duration.days"), (hours, "duration.hours")]
@@ -375,7 +305,7 @@ class Renderer:
                     day=reading.day,
                     duration=reading.duration,
                 )
-            except _Problem as problem:
+            except Problem as problem:
                 raise TemplateError(str(problem), template=name, key=problem.key) from None
             except Exception as error:  # undefined names, sandbox refusals, bad arguments
                 raise TemplateError(f"{type(error).__name__}: {error}", template=name) from error

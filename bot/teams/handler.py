@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity, ChannelAccount
-from sqlalchemy import select
 
 from bot.commands import Registry
 from bot.commands.buttons import press
@@ -22,6 +22,7 @@ from bot.directory.models import Conversation, Person
 from bot.directory.service import (
     PersonSighting,
     conversation_unchanged,
+    find_conversation,
     find_person,
     remember_conversation,
     remember_person,
@@ -72,20 +73,24 @@ class EsmbotHandler(TeamsActivityHandler):
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         text, mentioned = command_text(activity)
-        person, conversation = await self._learn(turn_context, activity.from_property)
+
+        def for_chat(person: Person, conversation: Conversation) -> bool:
+            return self._chat_answers(text, person, conversation, activity.value)
+
+        person, conversation = await self._learn(
+            turn_context, activity.from_property, preload_for=for_chat
+        )
         if conversation is None or person is None:
             return
-        personal = conversation.scope == "personal" and self._chat is not None
-        if activity.value is not None and not text:
-            if personal and CustomerChat.handles_press(activity.value):
-                assert self._chat is not None
+        pressed = activity.value is not None and not text
+        if self._chat is not None and for_chat(person, conversation):
+            if pressed:
                 await self._chat.on_press(turn_context, person)
             else:
-                await self._press(turn_context, self._context(person, conversation))
+                await self._chat.on_message(turn_context, person)
             return
-        if personal and not self._is_command(text, person):
-            assert self._chat is not None
-            await self._chat.on_message(turn_context, person)
+        if pressed:
+            await self._press(turn_context, self._context(person, conversation))
             return
         if self._registry.looks_like_command(text) or text.lower() == "help":
             mentions = await self._mentioned(turn_context, mentioned)
@@ -96,6 +101,17 @@ class EsmbotHandler(TeamsActivityHandler):
         else:
             reply = Reply(NOT_UNDERSTOOD)
         await turn_context.send_activity(reply_activity(reply))
+
+    def _chat_answers(
+        self, text: str, person: Person, conversation: Conversation, value: object
+    ) -> bool:
+        """Whether the customer's 1:1 chat takes this message, rather than the commands or
+        the desk's card buttons."""
+        if self._chat is None or conversation.scope != "personal":
+            return False
+        if value is not None and not text:
+            return CustomerChat.handles_press(value)
+        return not self._is_command(text, person)
 
     def _is_command(self, text: str, person: Person) -> bool:
         """In the 1:1 chat a customer's words go to the conversation; a slash, or a desk
@@ -218,12 +234,15 @@ class EsmbotHandler(TeamsActivityHandler):
         account: ChannelAccount | None,
         *,
         with_conversation: bool = True,
+        preload_for: Callable[[Person, Conversation], bool] | None = None,
     ) -> tuple[Person | None, Conversation | None]:
         """Remembers who wrote and from where; the roster is asked (outside any transaction,
         it is a network call) only for someone whose e-mail esmbot does not know yet.
 
         Most turns come from someone esmbot knows, in a chat it knows, and teach it nothing
         new: those are settled by the one read that finds them, with no second transaction.
+        When `preload_for` says the chat will answer such a turn, the chat's dialog state is
+        read in that same transaction too.
         """
         activity = turn_context.activity
         sighting = None
@@ -237,21 +256,28 @@ class EsmbotHandler(TeamsActivityHandler):
                 needs_roster = known is None or not (known.email or known.upn)
                 stored = None
                 if not needs_roster and seen is not None:
-                    stored = await session.scalar(
-                        select(Conversation).where(
-                            Conversation.conversation_id == seen.conversation_id
-                        )
+                    stored = await find_conversation(session, conversation_id=seen.conversation_id)
+                settled = (
+                    known is not None
+                    and not needs_roster
+                    and teaches_nothing(known, sighting)
+                    and sorted(self._roles(known)) == known.roles
+                    and (
+                        seen is None
+                        or (stored is not None and conversation_unchanged(stored, seen, known))
                     )
-            settled = (
-                known is not None
-                and not needs_roster
-                and teaches_nothing(known, sighting)
-                and sorted(self._roles(known)) == known.roles
-                and (
-                    seen is None
-                    or (stored is not None and conversation_unchanged(stored, seen, known))
                 )
-            )
+                if (
+                    settled
+                    and self._chat is not None
+                    and known is not None
+                    and stored is not None
+                    and preload_for is not None
+                    and preload_for(known, stored)
+                ):
+                    # The chat will answer: it reads its state here, not in a transaction of
+                    # its own.
+                    await self._chat.preload(session, turn_context)
             if settled:
                 return known, stored
             if needs_roster:

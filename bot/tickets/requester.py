@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import bindparam, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -34,10 +35,28 @@ def _visible_to(person: Person) -> ColumnElement[bool]:
     return or_(Ticket.reporter_id == person.id, Ticket.opened_by_id == person.id)
 
 
+# Built once, as every status turn runs them: building and cache-keying a select costs more
+# than SQLite takes to answer it.
+_VISIBLE_TICKET = select(Ticket).where(
+    Ticket.key == bindparam("key"),
+    or_(
+        Ticket.reporter_id == bindparam("person_id"), Ticket.opened_by_id == bindparam("person_id")
+    ),
+)
+# Columns rather than entities: the story only reads them, and ORM loading costs more.
+_HISTORY = (
+    select(TicketEvent.at, TicketEvent.payload, Person.name)
+    .outerjoin(Person, Person.id == TicketEvent.actor_id)
+    .where(TicketEvent.ticket_id == bindparam("ticket_id"))
+    .order_by(TicketEvent.at.desc(), TicketEvent.id.desc())
+    .limit(HISTORY_LIMIT * 3)
+)
+
+
 async def visible_ticket(session: AsyncSession, *, key: str, person: Person) -> Ticket | None:
     """The ticket if this person may see it; None alike for someone else's and a missing one."""
     return await session.scalar(
-        select(Ticket).where(Ticket.key == key.strip().upper(), _visible_to(person))
+        _VISIBLE_TICKET, {"key": key.strip().upper(), "person_id": person.id}
     )
 
 
@@ -103,16 +122,9 @@ async def recently_finished(
 
 async def history(session: AsyncSession, *, ticket: Ticket) -> list[HistoryLine]:
     """The customer's view of what happened, oldest first, the newest HISTORY_LIMIT steps."""
-    query = (
-        select(TicketEvent, Person.name)
-        .outerjoin(Person, Person.id == TicketEvent.actor_id)
-        .where(TicketEvent.ticket_id == ticket.id)
-        .order_by(TicketEvent.at.desc(), TicketEvent.id.desc())
-        .limit(HISTORY_LIMIT * 3)
-    )
     lines: list[HistoryLine] = []
-    for event, actor in (await session.execute(query)).all():
-        line = _line(event, actor)
+    for at, payload, actor in (await session.execute(_HISTORY, {"ticket_id": ticket.id})).all():
+        line = _line(at, payload, actor)
         if line is not None:
             lines.append(line)
         if len(lines) == HISTORY_LIMIT:
@@ -120,21 +132,21 @@ async def history(session: AsyncSession, *, ticket: Ticket) -> list[HistoryLine]
     return list(reversed(lines))
 
 
-def _line(event: TicketEvent, actor: str | None) -> HistoryLine | None:
-    payload = event.payload or {}
+def _line(at: datetime, stored: dict[str, Any] | None, actor: str | None) -> HistoryLine | None:
+    payload = stored or {}
     if payload.get("outcome") not in (None, "applied"):
         return None
     changes = payload.get("changes") or []
     who = actor or None
     if "created" in changes:
-        return HistoryLine(at=event.at, what="created", who=who)
+        return HistoryLine(at=at, what="created", who=who)
     comment = payload.get("comment")
     if isinstance(comment, dict):
         if not comment.get("public"):
             return None  # internal notes never reach the customer
         body = str(comment.get("body") or "")
         return HistoryLine(
-            at=event.at, what="reply", who=comment.get("author") or who, detail=_short(body)
+            at=at, what="reply", who=comment.get("author") or who, detail=_short(body)
         )
     status = payload.get("status")
     if isinstance(status, dict) and status.get("to"):
@@ -142,11 +154,9 @@ def _line(event: TicketEvent, actor: str | None) -> HistoryLine | None:
         # Only a question, a resolution note or the customer's own reason is meant for them.
         shown = to in (Status.WAITING_FOR_CUSTOMER, Status.RESOLVED, Status.REOPENED)
         reason = payload.get("reason") if shown else None
-        return HistoryLine(
-            at=event.at, what="status", status=to, who=who, detail=_short(reason or "")
-        )
+        return HistoryLine(at=at, what="status", status=to, who=who, detail=_short(reason or ""))
     if "assigned" in changes:
-        return HistoryLine(at=event.at, what="assigned", who=payload.get("assignee") or who)
+        return HistoryLine(at=at, what="assigned", who=payload.get("assignee") or who)
     return None
 
 

@@ -1,0 +1,101 @@
+"""A dialog state read early in a turn is used only if this process wrote none for the chat since."""
+
+from __future__ import annotations
+
+from botbuilder.core import TurnContext
+from botbuilder.core.adapters import TestAdapter
+from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
+from sqlalchemy import event
+
+from bot.db import Database
+from bot.dialogs.preload import PreloadingState
+from bot.dialogs.storage import SqlStorage
+from bot.dialogs.writes import WriteLog
+
+
+def _turn() -> TurnContext:
+    activity = Activity(
+        type="message",
+        text="status SR-1",
+        channel_id="msteams",
+        conversation=ConversationAccount(id="a:lena"),
+        from_property=ChannelAccount(id="29:lena"),
+        recipient=ChannelAccount(id="28:bot"),
+    )
+    return TurnContext(TestAdapter(), activity)
+
+
+def _reads(database: Database) -> tuple[list[str], object]:
+    seen: list[str] = []
+
+    def statement(_connection, _cursor, sql: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        if "bot_state" in sql:
+            seen.append(sql)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", statement)
+    return seen, statement
+
+
+async def _preloaded(database: Database, state: PreloadingState, turn: TurnContext) -> None:
+    async with database.transaction() as session:
+        await state.preload(session, turn)
+
+
+async def test_a_preloaded_state_is_used_without_reading_again(database: Database) -> None:
+    storage = SqlStorage(database)
+    key = "msteams/conversations/a:lena"
+    await storage.write({key: {"step": 1}})
+    state, turn = PreloadingState(storage), _turn()
+    await _preloaded(database, state, turn)
+    reads, listener = _reads(database)
+    try:
+        await state.load(turn, force=True)
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", listener)
+
+    assert reads == []
+    assert state.get(turn)["step"] == 1
+
+
+async def test_a_state_written_since_the_preload_is_read_again(database: Database) -> None:
+    storage = SqlStorage(database)
+    key = "msteams/conversations/a:lena"
+    await storage.write({key: {"step": 1}})
+    state, turn = PreloadingState(storage), _turn()
+    await _preloaded(database, state, turn)
+    # Another message of the same chat was answered meanwhile and saved its step.
+    saved = (await storage.read([key]))[key]
+    saved["step"] = 2
+    await storage.write({key: saved})
+
+    await state.load(turn, force=True)
+
+    assert state.get(turn)["step"] == 2
+    # And the turn saves over it without a conflict, as it would have before.
+    state.get(turn)["step"] = 3
+    await state.save_changes(turn)
+    assert (await storage.read([key]))[key]["step"] == 3
+
+
+async def test_a_preload_is_used_once(database: Database) -> None:
+    storage = SqlStorage(database)
+    state, turn = PreloadingState(storage), _turn()
+    await _preloaded(database, state, turn)
+    await state.load(turn, force=True)
+    await storage.write({"msteams/conversations/a:lena": {"step": 9}})
+
+    await state.load(turn, force=True)  # a second load in the turn reads, as botbuilder's does
+
+    assert state.get(turn)["step"] == 9
+
+
+def test_the_write_log_trusts_no_mark_older_than_what_it_forgot() -> None:
+    log = WriteLog(kept=2)
+    mark = log.mark()
+    log.wrote(["a"])
+    assert not log.unwritten_since("a", mark) and log.unwritten_since("b", mark)
+    later = log.mark()
+    assert log.unwritten_since("a", later)
+    log.wrote(["b", "c"])  # "a" is forgotten: a write to it after `mark` can no longer be ruled out
+    assert not log.unwritten_since("z", mark)
+    assert log.unwritten_since("z", log.mark())
