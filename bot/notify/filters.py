@@ -31,7 +31,7 @@ class Problem(Exception):
 def clean(value: object) -> str:
     """The text without control or direction-override characters, with \\n line ends, trimmed."""
     if type(value) is str:
-        return _clean_text(value)
+        return _clean_text(value) if len(value) <= _LONGEST_KEPT else _clean(value)
     _raise_if_undefined(value)
     if isinstance(value, datetime | timedelta):
         raise Problem("dates and durations are shown with when() and duration()")
@@ -39,41 +39,53 @@ def clean(value: object) -> str:
         return ""
     if not isinstance(value, str | int | float):
         raise Problem(f"{type(value).__name__} is not text")
-    return _clean_text(str(value))
+    return _clean(str(value))
 
 
 def clip(value: object, limit: int) -> str:
     """The text cut to `limit` characters, the cut marked with an ellipsis."""
-    if type(value) is str and type(limit) is int:
+    if type(value) is str and type(limit) is int and len(value) <= _LONGEST_KEPT:
         return _clip_text(value, limit)
     return _cut(clean(value), limit)
 
 
 def plain(value: object, limit: int | None = None) -> str:
     """One line of plain text, for titles, button labels and the text fallback."""
-    if type(value) is str and (limit is None or type(limit) is int):
-        return _plain_text(value, limit)
+    if _kept(value, limit):
+        return _plain_text(value, limit)  # type: ignore[arg-type]
     text = _WHITESPACE.sub(" ", clean(value))
     return text if limit is None else clip(text, limit)
 
 
 def md(value: object, limit: int | None = None) -> str:
     """Text shown as itself in a TextBlock or fact: no link, emphasis, list or mention survives."""
-    if type(value) is str and (limit is None or type(limit) is int):
-        return _md_text(value, limit)
+    if _kept(value, limit):
+        return _md_text(value, limit)  # type: ignore[arg-type]
     return _escape_md(clean(value) if limit is None else clip(value, limit))
 
 
 # A card repeats the same labels and ticket texts on every render, and these are pure functions
 # of a str (and an int): each distinct text is worked out once. Only exact str and int arguments
 # are kept, so that 1, 1.0 and True, which are equal keys, never share an answer.
-_TEXTS_KEPT = 8192
+# Labels, titles and names repeat; a long description seldom does, and would fill the memory
+# the answers are kept in (at most 2,048 of 256 characters each, per function: a few MB).
+_TEXTS_KEPT = 2048
+_LONGEST_KEPT = 256
 
 
-@lru_cache(maxsize=_TEXTS_KEPT)
-def _clean_text(text: str) -> str:
+def _kept(value: object, limit: object) -> bool:
+    """Whether the answer for these arguments is looked up among those kept."""
+    return (
+        type(value) is str and len(value) <= _LONGEST_KEPT and (limit is None or type(limit) is int)
+    )
+
+
+def _clean(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     return _INVISIBLE.sub("", text).strip()
+
+
+_clean_text = lru_cache(maxsize=_TEXTS_KEPT)(_clean)
 
 
 def _cut(text: str, limit: int) -> str:

@@ -58,3 +58,20 @@ def test_undefined_values_still_fail() -> None:
         md(StrictUndefined(name="name"))
     with pytest.raises(UndefinedError):
         to_json(StrictUndefined(name="name"))
+
+
+def test_long_texts_are_answered_but_not_kept():
+    """Kept answers stay small: a 20,000-character description is worked out, not remembered."""
+    from bot.notify import filters
+
+    long = "Der Drucker druckt nicht. " * 800
+    caches = [filters._clean_text, filters._clip_text, filters._plain_text, filters._md_text]
+    before = [cache.cache_info().currsize for cache in caches]
+
+    answers = (clean(long), clip(long, 300), plain(long, 80), md(long), md(long, 300))
+
+    assert [cache.cache_info().currsize for cache in caches] == before
+    assert answers[0] == long.strip() and answers[1].endswith("…") and len(answers[2]) == 80
+    assert answers[3] == md(_Str(long)) and answers[4] == md(_Str(long), 300)
+    clean("Printer")
+    assert filters._clean_text.cache_info().currsize >= 1
