@@ -8,11 +8,11 @@ customers and connector double beside it, cannot beat.
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import aiohttp
 from aiohttp import web
+from processes import serve_on_port  # the script runs from benchmarks/
 
 
 def create_app() -> web.Application:
@@ -48,12 +48,5 @@ def create_app() -> web.Application:
     return app
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, required=True)
-    port = parser.parse_args().port
-    web.run_app(create_app(), host="127.0.0.1", port=port, print=None, access_log=None)
-
-
 if __name__ == "__main__":
-    main()
+    serve_on_port(create_app, __doc__)

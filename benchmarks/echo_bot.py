@@ -7,12 +7,11 @@ every message with its own text.
 
 from __future__ import annotations
 
-import argparse
-
 from aiohttp import web
 from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
 from botbuilder.core.integration import aiohttp_error_middleware
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from processes import serve_on_port  # the script runs from benchmarks/
 
 
 class Config:
@@ -41,12 +40,5 @@ def create_app() -> web.Application:
     return app
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, required=True)
-    port = parser.parse_args().port
-    web.run_app(create_app(), host="127.0.0.1", port=port, print=None, access_log=None)
-
-
 if __name__ == "__main__":
-    main()
+    serve_on_port(create_app, __doc__)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import socket
 import time
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -48,3 +50,13 @@ def reference_for(service_url: str, user: Any, *, channel: str | None = None) ->
 
     activity = Activity().deserialize(installation_update(user, service_url, channel=channel))
     return conversation_sighting(activity).reference
+
+
+def serve_on_port(create_app: Callable[[], Any], description: str | None) -> None:
+    """Runs a bot of the harness on 127.0.0.1 at the port its command line names."""
+    from aiohttp import web
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--port", type=int, required=True)
+    port = parser.parse_args().port
+    web.run_app(create_app(), host="127.0.0.1", port=port, print=None, access_log=None)

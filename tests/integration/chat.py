@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import event
+
+from bot.app import DATABASE
 from bot.demo.activities import TeamsUser, card_submit, personal_message
 from bot.demo.connector import Recorded
 from tests.integration.desk import Desk
@@ -81,3 +87,21 @@ async def say(desk: Desk, user: TeamsUser, words: str, **fields: Any) -> Turn:
 
 async def press(desk: Desk, user: TeamsUser, value: Any, *, card: str | None = None) -> Turn:
     return await post(desk, card_submit(user, value, desk.connector.url, reply_to=card))
+
+
+@contextmanager
+def in_the_turn(desk: Desk, name: str, note: Callable[..., Any]) -> Iterator[None]:
+    """Calls `note` with the engine event `name`'s arguments, for what the request's own task
+    does: the dispatcher works beside the turn, in a task of its own."""
+
+    def heard(*args: Any) -> None:
+        task = asyncio.current_task()
+        if task is not None and task.get_coro().__qualname__ == "RequestHandler._handle_request":
+            note(*args)
+
+    engine = desk.client.app[DATABASE].engine.sync_engine  # the app's own engine
+    event.listen(engine, name, heard)
+    try:
+        yield
+    finally:
+        event.remove(engine, name, heard)

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
-from bot.app import DATABASE
 from bot.config.organisation import RoleMembers
 from bot.tickets.models import Ticket
 from tests.conftest import ALEX, KIM, LEARNER
 from tests.doubles.jira import JiraDouble
-from tests.integration.chat import press, say
+from tests.integration.chat import in_the_turn, press, say
 from tests.integration.desk import AGENTS, LENA_CHAT, Desk, build_desk, desk_fixture
 
 __all__ = ["desk_fixture"]
@@ -304,18 +302,11 @@ async def test_a_status_turn_only_reads_and_reads_little(desk: Desk) -> None:
     await say(desk, LEARNER, f"status {key}")  # she and her chat are known from here on
     statements: list[str] = []
 
-    def seen(_connection, _cursor, statement, *_args) -> None:
-        task = asyncio.current_task()
-        # The dispatcher works beside the turn, in a task of its own.
-        if task is not None and task.get_coro().__qualname__ == "RequestHandler._handle_request":
-            statements.append(" ".join(statement.split()))
+    def seen(_connection, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
 
-    engine = desk.client.app[DATABASE].engine.sync_engine  # the app's own engine
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with in_the_turn(desk, "before_cursor_execute", seen):
         answered = await say(desk, LEARNER, f"status {key}")
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
 
     assert key in answered.text
     # The dispatcher still polls the outbox and the brake beside the turn; those are its own.
