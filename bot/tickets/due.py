@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -59,15 +60,11 @@ Action = DueAction | NewAction
 AddAction = Callable[[NewAction], Action]
 
 
-def into_session(session: AsyncSession) -> AddAction:
-    """New actions as objects in the session, flushed with everything else."""
-
-    def add(new: NewAction) -> Action:
-        action = DueAction(**new.row())
-        session.add(action)
-        return action
-
-    return add
+def add_to_session(session: AsyncSession, new: NewAction) -> DueAction:
+    """A new action as an object in the session, flushed with everything else."""
+    action = DueAction(**new.row())
+    session.add(action)
+    return action
 
 
 def times_of(ticket: Ticket, organisation: Organisation) -> TicketTimes:
@@ -111,7 +108,7 @@ async def replan(
         calendar=organisation.calendar,
         timers=organisation.timers,
     )
-    add = add or into_session(session)
+    add = add or partial(add_to_session, session)
     if existing is None:
         existing = {
             action.dedupe_key: action

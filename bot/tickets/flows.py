@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Organisation
 from bot.notify.compose import Notifier
 from bot.notify.routing import Intent, TicketFacts, route
-from bot.tickets.due import Action, NewAction, into_session, replan, times_of
+from bot.tickets.due import Action, NewAction, add_to_session, replan, times_of
 from bot.tickets.events import TICKET_FIELDS, Change, EventKind, PersonRef, TicketEvent
 from bot.tickets.lifecycle import IllegalTransition, Status, path
 from bot.tickets.models import Ticket
@@ -88,7 +88,7 @@ class Lookups:
 
     def plan(self, action: NewAction) -> Action:
         """Writes a newly planned due action; returns what a later re-plan may change."""
-        return into_session(self.session)(action)
+        return add_to_session(self.session, action)
 
     async def flush(self) -> None:
         # A duplicate must fail here, inside the event's savepoint, not at the commit.

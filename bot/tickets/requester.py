@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from bot.directory.models import Person
 from bot.tickets.lifecycle import OPEN_STATUSES, Status
@@ -31,17 +31,16 @@ class HistoryLine:
     detail: str | None = None
 
 
-def _visible_to(person: Person) -> ColumnElement[bool]:
-    return or_(Ticket.reporter_id == person.id, Ticket.opened_by_id == person.id)
+def _visible_to(person: Person | BindParameter[int]) -> ColumnElement[bool]:
+    """Tickets the person reported or opened for someone; `person` may be a bound parameter."""
+    person_id = person if isinstance(person, BindParameter) else person.id
+    return or_(Ticket.reporter_id == person_id, Ticket.opened_by_id == person_id)
 
 
 # Built once, as every status turn runs them: building and cache-keying a select costs more
 # than SQLite takes to answer it.
 _VISIBLE_TICKET = select(Ticket).where(
-    Ticket.key == bindparam("key"),
-    or_(
-        Ticket.reporter_id == bindparam("person_id"), Ticket.opened_by_id == bindparam("person_id")
-    ),
+    Ticket.key == bindparam("key"), _visible_to(bindparam("person_id"))
 )
 # Columns rather than entities: the story only reads them, and ORM loading costs more.
 _HISTORY = (

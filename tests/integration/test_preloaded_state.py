@@ -36,17 +36,27 @@ def _reads(database: Database) -> tuple[list[str], object]:
     return seen, statement
 
 
+KEY = "msteams/conversations/a:lena"
+
+
 async def _preloaded(database: Database, state: PreloadingState, turn: TurnContext) -> None:
     async with database.transaction() as session:
         await state.preload(session, turn)
 
 
-async def test_a_preloaded_state_is_used_without_reading_again(database: Database) -> None:
+async def _chat_at_step_one(
+    database: Database,
+) -> tuple[SqlStorage, PreloadingState, TurnContext]:
+    """Lena's chat, stored at step 1, its state preloaded for her next turn."""
     storage = SqlStorage(database)
-    key = "msteams/conversations/a:lena"
-    await storage.write({key: {"step": 1}})
+    await storage.write({KEY: {"step": 1}})
     state, turn = PreloadingState(storage), _turn()
     await _preloaded(database, state, turn)
+    return storage, state, turn
+
+
+async def test_a_preloaded_state_is_used_without_reading_again(database: Database) -> None:
+    _storage, state, turn = await _chat_at_step_one(database)
     reads, listener = _reads(database)
     try:
         await state.load(turn, force=True)
@@ -58,15 +68,11 @@ async def test_a_preloaded_state_is_used_without_reading_again(database: Databas
 
 
 async def test_a_state_written_since_the_preload_is_read_again(database: Database) -> None:
-    storage = SqlStorage(database)
-    key = "msteams/conversations/a:lena"
-    await storage.write({key: {"step": 1}})
-    state, turn = PreloadingState(storage), _turn()
-    await _preloaded(database, state, turn)
+    storage, state, turn = await _chat_at_step_one(database)
     # Another message of the same chat was answered meanwhile and saved its step.
-    saved = (await storage.read([key]))[key]
+    saved = (await storage.read([KEY]))[KEY]
     saved["step"] = 2
-    await storage.write({key: saved})
+    await storage.write({KEY: saved})
 
     await state.load(turn, force=True)
 
@@ -74,7 +80,7 @@ async def test_a_state_written_since_the_preload_is_read_again(database: Databas
     # And the turn saves over it without a conflict, as it would have before.
     state.get(turn)["step"] = 3
     await state.save_changes(turn)
-    assert (await storage.read([key]))[key]["step"] == 3
+    assert (await storage.read([KEY]))[KEY]["step"] == 3
 
 
 async def test_a_preload_is_used_once(database: Database) -> None:
@@ -82,7 +88,7 @@ async def test_a_preload_is_used_once(database: Database) -> None:
     state, turn = PreloadingState(storage), _turn()
     await _preloaded(database, state, turn)
     await state.load(turn, force=True)
-    await storage.write({"msteams/conversations/a:lena": {"step": 9}})
+    await storage.write({KEY: {"step": 9}})
 
     await state.load(turn, force=True)  # a second load in the turn reads, as botbuilder's does
 
