@@ -15,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Organisation
 from bot.db import utcnow
 from bot.directory.models import AudienceBinding, Conversation, Person
+from bot.notify.drafts import Draft
 from bot.notify.metrics import Metrics
 from bot.notify.models import OutboxMessage
 from bot.notify.outbox import PENDING
-from bot.notify.render import Renderer
+from bot.notify.render import RenderedMessage, Renderer, TemplateError
 from bot.notify.routing import AGENTS, ASSIGNEE, CUSTOMER, Intent
 from bot.notify.views import Reader, TicketView
 from bot.tickets.lifecycle import Status
@@ -74,9 +75,14 @@ class Notifier:
         session.add_all(rows)
 
     async def insert(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Writes many rows as plain values (a broadcast): no objects to hold in the session."""
+        """Writes rows as plain values (a broadcast, an event's drafts): no objects to track.
+
+        Every row has the same keys: one INSERT per chunk, whatever the number of rows.
+        """
+        if not rows:
+            return
         for start in range(0, len(rows), INSERT_CHUNK):
-            await session.execute(insert(OutboxMessage), rows[start : start + INSERT_CHUNK])
+            await session.execute(_INSERT, rows[start : start + INSERT_CHUNK])
         if self.metrics is not None:
             self.metrics.tally(session).inserted(rows)
 
@@ -110,11 +116,30 @@ class Notifier:
         intents: tuple[Intent, ...] | list[Intent],
         origin: str,
         extras: Mapping[str, Any],
-    ) -> list[OutboxMessage]:
-        """One row per intent and conversation; `origin` (the event) makes replays harmless."""
+    ) -> int:
+        """Writes what `compose` drafts into the caller's transaction; returns how many rows."""
+        rows = await self.compose(
+            session, ticket=ticket, intents=intents, origin=origin, extras=extras
+        )
+        await self.insert(session, rows)
+        return len(rows)
+
+    async def compose(
+        self,
+        session: AsyncSession,
+        *,
+        ticket: Ticket,
+        intents: tuple[Intent, ...] | list[Intent],
+        origin: str,
+        extras: Mapping[str, Any],
+    ) -> list[dict[str, Any]]:
+        """One row per intent and conversation, as values for `insert`, each holding the draft
+        it is rendered from when sent; `origin` (the event) makes replays harmless."""
         if not intents:
             return []
         view = await self.ticket_view(session, ticket)
+        extras = {**_DEFAULT_EXTRAS, "vendor": self._organisation.service, **extras}
+        now = self._clock()
         rows = []
         for intent in intents:
             recipients = await self._recipients(session, intent, ticket)
@@ -128,20 +153,40 @@ class Notifier:
                     },
                 )
             for recipient in recipients:
+                draft = Draft(intent.template, view, recipient.reader, extras)
+                key = f"{origin}:{intent.audience}:{intent.template}:{recipient.conversation.id}"
                 rows.append(
-                    self._row(
-                        view=view,
-                        intent=intent,
-                        recipient=recipient,
-                        ticket_id=ticket.id,
-                        dedupe_key=f"{origin}:{intent.audience}:{intent.template}:{recipient.conversation.id}"[
-                            :256
-                        ],
-                        extras=extras,
-                    )
+                    {
+                        "next_attempt_at": now,
+                        "dedupe_key": key[:256],
+                        "conversation_id": recipient.conversation.id,
+                        "ticket_id": ticket.id,
+                        "audience": intent.audience,
+                        "template": intent.template,
+                        "activity": None,
+                        "draft": draft.to_json(),
+                        "broadcast_id": None,
+                    }
                 )
-        self.add(session, rows)
         return rows
+
+    def activity_of(self, row: OutboxMessage) -> dict[str, Any]:
+        """What the row sends: its activity, rendered now from its draft if it has none yet.
+
+        Raises TemplateError when the draft cannot be rendered (or read).
+        """
+        if row.activity is not None:
+            return row.activity
+        try:
+            draft = Draft.from_json(row.draft or {})
+        except (KeyError, TypeError, ValueError) as error:
+            raise TemplateError(f"unreadable draft ({error!r})", template=row.template) from None
+        folder, message = draft.template.split("/", 1)
+        return _activity(
+            self._renderer.render(
+                folder, message, ticket=draft.view, reader=draft.reader, extras=draft.extras
+            )
+        )
 
     def render_row(
         self,
@@ -156,15 +201,11 @@ class Notifier:
         broadcast_id: str | None = None,
     ) -> OutboxMessage:
         folder, message = template.split("/", 1)
-        rendered = self._renderer.render(
-            folder, message, ticket=view, reader=recipient.reader, extras=extras
+        activity = _activity(
+            self._renderer.render(
+                folder, message, ticket=view, reader=recipient.reader, extras=extras
+            )
         )
-        card = {**rendered.card, "fallbackText": rendered.text}
-        activity = {
-            "type": "message",
-            "summary": rendered.summary,
-            "attachments": [{"contentType": ADAPTIVE_CARD, "content": card}],
-        }
         return OutboxMessage(
             next_attempt_at=self._clock(),
             dedupe_key=dedupe_key,
@@ -174,26 +215,6 @@ class Notifier:
             template=template,
             activity=activity,
             broadcast_id=broadcast_id,
-        )
-
-    def _row(
-        self,
-        *,
-        view: TicketView,
-        intent: Intent,
-        recipient: Recipient,
-        ticket_id: int,
-        dedupe_key: str,
-        extras: Mapping[str, Any],
-    ) -> OutboxMessage:
-        return self.render_row(
-            template=intent.template,
-            audience=intent.audience,
-            recipient=recipient,
-            dedupe_key=dedupe_key,
-            view=view,
-            extras={**_DEFAULT_EXTRAS, "vendor": self._organisation.service, **extras},
-            ticket_id=ticket_id,
         )
 
     async def ticket_view(
@@ -291,6 +312,16 @@ class Notifier:
         return [_personal_recipient(person, conversation)]
 
 
+def _activity(rendered: RenderedMessage) -> dict[str, Any]:
+    """The Teams activity of a rendered message: its card, with the plain text as fallback."""
+    card = {**rendered.card, "fallbackText": rendered.text}
+    return {
+        "type": "message",
+        "summary": rendered.summary,
+        "attachments": [{"contentType": ADAPTIVE_CARD, "content": card}],
+    }
+
+
 def _bound_channels() -> Select[tuple[str, Conversation]]:
     """Each audience with the reachable channel bound to it."""
     return (
@@ -318,6 +349,7 @@ def _personal_chats(person_ids: Iterable[int]) -> Select[tuple[Conversation]]:
 
 
 _PRELOADED = "preloaded_recipients"
+_INSERT = insert(OutboxMessage.__table__)
 
 
 @dataclass

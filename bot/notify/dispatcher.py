@@ -23,6 +23,7 @@ from bot.notify.delivery import DeliveryError, Reopen, Send
 from bot.notify.metrics import Metrics
 from bot.notify.models import OutboxMessage
 from bot.notify.pacing import Pacer
+from bot.notify.render import TemplateError
 from bot.notify.replicas import Replicas
 
 log = logging.getLogger(__name__)
@@ -165,6 +166,12 @@ class Dispatcher:
         if conversation is None or not conversation.reachable:
             await self._fail(row, "the conversation is unreachable", notify=False)
             return
+        try:
+            activity = self.notifier.activity_of(row)
+        except TemplateError as error:
+            log.error("a message could not be written", extra={"row": row.id, "error": str(error)})
+            await self._fail(row, f"could not be written: {error}", notify=True)
+            return
         key = conversation.conversation_id
         now = time.monotonic()
         wait = self.pacer.earliest(key, now) - now
@@ -191,7 +198,7 @@ class Dispatcher:
             started = time.monotonic()
             try:
                 sent = await self.send(
-                    conversation.reference, row.activity, row.replaces_activity_id or None
+                    conversation.reference, activity, row.replaces_activity_id or None
                 )
             except DeliveryError as error:
                 self.metrics.teams_answered(error.status, time.monotonic() - started)
@@ -209,6 +216,8 @@ class Dispatcher:
             if stored is not None:
                 stored.status, stored.sent_at = outbox.SENT, self.clock()
                 stored.sent_activity_id, stored.last_error = sent.activity_id, None
+                if stored.draft is not None:  # what was sent, in place of its draft
+                    stored.activity, stored.draft = activity, None
         self.metrics.sent(row)
 
     async def _handle(

@@ -30,7 +30,10 @@ class OutboxMessage(Base):
     )
     audience: Mapped[str] = mapped_column(String(32))
     template: Mapped[str] = mapped_column(String(128))
-    activity: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # What is sent; until the first try, a row written by an event may hold only its draft
+    # (bot/notify/drafts.py), rendered when it is sent and kept here from then on.
+    activity: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # When set, the message updates an earlier activity in place instead of posting a new one.
     # A redraw of a customer's ticket card finds it when it is sent (empty: post anew).
     replaces_activity_id: Mapped[str | None] = mapped_column(String(256))

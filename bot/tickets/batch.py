@@ -85,6 +85,8 @@ class BatchLookups(Lookups):
         # back within the batch, and the objects the session would track cost more than the rows.
         self.audit_lines: list[dict[str, Any]] = []
         self.planned: list[NewAction] = []
+        self.messages: list[dict[str, Any]] = []
+        self.notifier: Notifier | None = None
 
     @classmethod
     async def load(cls, session: AsyncSession, events: Sequence[TicketEvent]) -> BatchLookups:
@@ -154,8 +156,13 @@ class BatchLookups(Lookups):
         self.planned.append(action)
         return action
 
+    async def send(self, notifier: Notifier, rows: list[dict[str, Any]]) -> None:
+        self.notifier = notifier
+        self.messages.extend(rows)
+
     async def write(self) -> None:
-        """The batch's audit lines and new due actions, after the flush that wrote its tickets."""
+        """The batch's audit lines, new due actions and messages, after the flush that wrote its
+        tickets."""
         if self.planned:
             await self.session.execute(
                 insert(DueAction.__table__),
@@ -163,6 +170,8 @@ class BatchLookups(Lookups):
             )
         if self.audit_lines:
             await self.session.execute(insert(EventRow.__table__), self.audit_lines)
+        if self.notifier is not None:
+            await self.notifier.insert(self.session, self.messages)
 
 
 def _people_named(event: TicketEvent) -> Iterator[PersonRef]:

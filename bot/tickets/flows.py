@@ -90,6 +90,10 @@ class Lookups:
         """Writes a newly planned due action; returns what a later re-plan may change."""
         return add_to_session(self.session, action)
 
+    async def send(self, notifier: Notifier, rows: list[dict[str, Any]]) -> None:
+        """Writes an event's outbox rows; a duplicate fails here, inside the event's savepoint."""
+        await notifier.insert(self.session, rows)
+
     async def flush(self) -> None:
         # A duplicate must fail here, inside the event's savepoint, not at the commit.
         await self.session.flush()
@@ -214,16 +218,15 @@ async def apply_one(
     messages = 0
     if notifier is not None and intents:
         # The messages are rows of this same transaction: no change without its messages.
-        messages = len(
-            await notifier.enqueue(
-                session,
-                ticket=work.ticket,
-                intents=intents,
-                origin=event_origin(event),
-                extras={**work.extras, "reason": event.reason, "note": event.reason},
-            )
+        rows = await notifier.compose(
+            session,
+            ticket=work.ticket,
+            intents=intents,
+            origin=event_origin(event),
+            extras={**work.extras, "reason": event.reason, "note": event.reason},
         )
-        await lookups.flush()
+        await lookups.send(notifier, rows)
+        messages = len(rows)
     return Applied(
         "stale" if stale and not work.changes else "applied",
         work.ticket.key,

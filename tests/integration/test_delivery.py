@@ -206,12 +206,56 @@ async def test_pending_messages_survive_a_restart(
     )
     await quiet.close()  # the bot goes down with its message still in the outbox
     assert await outbox_status(database, "pending") == 1
+    (waiting,) = await outbox_rows(database)
+    assert waiting.activity is None and waiting.draft["view"]["key"] == "SR-10"
 
     await aiohttp_client(create_app(settings, organisation, delivery=FAST))
 
     lena = await connector.wait_for(2, LENA_CHAT)
     assert "SR-10" in text_of(cards(lena)[-1])
     assert await eventually(lambda: outbox_status(database, "sent")) == 1
+    # Rendered when it was sent, and kept as sent.
+    (sent,) = await outbox_rows(database)
+    assert sent.draft is None and sent.activity["attachments"] == lena[-1].body["attachments"]
+
+
+async def test_a_message_that_cannot_be_written_fails_and_the_desk_hears_why(
+    connector, database, aiohttp_client, settings, organisation
+):
+    quiet = await aiohttp_client(create_app(settings, organisation, dispatch=False))
+    await quiet.post("/api/messages", json=installation_update(LEARNER, connector.url))
+    await quiet.post(
+        "/api/messages",
+        json=channel_message(DANIELLE, "/subscribe agents", connector.url, channel="agents"),
+    )
+    await connector.wait_for(1, AGENTS)
+    await quiet.post(
+        "/api/events/jira", json=jp.created(jp.issue("SR-13", reporter=LENA_JIRA), at=T0)
+    )
+    await quiet.close()
+    async with database.transaction() as session:
+        broken = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.audience == "customer")
+        )
+        broken.draft = {**broken.draft, "view": {**broken.draft["view"], "status": "exploded"}}
+
+    await aiohttp_client(create_app(settings, organisation, delivery=FAST))
+
+    agents = await connector.wait_for(3, AGENTS, within=8)  # the new ticket and the notice
+    (notice,) = [str(card) for card in cards(agents) if "could not be written" in str(card)]
+    assert "unreadable draft" in notice and "exploded" in notice  # what, and why
+    assert any("SR-13" in text_of(card) for card in cards(agents))
+    async with database.transaction() as session:
+        failed = await session.get(OutboxMessage, broken.id)
+    assert failed.status == "failed" and failed.attempts == 1
+    assert failed.last_error.startswith("could not be written: customer/ticket_received")
+    assert "exploded" in failed.last_error and failed.draft is not None
+    assert len(connector.sent(LENA_CHAT)) == 1  # the welcome only
+
+
+async def outbox_rows(database) -> list[OutboxMessage]:
+    async with database.transaction() as session:
+        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
 async def test_a_german_customer_reads_german(
