@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import weakref
 
-from bot.heap import freeze_startup_heap
+from bot.heap import YOUNG_THRESHOLD, freeze_startup_heap
 
 
 class _Node:
@@ -21,12 +21,15 @@ async def test_what_lives_at_start_up_is_frozen_and_garbage_is_not():
     gone = weakref.ref(garbage)
     del garbage
     kept = [_Node() for _ in range(1000)]
-    before = gc.get_freeze_count()
+    before, thresholds = gc.get_freeze_count(), gc.get_threshold()
     try:
         await freeze_startup_heap(None)  # type: ignore[arg-type]
 
         assert gc.get_freeze_count() >= before + len(kept)
         assert gone() is None, "the cycle was frozen for ever instead of collected first"
+        # The youngest generation waits for many more allocations; the older ones as before.
+        assert gc.get_threshold() == (YOUNG_THRESHOLD, *thresholds[1:])
     finally:
+        gc.set_threshold(*thresholds)
         gc.unfreeze()
         gc.enable()
