@@ -125,7 +125,7 @@ async def current_card(
         row = notifier.render_row(
             template=template,
             audience="agents",
-            recipient=Recipient(context.conversation, reader),
+            recipient=Recipient(context.conversation.id, reader),
             dedupe_key="",
             view=view,
             extras=extras,

@@ -84,7 +84,7 @@ async def start_outage_broadcast(
                 template=MANAGEMENT_TEMPLATE,
                 audience="management",
                 recipient=recipient,
-                dedupe_key=_dedupe_key(broadcast_id, recipient.conversation.id),
+                dedupe_key=_dedupe_key(broadcast_id, recipient.conversation_id),
                 view=None,
                 extras={"outage": outage, "recipients": len(customers)},
                 broadcast_id=broadcast_id,
@@ -103,7 +103,7 @@ async def start_outage_broadcast(
                 template=CUSTOMER_TEMPLATE,
                 audience="customer",
                 # Rendering reads only the reader; the conversation is set per row below.
-                recipient=Recipient(Conversation(id=customer.conversation_id), reader),
+                recipient=Recipient(customer.conversation_id, reader),
                 dedupe_key="",
                 view=None,
                 extras={"outage": outage},

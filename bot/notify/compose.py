@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Row, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,9 +37,9 @@ INSERT_CHUNK = 1000
 
 @dataclass(frozen=True)
 class Recipient:
-    """One conversation an intent reaches, and who reads it there."""
+    """One conversation an intent reaches (its row id), and who reads it there."""
 
-    conversation: Conversation
+    conversation_id: int
     reader: Reader
 
 
@@ -154,12 +154,12 @@ class Notifier:
                 )
             for recipient in recipients:
                 draft = Draft(intent.template, view, recipient.reader, extras)
-                key = f"{origin}:{intent.audience}:{intent.template}:{recipient.conversation.id}"
+                key = f"{origin}:{intent.audience}:{intent.template}:{recipient.conversation_id}"
                 rows.append(
                     {
                         "next_attempt_at": now,
                         "dedupe_key": key[:256],
-                        "conversation_id": recipient.conversation.id,
+                        "conversation_id": recipient.conversation_id,
                         "ticket_id": ticket.id,
                         "audience": intent.audience,
                         "template": intent.template,
@@ -209,7 +209,7 @@ class Notifier:
         return OutboxMessage(
             next_attempt_at=self._clock(),
             dedupe_key=dedupe_key,
-            conversation_id=recipient.conversation.id,
+            conversation_id=recipient.conversation_id,
             ticket_id=ticket_id,
             audience=audience,
             template=template,
@@ -271,23 +271,15 @@ class Notifier:
         What the session's later messages then need is found without a query. Only a batch
         that changes no binding or chat may preload: the answers are kept until it ends.
         """
-        ids = set(person_ids)
+        ids = list(set(person_ids))
         known = _Preloaded()
-        for audience, conversation in (await session.execute(_ALL_BOUND_CHANNELS)).all():
-            known.channels[audience] = [_channel_recipient(conversation)]
+        for audience, conversation_id in await session.execute(_BOUND_CHANNELS):
+            known.channels[audience] = [_channel_recipient(conversation_id)]
         if ids:
-            people = {
-                person.id: person
-                for person in await session.scalars(select(Person).where(Person.id.in_(ids)))
-            }
-            latest: dict[int | None, Conversation] = {}
-            for chat in await session.scalars(_personal_chats(ids)):
-                latest.setdefault(chat.person_id, chat)  # the newest comes first
-            for person_id in ids:
-                person, chat = people.get(person_id), latest.get(person_id)
-                known.personal[person_id] = (
-                    [_personal_recipient(person, chat)] if person and chat else []
-                )
+            known.personal = {person_id: [] for person_id in ids}
+            for chat in await session.execute(_PERSONAL_CHATS, {"ids": ids}):
+                if not known.personal[chat.person_id]:  # the newest comes first
+                    known.personal[chat.person_id] = [_personal_recipient(chat)]
         session.info[_PRELOADED] = known
 
     async def channel(self, session: AsyncSession, audience: str) -> list[Recipient]:
@@ -295,21 +287,16 @@ class Notifier:
         known: _Preloaded | None = session.info.get(_PRELOADED)
         if known is not None:
             return known.channels.get(audience, [])
-        found = (
-            await session.execute(_bound_channels().where(AudienceBinding.audience == audience))
-        ).first()
-        return [_channel_recipient(found.Conversation)] if found else []
+        found = (await session.execute(_BOUND_CHANNEL, {"audience": audience})).first()
+        return [_channel_recipient(found.id)] if found else []
 
     async def personal(self, session: AsyncSession, person_id: int) -> list[Recipient]:
         """A person's 1:1 chat with the bot, written in their language and time zone."""
         known: _Preloaded | None = session.info.get(_PRELOADED)
         if known is not None and person_id in known.personal:
             return known.personal[person_id]
-        person = await session.get(Person, person_id)
-        conversation = await session.scalar(_personal_chats({person_id}).limit(1))
-        if person is None or conversation is None:
-            return []
-        return [_personal_recipient(person, conversation)]
+        chat = (await session.execute(_PERSONAL_CHATS, {"ids": [person_id]})).first()
+        return [_personal_recipient(chat)] if chat else []
 
 
 def _activity(rendered: RenderedMessage) -> dict[str, Any]:
@@ -322,30 +309,24 @@ def _activity(rendered: RenderedMessage) -> dict[str, Any]:
     }
 
 
-def _bound_channels() -> Select[tuple[str, Conversation]]:
-    """Each audience with the reachable channel bound to it."""
-    return (
-        select(AudienceBinding.audience, Conversation)
-        .join(Conversation, AudienceBinding.conversation_id == Conversation.id)
-        .where(Conversation.reachable.is_(True))
+# Built once, read as columns: every batch of events reads them, and building a statement or
+# loading objects costs more than the rows themselves.
+_BOUND_CHANNELS = (
+    select(AudienceBinding.audience, Conversation.id)
+    .join(Conversation, AudienceBinding.conversation_id == Conversation.id)
+    .where(Conversation.reachable.is_(True))
+)  # each audience with the reachable channel bound to it
+_BOUND_CHANNEL = _BOUND_CHANNELS.where(AudienceBinding.audience == bindparam("audience"))
+_PERSONAL_CHATS = (
+    select(Conversation.id, Conversation.person_id, Person.name, Person.locale, Person.time_zone)
+    .join(Person, Conversation.person_id == Person.id)
+    .where(
+        Conversation.person_id.in_(bindparam("ids", expanding=True)),
+        Conversation.scope == "personal",
+        Conversation.reachable.is_(True),
     )
-
-
-# Built once: every batch of events reads it, and building it costs about what reading it does.
-_ALL_BOUND_CHANNELS = _bound_channels()
-
-
-def _personal_chats(person_ids: Iterable[int]) -> Select[tuple[Conversation]]:
-    """The people's reachable 1:1 chats with the bot, the most recently seen first."""
-    return (
-        select(Conversation)
-        .where(
-            Conversation.person_id.in_(person_ids),
-            Conversation.scope == "personal",
-            Conversation.reachable.is_(True),
-        )
-        .order_by(Conversation.updated_at.desc())
-    )
+    .order_by(Conversation.updated_at.desc())
+)  # the people's reachable 1:1 chats with the bot, the most recently seen first
 
 
 _PRELOADED = "preloaded_recipients"
@@ -360,14 +341,12 @@ class _Preloaded:
     personal: dict[int, list[Recipient]] = field(default_factory=dict)
 
 
-def _channel_recipient(conversation: Conversation) -> Recipient:
-    return Recipient(conversation, Reader(name=None, locale=None, time_zone=None))
+def _channel_recipient(conversation_id: int) -> Recipient:
+    return Recipient(conversation_id, Reader(name=None, locale=None, time_zone=None))
 
 
-def _personal_recipient(person: Person, conversation: Conversation) -> Recipient:
-    return Recipient(
-        conversation, Reader(name=person.name, locale=person.locale, time_zone=person.time_zone)
-    )
+def _personal_recipient(chat: Row[Any]) -> Recipient:
+    return Recipient(chat.id, Reader(name=chat.name, locale=chat.locale, time_zone=chat.time_zone))
 
 
 # Every extra a ticket template may read; the event fills in what it knows.

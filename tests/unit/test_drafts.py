@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_organisation
-from bot.directory.models import Conversation
 from bot.notify.compose import Notifier, Recipient
 from bot.notify.drafts import Draft
 from bot.notify.models import OutboxMessage
@@ -128,7 +127,7 @@ def test_a_drafted_row_sends_what_a_row_rendered_at_once_holds(renderer):
     at_once = notifier.render_row(
         template="customer/resolved",
         audience="customer",
-        recipient=Recipient(Conversation(id=7), READERS["en"]),
+        recipient=Recipient(7, READERS["en"]),
         dedupe_key="k",
         view=sample.ticket,
         extras=sample.extras,
