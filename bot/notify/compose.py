@@ -1,4 +1,4 @@
-"""Turns routing intents into outbox rows: finds each audience's conversations and renders for them."""
+"""Turns routing intents into outbox rows: finds each audience's conversations, drafts or renders for them."""
 
 from __future__ import annotations
 
