@@ -166,17 +166,17 @@ class Dispatcher:
         if conversation is None or not conversation.reachable:
             await self._fail(row, "the conversation is unreachable", notify=False)
             return
-        try:
-            activity = self.notifier.activity_of(row)
-        except TemplateError as error:
-            log.error("a message could not be written", extra={"row": row.id, "error": str(error)})
-            await self._fail(row, f"could not be written: {error}", notify=True)
-            return
         key = conversation.conversation_id
         now = time.monotonic()
         wait = self.pacer.earliest(key, now) - now
         if wait > self.settings.defer_after:
             await self._release(row, delay=wait)
+            return
+        try:  # a drafted row is rendered once it is about to leave (bot/notify/drafts.py)
+            activity = self.notifier.activity_of(row)
+        except TemplateError as error:
+            log.error("a message could not be written", extra={"row": row.id, "error": str(error)})
+            await self._fail(row, f"could not be written: {error}", notify=True)
             return
         slot = self.pacer.reserve(key, now)
         await asyncio.sleep(max(0.0, slot - time.monotonic()))
