@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -26,18 +27,29 @@ def alembic_config(url: str) -> Config:
 
 async def upgrade(url: str, revision: str = "head") -> None:
     """Brings the database at `url` to `revision` (creating the SQLite file if needed)."""
+    await _migrate(url, command.upgrade, revision)
+
+
+async def downgrade(url: str, revision: str) -> None:
+    """Takes the database at `url` back to `revision`, as each migration's downgrade says."""
+    await _migrate(url, command.downgrade, revision)
+
+
+async def _migrate(url: str, step: Callable[[Config, str], None], revision: str) -> None:
     engine = create_engine(url)
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(_upgrade, url, revision)
+            await connection.run_sync(_run, url, step, revision)
     finally:
         await engine.dispose()
 
 
-def _upgrade(connection: Connection, url: str, revision: str) -> None:
+def _run(
+    connection: Connection, url: str, step: Callable[[Config, str], None], revision: str
+) -> None:
     config = alembic_config(url)
     config.attributes["connection"] = connection
-    command.upgrade(config, revision)
+    step(config, revision)
 
 
 async def drift(url: str) -> list[object]:
