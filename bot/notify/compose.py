@@ -179,9 +179,9 @@ class Notifier:
             return row.activity
         try:
             draft = Draft.from_json(row.draft or {})
-        except (KeyError, TypeError, ValueError) as error:
+            folder, message = draft.template.split("/", 1)
+        except Exception as error:  # whatever a stored row was changed into
             raise TemplateError(f"unreadable draft ({error!r})", template=row.template) from None
-        folder, message = draft.template.split("/", 1)
         return _activity(
             self._renderer.render(
                 folder, message, ticket=draft.view, reader=draft.reader, extras=draft.extras

@@ -32,8 +32,9 @@ class OutboxMessage(Base):
     template: Mapped[str] = mapped_column(String(128))
     # What is sent; until the first try, a row written by an event may hold only its draft
     # (bot/notify/drafts.py), rendered when it is sent and kept here from then on.
-    activity: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # None is SQL NULL, not JSON null: "not rendered yet" must read as IS NULL in SQL too.
+    activity: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     # When set, the message updates an earlier activity in place instead of posting a new one.
     # A redraw of a customer's ticket card finds it when it is sent (empty: post anew).
     replaces_activity_id: Mapped[str | None] = mapped_column(String(256))

@@ -24,7 +24,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # A row still waiting with only its draft cannot be kept by the older schema.
-    op.execute("DELETE FROM outbox WHERE activity IS NULL")
+    # An activity that reads JSON null is no rendered message either.
+    op.execute("DELETE FROM outbox WHERE activity IS NULL OR CAST(activity AS TEXT) = 'null'")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.alter_column("activity", existing_type=sa.JSON(), nullable=False)
         batch_op.drop_column("draft")

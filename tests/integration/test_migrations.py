@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import inspect, text
+from datetime import UTC, datetime
+
+from sqlalchemy import insert, inspect, text
 
 from bot.db import create_engine
 from bot.migrate import downgrade, drift, upgrade
 from bot.models import metadata
+from bot.notify.models import OutboxMessage
 
 
 async def test_migrated_schema_has_no_drift_from_the_models(database_url):
@@ -33,16 +36,18 @@ async def test_a_fresh_sqlite_file_is_created_and_migrated(tmp_path):
 async def test_outbox_drafts_keep_rendered_rows_both_ways(tmp_path):
     url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
     await upgrade(url, "0002")
-    await _sql(url, CONVERSATION, outbox_row("rendered", '{"type": "message"}', None))
+    await _sql(url, CONVERSATION, OUTBOX_ROW)
 
     await upgrade(url)
-    await _sql(url, outbox_row("drafted", None, "{}"))
-    upgraded = await _sql(url, "SELECT dedupe_key, activity, draft FROM outbox ORDER BY id")
+    await _draft(url, "drafted")  # as an event writes it
+    upgraded = await _sql(
+        url, "SELECT dedupe_key, activity IS NULL, draft IS NULL FROM outbox ORDER BY id"
+    )
 
     await downgrade(url, "0002")
     downgraded = await _sql(url, "SELECT dedupe_key, activity FROM outbox ORDER BY id")
 
-    assert upgraded == [("rendered", '{"type": "message"}', None), ("drafted", None, "{}")]
+    assert upgraded == [("rendered", 0, 1), ("drafted", 1, 0)]
     # The older schema cannot hold a row that is only a draft; a rendered one stays.
     assert downgraded == [("rendered", '{"type": "message"}')]
 
@@ -54,17 +59,24 @@ CONVERSATION = (
 )
 
 
-def outbox_row(key: str, activity: str | None, draft: str | None) -> str:
-    columns = "dedupe_key, conversation_id, audience, template, activity, status, attempts"
-    values = f"'{key}', 1, 'customer', 'customer/resolved', {_literal(activity)}, 'pending', 0"
-    if draft is not None:
-        columns, values = f"{columns}, draft", f"{values}, {_literal(draft)}"
-    times = "'2026-01-01 00:00:00', '2026-01-01 00:00:00'"
-    return f"INSERT INTO outbox ({columns}, next_attempt_at, created_at) VALUES ({values}, {times})"
+OUTBOX_ROW = (
+    "INSERT INTO outbox (dedupe_key, conversation_id, audience, template, activity, status,"
+    " attempts, next_attempt_at, created_at) VALUES ('rendered', 1, 'customer',"
+    " 'customer/resolved', '{\"type\": \"message\"}', 'pending', 0, '2026-01-01 00:00:00',"
+    " '2026-01-01 00:00:00')"
+)
 
 
-def _literal(value: str | None) -> str:
-    return "NULL" if value is None else f"'{value}'"
+async def _draft(url: str, key: str) -> None:
+    values = {"dedupe_key": key, "conversation_id": 1, "audience": "customer",
+              "template": "customer/resolved", "activity": None, "draft": {"template": "x"},
+              "next_attempt_at": datetime(2026, 1, 1, tzinfo=UTC), "broadcast_id": None}  # fmt: skip
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(insert(OutboxMessage.__table__), [values])
+    finally:
+        await engine.dispose()
 
 
 async def _sql(url: str, *statements: str) -> list[tuple[object, ...]]:

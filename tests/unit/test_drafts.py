@@ -109,6 +109,8 @@ UNREADABLE = {
         "template": "customer/resolved", "view": {"key": "SR-1"}, "reader": [None] * 3, "extras": {},
     },
     "a short reader": {"template": "customer/resolved", "view": None, "reader": [None], "extras": {}},
+    "extras as a list": {"template": "customer/resolved", "view": None, "reader": [None] * 3, "extras": []},
+    "a template without a folder": {"template": "resolved", "view": None, "reader": [None] * 3, "extras": {}},
 }  # fmt: skip
 
 
