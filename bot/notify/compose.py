@@ -19,7 +19,7 @@ from bot.notify.drafts import Draft
 from bot.notify.metrics import Metrics
 from bot.notify.models import OutboxMessage
 from bot.notify.outbox import PENDING
-from bot.notify.render import RenderedMessage, Renderer, TemplateError
+from bot.notify.render import Renderer, TemplateError
 from bot.notify.routing import AGENTS, ASSIGNEE, CUSTOMER, Intent
 from bot.notify.views import Reader, TicketView
 from bot.tickets.lifecycle import Status
@@ -182,11 +182,24 @@ class Notifier:
             folder, message = draft.template.split("/", 1)
         except Exception as error:  # whatever a stored row was changed into
             raise TemplateError(f"unreadable draft ({error!r})", template=row.template) from None
-        return _activity(
-            self._renderer.render(
-                folder, message, ticket=draft.view, reader=draft.reader, extras=draft.extras
-            )
-        )
+        return self._activity(folder, message, draft.view, draft.reader, draft.extras)
+
+    def _activity(
+        self,
+        folder: str,
+        message: str,
+        view: TicketView | None,
+        reader: Reader,
+        extras: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """The Teams activity of a message: its card, with the plain text as fallback."""
+        rendered = self._renderer.render(folder, message, ticket=view, reader=reader, extras=extras)
+        card = {**rendered.card, "fallbackText": rendered.text}
+        return {
+            "type": "message",
+            "summary": rendered.summary,
+            "attachments": [{"contentType": ADAPTIVE_CARD, "content": card}],
+        }
 
     def render_row(
         self,
@@ -201,11 +214,7 @@ class Notifier:
         broadcast_id: str | None = None,
     ) -> OutboxMessage:
         folder, message = template.split("/", 1)
-        activity = _activity(
-            self._renderer.render(
-                folder, message, ticket=view, reader=recipient.reader, extras=extras
-            )
-        )
+        activity = self._activity(folder, message, view, recipient.reader, extras)
         return OutboxMessage(
             next_attempt_at=self._clock(),
             dedupe_key=dedupe_key,
@@ -297,16 +306,6 @@ class Notifier:
             return known.personal[person_id]
         chat = (await session.execute(_PERSONAL_CHATS, {"ids": [person_id]})).first()
         return [_personal_recipient(chat)] if chat else []
-
-
-def _activity(rendered: RenderedMessage) -> dict[str, Any]:
-    """The Teams activity of a rendered message: its card, with the plain text as fallback."""
-    card = {**rendered.card, "fallbackText": rendered.text}
-    return {
-        "type": "message",
-        "summary": rendered.summary,
-        "attachments": [{"contentType": ADAPTIVE_CARD, "content": card}],
-    }
 
 
 # Built once, read as columns: every batch of events reads them, and building a statement or

@@ -14,8 +14,9 @@ from bot.tickets.lifecycle import Status
 # datetime, a timedelta, a Status.
 _DATETIME, _SECONDS, _STATUS = "$datetime", "$seconds", "$status"
 _VIEW_FIELDS = tuple(field.name for field in fields(TicketView))
+# The view's own fields are written untagged: which are datetimes its declaration says.
 _DATETIME_FIELDS = frozenset(
-    ("created_at", "first_seen", "first_response_due", "resolution_due", "vendor_escalation_due")
+    field.name for field in fields(TicketView) if str(field.type).startswith("datetime")
 )
 
 

@@ -54,7 +54,7 @@ async def apply_batch(
             )
         )
     await session.flush()
-    await lookups.write()
+    await lookups.write(notifier)
     return results
 
 
@@ -86,7 +86,6 @@ class BatchLookups(Lookups):
         self.audit_lines: list[dict[str, Any]] = []
         self.planned: list[NewAction] = []
         self.messages: list[dict[str, Any]] = []
-        self.notifier: Notifier | None = None
 
     @classmethod
     async def load(cls, session: AsyncSession, events: Sequence[TicketEvent]) -> BatchLookups:
@@ -157,10 +156,9 @@ class BatchLookups(Lookups):
         return action
 
     async def send(self, notifier: Notifier, rows: list[dict[str, Any]]) -> None:
-        self.notifier = notifier
-        self.messages.extend(rows)
+        self.messages.extend(rows)  # the batch's notifier writes them all in `write`
 
-    async def write(self) -> None:
+    async def write(self, notifier: Notifier | None) -> None:
         """The batch's audit lines, new due actions and messages, after the flush that wrote its
         tickets."""
         if self.planned:
@@ -170,8 +168,8 @@ class BatchLookups(Lookups):
             )
         if self.audit_lines:
             await self.session.execute(insert(EventRow.__table__), self.audit_lines)
-        if self.notifier is not None:
-            await self.notifier.insert(self.session, self.messages)
+        if notifier is not None:
+            await notifier.insert(self.session, self.messages)
 
 
 def _people_named(event: TicketEvent) -> Iterator[PersonRef]:
