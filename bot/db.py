@@ -105,6 +105,9 @@ class Database:
         self.engine = create_engine(url, **options)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._writers = WriterQueue() if is_sqlite(url) else None
+        # On SQLite a reading transaction takes neither the write lock nor a writer's turn.
+        readers = self.engine.execution_options(**{sqlite_inline.READ_ONLY: True})
+        self._readers = async_sessionmaker(readers, expire_on_commit=False)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -114,6 +117,17 @@ class Database:
                 yield session
             return
         async with self._writers.turn(), self.sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work that only reads: on SQLite it waits for no writer and no writer waits
+        for it, and a write inside it fails; elsewhere it is a transaction like any other."""
+        if self._writers is None:
+            async with self.transaction() as session:
+                yield session
+            return
+        async with self._readers() as session, session.begin():
             yield session
 
     async def ping(self) -> None:

@@ -85,8 +85,23 @@ def _let_the_loop_run(*_: Any) -> None:
     await_(asyncio.sleep(0))
 
 
+# The execution option that marks a connection's transactions as reads (`Database.reading`).
+READ_ONLY = "esmbot_read_only"
+
+
 def begin_immediately(connection: Connection) -> None:
-    """Takes the write lock, sleeping on the loop between tries while another connection has it."""
+    """Takes the write lock, sleeping on the loop between tries while another connection has it.
+
+    A transaction of a connection marked READ_ONLY takes no lock at all: in WAL mode readers
+    and the one writer do not wait on each other, and processes serving together read in
+    parallel. SQLite itself refuses its writes (`query_only`), so none goes unnoticed.
+    """
+    dbapi_connection = connection.connection.dbapi_connection
+    read_only = bool(connection.get_execution_options().get(READ_ONLY))
+    dbapi_connection.execute(f"PRAGMA query_only={int(read_only)}")  # type: ignore[union-attr]
+    if read_only:
+        connection.exec_driver_sql("BEGIN")
+        return
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     pause = 0.001
     while True:

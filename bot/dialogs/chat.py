@@ -174,7 +174,7 @@ class CustomerChat:
 
     async def _answers_question(self, dc: DialogContext, voice: Voice, text: str) -> bool:
         """A plain reply while the desk waits for this customer answers the desk's question."""
-        async with self._desk.database.transaction() as session:
+        async with self._desk.database.reading() as session:
             waiting = await requester.waiting_on(session, person=voice.person)
         if not waiting:
             return False
@@ -189,7 +189,7 @@ class CustomerChat:
     async def _offers_reopen(self, dc: DialogContext, voice: Voice, text: str) -> bool:
         """A problem described soon after a ticket was resolved is probably that ticket again."""
         organisation, now = self._desk.organisation, self._desk.now()
-        async with self._desk.database.transaction() as session:
+        async with self._desk.database.reading() as session:
             recent = await requester.recently_finished(
                 session, person=voice.person, since=now - REOPEN_LOOKBACK
             )

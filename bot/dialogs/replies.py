@@ -41,7 +41,7 @@ class Answered:
 
 
 async def my_tickets(voice: Voice, desk: Desk, *, closed: bool = False) -> Activity:
-    async with desk.database.transaction() as session:
+    async with desk.database.reading() as session:
         found, total = await requester.tickets_of(session, person=voice.person, closed=closed)
     if not found:
         return voice.text("chat.check.none_closed" if closed else "chat.check.none_open")
@@ -60,7 +60,7 @@ async def my_tickets(voice: Voice, desk: Desk, *, closed: bool = False) -> Activ
 
 async def ticket_status(voice: Voice, desk: Desk, key: str) -> Activity:
     notifier = desk.actions.notifier
-    async with desk.database.transaction() as session:
+    async with desk.database.reading() as session:
         ticket = await requester.visible_ticket(session, key=key, person=voice.person)
         if ticket is None or notifier is None:
             return voice.text("chat.check.unknown", key=key.upper())
@@ -89,7 +89,7 @@ async def press(voice: Voice, desk: Desk, data: dict[str, Any]) -> Answered:
         return await _rate(voice, desk, data)
     if not isinstance(key, str) or not key.strip():
         return Answered(voice.text("chat.press.unknown"))
-    async with desk.database.transaction() as session:
+    async with desk.database.reading() as session:
         ticket = await requester.visible_ticket(session, key=key, person=voice.person)
     if ticket is None:
         return Answered(voice.text("chat.check.unknown", key=key.strip().upper()[:40]))
@@ -110,7 +110,7 @@ async def answer(
     if not body:
         return Answered(voice.text("chat.answer.empty"))
     body = body[:ANSWER_LIMIT]
-    async with desk.database.transaction() as session:
+    async with desk.database.reading() as session:
         ticket = await ticket_by_key(session, key=key)
         owner = await _owner_name(session, ticket.assignee_id) if ticket else None
     if ticket is None:
@@ -133,7 +133,7 @@ async def answer(
 
 
 async def _feedback(voice: Voice, desk: Desk, key: str, verb: str, comment: object) -> Answered:
-    async with desk.database.transaction() as session:
+    async with desk.database.reading() as session:
         ticket = await ticket_by_key(session, key=key)
     assert ticket is not None
     status = Status(ticket.status)

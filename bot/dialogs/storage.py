@@ -45,7 +45,7 @@ class SqlStorage(Storage):
     async def read(self, keys: Iterable[str] | None) -> dict[str, Any]:
         if keys is None:
             raise ValueError("Keys are required when reading")
-        async with self._database.transaction() as session:
+        async with self._database.reading() as session:
             return await self.read_in(session, keys)
 
     async def read_in(self, session: AsyncSession, keys: Iterable[str]) -> dict[str, Any]:

@@ -251,7 +251,7 @@ class EsmbotHandler(TeamsActivityHandler):
             seen = conversation_sighting(activity)
         if account is not None and account.id and account.id != activity.recipient.id:
             sighting = person_sighting(activity, account)
-            async with self._database.transaction() as session:
+            async with self._database.reading() as session:
                 known = await find_person(session, sighting=sighting)
                 needs_roster = known is None or not (known.email or known.upn)
                 stored = None

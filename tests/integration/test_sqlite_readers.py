@@ -1,0 +1,89 @@
+"""On SQLite a reading transaction waits for no writer, in this process or another, and cannot write."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from bot.db import Database
+
+
+@pytest.fixture
+async def url(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path}/readers.db"
+    database = Database(url)
+    async with database.transaction() as session:
+        await session.execute(text("CREATE TABLE t (n INTEGER)"))
+        await session.execute(text("INSERT INTO t VALUES (1)"))
+    await database.close()
+    return url
+
+
+async def _count(database: Database) -> int:
+    async with database.reading() as session:
+        return (await session.execute(text("SELECT count(*) FROM t"))).scalar_one()
+
+
+async def test_a_read_goes_ahead_while_another_process_holds_the_write_lock(url):
+    writer, reader = Database(url), Database(url)  # two engines: as two processes would be
+    holding, read = asyncio.Event(), asyncio.Event()
+
+    async def write() -> None:
+        async with writer.transaction() as session:
+            await session.execute(text("INSERT INTO t VALUES (2)"))
+            holding.set()
+            async with asyncio.timeout(5):  # a read that waited for this lock never comes
+                await read.wait()
+
+    try:
+        writing = asyncio.create_task(write())
+        await holding.wait()
+        seen_during = await _count(reader)
+        read.set()
+        await writing
+        seen_after = await _count(reader)
+    finally:
+        await writer.close()
+        await reader.close()
+
+    assert (seen_during, seen_after) == (1, 2)  # the open write was not seen, the commit is
+
+
+async def test_a_read_does_not_queue_behind_this_processs_writer(url):
+    database = Database(url)
+    holding, read = asyncio.Event(), asyncio.Event()
+
+    async def write() -> None:
+        async with database.transaction() as session:
+            await session.execute(text("INSERT INTO t VALUES (2)"))
+            holding.set()
+            async with asyncio.timeout(5):
+                await read.wait()
+
+    try:
+        writing = asyncio.create_task(write())
+        await holding.wait()
+        seen = await _count(database)
+        read.set()
+        await writing
+    finally:
+        await database.close()
+
+    assert seen == 1
+
+
+async def test_a_write_inside_a_read_fails_and_the_next_transaction_writes(url):
+    database = Database(url)
+    try:
+        with pytest.raises(OperationalError, match="readonly"):
+            async with database.reading() as session:
+                await session.execute(text("INSERT INTO t VALUES (2)"))
+        assert await _count(database) == 1
+        async with database.transaction() as session:  # the same pooled connection
+            await session.execute(text("INSERT INTO t VALUES (3)"))
+        assert await _count(database) == 2
+    finally:
+        await database.close()
