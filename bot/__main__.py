@@ -30,25 +30,27 @@ def organisation_for(settings: Settings, *, explicit: bool) -> Organisation:
     return load_organisation(path)
 
 
-def serve(settings: Settings, organisation: Organisation) -> None:
+def serve(settings: Settings, organisation: Organisation) -> int:
     from aiohttp import web
 
     from bot.app import create_app
     from bot.heap import freeze_startup_heap
     from bot.migrate import run_upgrade
+    from bot.web.workers import serve as serve_app
 
-    run_upgrade(settings.database_url)
-    log.info("esmbot starting", extra={"port": settings.port, "local_mode": settings.local_mode})
-    app = create_app(settings, organisation)
-    app.on_startup.append(freeze_startup_heap)  # last: after every start-up hook has built its part
-    web.run_app(
-        app,
-        host=settings.host,
-        port=settings.port,
-        print=None,
-        access_log=None,
-        shutdown_timeout=10,
-    )
+    run_upgrade(settings.database_url)  # once, before any serving process starts
+    log.info(
+        "esmbot starting",
+        extra={"port": settings.port, "local_mode": settings.local_mode,
+               "workers": settings.workers},
+    )  # fmt: skip
+
+    def make_app() -> web.Application:
+        app = create_app(settings, organisation)
+        app.on_startup.append(freeze_startup_heap)  # last: after every start-up hook built its part
+        return app
+
+    return serve_app(make_app, host=settings.host, port=settings.port, workers=settings.workers)
 
 
 def database(settings: Settings, action: str) -> int:
@@ -100,8 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"esmbot: configuration error: {error}", file=sys.stderr)
         return 2
     if args.command == "serve":
-        serve(settings, organisation)
-        return 0
+        return serve(settings, organisation)
     if args.command == "outbox":
         from bot.notify.outbox_cli import main as outbox_main
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -86,7 +87,8 @@ def create_app(
     authentication = create_authentication(settings)
     adapter = create_adapter(authentication)
     sender = TeamsSender(adapter, settings.app_id)
-    name = f"{socket.gethostname()}:{id(app)}"
+    # The process id too: serving processes forked from one parent may build at the same address.
+    name = f"{socket.gethostname()}:{os.getpid()}:{id(app)}"
     # Teams' limits are the bot's, not a replica's: the dispatchers on one database share them.
     pacer = Pacer(tenant_windows=_tenant_windows(settings))
     dispatcher = Dispatcher(

@@ -39,6 +39,8 @@ class Settings:
     api_token: str = ""
     # Teams allows a bot about 30 messages a second per tenant (50 in newer documents).
     teams_rate_per_second: int = 30
+    # Serving processes sharing the port; each is a replica like one on another machine.
+    workers: int = 1
 
     @property
     def local_mode(self) -> bool:
@@ -73,8 +75,10 @@ _ENV_NAMES: dict[str, str] = {
     "JIRA_WEBHOOK_SECRET": "jira_webhook_secret",
     "ESMBOT_API_TOKEN": "api_token",
     "ESMBOT_TEAMS_RATE": "teams_rate_per_second",
+    "ESMBOT_WORKERS": "workers",
 }
-_INT_FIELDS = {"port", "max_body_bytes", "teams_rate_per_second"}
+_INT_FIELDS = {"port", "max_body_bytes", "teams_rate_per_second", "workers"}
+MAX_WORKERS = 64
 _APP_TYPES = {"MultiTenant", "SingleTenant", "UserAssignedMSI"}
 _LOG_FORMATS = {"json", "text"}
 _LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR"}
@@ -131,6 +135,11 @@ def _validate(settings: Settings) -> None:
         )
     if settings.port > 65535:
         raise ConfigError(f"environment variable PORT: {settings.port} is not a TCP port")
+    if settings.workers > MAX_WORKERS:
+        raise ConfigError(
+            f"environment variable ESMBOT_WORKERS: at most {MAX_WORKERS} processes, "
+            f"got {settings.workers}"
+        )
     if settings.log_format not in _LOG_FORMATS:
         raise ConfigError(
             f"environment variable LOG_FORMAT: use json or text, got {settings.log_format!r}"

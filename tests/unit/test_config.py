@@ -196,6 +196,7 @@ def test_settings_use_the_bot_framework_names():
         False,
     )
     assert load_settings({}).local_mode
+    assert (load_settings({}).workers, load_settings({"ESMBOT_WORKERS": "3"}).workers) == (1, 3)
     assert load_settings({}).database_url == "sqlite+aiosqlite:///./esmbot.db"
 
 
@@ -209,6 +210,8 @@ def test_settings_use_the_bot_framework_names():
         ({"MicrosoftAppType": "SingleTenant"}, "MicrosoftAppTenantId: required"),
         ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL: use sqlite+aiosqlite"),
         ({"LOG_FORMAT": "xml"}, "LOG_FORMAT: use json or text"),
+        ({"ESMBOT_WORKERS": "0"}, "ESMBOT_WORKERS: must be positive, got 0"),
+        ({"ESMBOT_WORKERS": "65"}, "ESMBOT_WORKERS: at most 64 processes, got 65"),
     ],
 )
 def test_bad_environment_names_the_variable(environ, message):
