@@ -68,9 +68,18 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+# Connections kept open to a SQLite file: about one per request in flight under load.
+SQLITE_POOL_SIZE = 32
+
+
 def create_engine(url: str, **options: Any) -> AsyncEngine:
     """An engine tuned per backend: WAL on SQLite, run on the loop's thread; a pool on PostgreSQL."""
     if is_sqlite(url):
+        if not sqlite_inline.in_memory(url):
+            # A connection costs a file open and three pragmas; a pool smaller than the turns
+            # in flight opens and closes one per turn past its size.
+            options.setdefault("pool_size", SQLITE_POOL_SIZE)
+            options.setdefault("max_overflow", SQLITE_POOL_SIZE)
         engine = create_async_engine(
             sqlite_inline.inline_url(url), connect_args=sqlite_inline.connect_args(), **options
         )

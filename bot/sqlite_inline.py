@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import event, pool
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
-from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.util import await_
 
@@ -51,6 +51,11 @@ class InlineSQLiteDialect(SQLiteDialect_pysqlite):
 registry.register(f"sqlite.{DRIVER}", __name__, "InlineSQLiteDialect")
 
 
+def in_memory(url: str) -> bool:
+    """Whether the URL names no file: one connection, shared (StaticPool), takes no pool size."""
+    return not SQLiteDialect_pysqlite._is_url_file_db(make_url(url))
+
+
 def inline_url(url: str) -> str:
     """The same database, with the driver above: `sqlite+aiosqlite:///x.db` → `sqlite+inline:///x.db`."""
     _, rest = url.split("://", 1)
@@ -63,6 +68,10 @@ class _Cursor(sqlite3.Cursor):
 
 
 class _Connection(sqlite3.Connection):
+    # What PRAGMA query_only was last set to here (None: never), so a transaction sets it
+    # only when this connection changes between reading and writing.
+    query_only: bool | None = None
+
     def cursor(self, factory: Any = _Cursor) -> sqlite3.Cursor:  # type: ignore[override]
         return super().cursor(factory)
 
@@ -96,9 +105,11 @@ def begin_immediately(connection: Connection) -> None:
     and the one writer do not wait on each other, and processes serving together read in
     parallel. SQLite itself refuses its writes (`query_only`), so none goes unnoticed.
     """
-    dbapi_connection = connection.connection.dbapi_connection
+    dbapi_connection: Any = connection.connection.dbapi_connection
     read_only = bool(connection.get_execution_options().get(READ_ONLY))
-    dbapi_connection.execute(f"PRAGMA query_only={int(read_only)}")  # type: ignore[union-attr]
+    if dbapi_connection.query_only is not read_only:
+        dbapi_connection.execute(f"PRAGMA query_only={int(read_only)}")
+        dbapi_connection.query_only = read_only
     if read_only:
         connection.exec_driver_sql("BEGIN")
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 
 from bot.db import Database
@@ -87,3 +87,46 @@ async def test_a_write_inside_a_read_fails_and_the_next_transaction_writes(url):
         assert await _count(database) == 2
     finally:
         await database.close()
+
+
+async def test_one_connection_turns_from_reading_to_writing_and_back(url):
+    database = Database(url, pool_size=1, max_overflow=0)  # every transaction on one connection
+    try:
+        for n in (2, 3):
+            with pytest.raises(OperationalError, match="readonly"):
+                async with database.reading() as session:
+                    await session.execute(text("INSERT INTO t VALUES (0)"))
+            async with database.transaction() as session:
+                await session.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+            assert await _count(database) == n
+    finally:
+        await database.close()
+
+
+async def test_requests_in_flight_reuse_the_connections_they_opened(url):
+    database = Database(url)
+    opened: list[object] = []
+    event.listen(database.engine.sync_engine, "connect", lambda *_: opened.append(1))
+    release = asyncio.Event()
+
+    async def read() -> None:
+        async with database.reading() as session:
+            await session.execute(text("SELECT n FROM t"))
+            await release.wait()  # as a turn holds its read while others arrive
+
+    async def burst() -> None:
+        release.clear()
+        readers = [asyncio.create_task(read()) for _ in range(24)]
+        await asyncio.sleep(0.05)
+        release.set()
+        await asyncio.gather(*readers)
+
+    try:
+        await burst()
+        first = len(opened)
+        await burst()
+    finally:
+        await database.close()
+
+    assert first == 24
+    assert len(opened) == first  # none opened again: past a small pool's size, each would be
