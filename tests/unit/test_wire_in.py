@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from botbuilder.schema import Activity, ConversationReference
+from msrest import Deserializer
 from msrest.exceptions import DeserializationError
 from msrest.serialization import Model
 
@@ -120,10 +122,61 @@ def test_a_typical_activity_does_not_go_through_msrests_generic_reader(monkeypat
 
 
 @pytest.mark.parametrize(
+    "stamp",
+    [
+        "2026-12-01T09:30:12.3456789Z",
+        "2026-12-01T10:30:12.3456789+01:00",
+        "2026-12-01T04:30:12-05:30",
+        "2026-12-01T09:30:12.1Z",
+        "2026-12-01T09:30:12Z",
+        "2026-12-01t09:30:12z",  # msrest reads any case; these go to it
+        "9999-12-31T23:00:00-05:00",
+        "2026-12-01T09:30:12.123456789Z",
+    ],
+)
+def test_a_timestamp_is_read_as_msrest_reads_it(stamp: str) -> None:
+    body = {**_teams_message(), "timestamp": stamp, "localTimestamp": stamp}
+    try:
+        expected = Activity.deserialize(copy.deepcopy(body))
+    except DeserializationError as refused:
+        with pytest.raises(DeserializationError) as found:
+            from_wire(Activity, copy.deepcopy(body))
+        assert str(found.value) == str(refused)
+        return
+    found = from_wire(Activity, copy.deepcopy(body))
+
+    for name in ("timestamp", "local_timestamp"):
+        ours, theirs = getattr(found, name), getattr(expected, name)
+        assert (ours, ours.utcoffset(), ours.microsecond) == (
+            theirs,
+            theirs.utcoffset(),
+            theirs.microsecond,
+        )
+
+
+def test_teams_timestamps_do_not_go_through_msrests_date_reader(monkeypatch) -> None:
+    def forbidden(*_args: object) -> None:
+        raise AssertionError("msrest's deserialize_iso ran")
+
+    monkeypatch.setattr(Deserializer, "deserialize_iso", staticmethod(forbidden))
+    wire_in._READERS.clear()  # its deserializer took msrest's readers when it was made
+    try:
+        found = from_wire(Activity, _teams_message())
+    finally:
+        wire_in._READERS.clear()
+
+    assert found.local_timestamp.utcoffset() == timedelta(hours=1)
+    assert found.timestamp == found.local_timestamp
+
+
+@pytest.mark.parametrize(
     "field, value",
     [
         ("timestamp", "not a date"),
         ("timestamp", 1700000000),
+        ("timestamp", "2026-13-01T09:30:12Z"),
+        ("timestamp", "2026-02-30T09:30:12.5Z"),
+        ("localTimestamp", "2026-12-01T25:30:12+01:00"),
         ("from", "a string where an account belongs"),
         ("entities", {"not": "a list"}),
         ("membersAdded", ["not an account"]),
