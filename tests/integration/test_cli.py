@@ -2,49 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _environment(tmp_path: Path, **extra: str) -> dict[str, str]:
-    environ = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("Microsoft", "ESMBOT_", "DATABASE_URL"))
-    }
-    environ.update(
-        {
-            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
-            "LOG_FORMAT": "json",
-            **extra,
-        }
-    )
-    return environ
+from tests.integration.serving import ROOT, environment, free_port, serve
 
 
 def test_serve_answers_healthz_within_15_seconds_and_stops_cleanly(tmp_path):
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve"],
-        cwd=tmp_path,
-        env=_environment(tmp_path, PORT=str(port), HOST="127.0.0.1", PYTHONPATH=str(ROOT)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    port = free_port()
+    process = serve(tmp_path, port)
     try:
         started = time.monotonic()
         body = None
@@ -73,7 +41,7 @@ def test_a_bad_configuration_stops_start_up_naming_the_key(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "bot", "serve"],
         cwd=ROOT,
-        env=_environment(tmp_path, ESMBOT_CONFIG=str(config)),
+        env=environment(tmp_path, ESMBOT_CONFIG=str(config)),
         capture_output=True,
         text=True,
         timeout=60,
@@ -88,7 +56,7 @@ def test_a_bad_configuration_stops_start_up_naming_the_key(tmp_path):
 
 
 def test_db_upgrade_then_check_reports_no_drift(tmp_path):
-    environ = _environment(tmp_path)
+    environ = environment(tmp_path)
 
     upgrade = subprocess.run(
         [sys.executable, "-m", "bot", "db", "upgrade"],

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.integration.test_cli import ROOT, _environment, _free_port
+from tests.integration.serving import free_port, serve
 
 
 def _children(pid: int) -> set[int]:
@@ -49,17 +47,8 @@ def _healthy(port: int) -> bool:
 
 
 def test_workers_share_the_port_a_dead_one_is_replaced_and_sigterm_stops_all(tmp_path):
-    port = _free_port()
-    parent = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve"],
-        cwd=tmp_path,
-        env=_environment(
-            tmp_path, PORT=str(port), HOST="127.0.0.1", PYTHONPATH=str(ROOT), ESMBOT_WORKERS="2"
-        ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    port = free_port()
+    parent = serve(tmp_path, port, ESMBOT_WORKERS="2")
     try:
         workers = _until(lambda: len(_children(parent.pid)) == 2 and _children(parent.pid))
         assert workers and len(workers) == 2, "two serving processes did not start"
