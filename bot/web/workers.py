@@ -11,6 +11,7 @@ from collections.abc import Callable
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 from types import FrameType
+from typing import Any
 
 from aiohttp import web
 
@@ -37,14 +38,7 @@ def serve(
     Python runs one thread of Python at a time, so this is how one host uses all its cores.
     """
     if workers <= 1:
-        web.run_app(
-            make_app(),
-            host=host,
-            port=port,
-            print=None,
-            access_log=None,
-            shutdown_timeout=shutdown_timeout,
-        )
+        _run(make_app(), shutdown_timeout, host=host, port=port)
         return 0
     listener = bind(host, port)
     try:
@@ -135,10 +129,9 @@ def _work(make_app: AppFactory, listener: socket.socket, shutdown_timeout: float
     # The parent's handlers came along with the fork; aiohttp installs its own once it runs.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    web.run_app(
-        make_app(),
-        sock=listener,
-        print=None,
-        access_log=None,
-        shutdown_timeout=shutdown_timeout,
-    )
+    _run(make_app(), shutdown_timeout, sock=listener)
+
+
+def _run(app: web.Application, shutdown_timeout: float, **where: Any) -> None:
+    # No log line per request: the ones refused or failed are logged by bot/web/errors.py.
+    web.run_app(app, print=None, access_log=None, shutdown_timeout=shutdown_timeout, **where)
