@@ -212,5 +212,6 @@ def _lifetime(dispatch: bool, schedule: bool):  # noqa: ANN202 - aiohttp's type 
         await app[WRITER].close()
         await app[ACCOUNTS].close()
         await app[DATABASE].close()
+        log.info("stopped cleanly")
 
     return lifetime

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import ctypes
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import time
@@ -21,10 +24,14 @@ AppFactory = Callable[[], web.Application]
 
 # A worker that ends sooner than this after it started is failing, not unlucky ...
 FAILING_WITHIN_SECONDS = 10.0
-# ... and after this many such ends in a row the parent stops, rather than restart it for ever.
+# ... and after this many such ends in a row of one worker, the parent stops, rather than
+# restart it for ever.
 FAILURES_TOLERATED = 5
 RESTART_PAUSE_SECONDS = 1.0
 BACKLOG = 1024
+STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
+# prctl(2): the signal a process gets when the thread that forked it ends.
+PR_SET_PDEATHSIG = 1
 
 
 def serve(
@@ -32,13 +39,14 @@ def serve(
 ) -> int:
     """Serves until SIGTERM or Ctrl-C and returns the exit status.
 
-    One worker serves in this process. More are forked from it once the socket is bound, each
-    building its own application (its own database pool, dispatcher and scheduler: a replica,
-    as one on another machine would be); the kernel hands each new connection to one of them.
-    Python runs one thread of Python at a time, so this is how one host uses all its cores.
+    With one worker the application is served from this process. More are forked from it once
+    the socket is bound, each building its own application (its own database pool, dispatcher
+    and scheduler: a replica, as one on another machine would be); the kernel hands each new
+    connection to one of them. Python runs one thread of Python at a time, so this is how one
+    host uses all its cores.
     """
     if workers <= 1:
-        _run(make_app(), shutdown_timeout, host=host, port=port)
+        asyncio.run(_serve_until_stopped(make_app, shutdown_timeout, host=host, port=port))
         return 0
     listener = bind(host, port)
     try:
@@ -56,6 +64,39 @@ def bind(host: str, port: int) -> socket.socket:
     return listener
 
 
+async def _serve_until_stopped(make_app: AppFactory, shutdown_timeout: float, **where: Any) -> None:
+    """Serves the app until the first SIGTERM or SIGINT, then shuts it down in full.
+
+    aiohttp's own handlers stay in place during the shutdown, so a second signal (Ctrl-C in a
+    terminal and systemd both signal every process of the group, and the supervisor signals
+    its workers too) would abort it: requests in flight dropped, cleanup never run. Here
+    any further signal changes nothing.
+    """
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, stopping.set)
+    # A forked worker starts with these signals held back (Supervisor._start): one sent
+    # meanwhile arrives now, at the handlers above.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+    # No log line per request: the ones refused or failed are logged by bot/web/errors.py.
+    runner = web.AppRunner(
+        make_app(), handle_signals=False, access_log=None, shutdown_timeout=shutdown_timeout
+    )
+    await runner.setup()
+    try:
+        sock = where.get("sock")
+        site = (
+            web.SockSite(runner, sock, backlog=BACKLOG)
+            if sock is not None
+            else web.TCPSite(runner, where["host"], where["port"], backlog=BACKLOG)
+        )
+        await site.start()
+        await stopping.wait()
+    finally:
+        await runner.cleanup()
+
+
 class Supervisor:
     """Keeps `count` workers serving on `listener`: starts them, starts another for one that
     ends, and stops them all when it is told to stop."""
@@ -70,52 +111,71 @@ class Supervisor:
         self._stopping = False
 
     def run(self) -> int:
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in STOP_SIGNALS:
             signal.signal(signum, self._stop)
-        workers = {slot: self._start(slot) for slot in range(self._count)}
+        running = {slot: self._start(slot) for slot in range(self._count)}
         log.info("serving processes started", extra={"workers": self._count})
-        status, failures = 0, 0
+        failures = dict.fromkeys(running, 0)  # quick ends in a row, per worker
+        due: dict[int, float] = {}  # when each ended worker is started again
+        status = 0
         try:
             while not self._stopping:
-                ended = set(wait([worker.sentinel for worker, _ in workers.values()], 0.5))
-                for slot, (worker, began) in list(workers.items()):
+                now = time.monotonic()
+                for slot in [slot for slot, at in due.items() if at <= now]:
+                    del due[slot]
+                    running[slot] = self._start(slot)
+                pause = max(0.0, min([0.5, *(at - now for at in due.values())]))
+                sentinels = [worker.sentinel for worker, _ in running.values()]
+                ended: set[Any] = set()
+                if sentinels:
+                    ended.update(wait(sentinels, pause))
+                else:  # every worker waits to be started again
+                    time.sleep(pause)
+                for slot, (worker, began) in list(running.items()):
                     if self._stopping or worker.sentinel not in ended:
                         continue
                     worker.join()
+                    del running[slot]
                     lived = time.monotonic() - began
-                    failures = failures + 1 if lived < FAILING_WITHIN_SECONDS else 0
+                    failures[slot] = failures[slot] + 1 if lived < FAILING_WITHIN_SECONDS else 0
                     log.error(
                         "a serving process ended",
                         extra={"pid": worker.pid, "exit_code": worker.exitcode,
                                "seconds": round(lived, 1)},
                     )  # fmt: skip
-                    if failures >= FAILURES_TOLERATED:
-                        log.error("serving processes keep failing; stopping")
+                    if failures[slot] >= FAILURES_TOLERATED:
+                        log.error("a serving process keeps failing; stopping")
                         status, self._stopping = 1, True
                         break
-                    time.sleep(RESTART_PAUSE_SECONDS)
-                    if not self._stopping:
-                        workers[slot] = self._start(slot)
+                    due[slot] = time.monotonic() + RESTART_PAUSE_SECONDS
         finally:
-            self._stop_all([worker for worker, _ in workers.values()])
+            self._stop_all([worker for worker, _ in running.values()])
         return status
 
     def _start(self, slot: int) -> tuple[BaseProcess, float]:
         worker = self._context.Process(
             target=_work,
-            args=(self._make_app, self._listener, self._shutdown_timeout),
+            args=(self._make_app, self._listener, self._shutdown_timeout, os.getpid()),
             name=f"esmbot-worker-{slot}",
         )
-        worker.start()
+        # Held back until the worker's own handlers are in place: one that came before would
+        # run this process's handler in the worker and be lost.
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            worker.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         return worker, time.monotonic()
 
     def _stop(self, _signum: int, _frame: FrameType | None) -> None:
         self._stopping = True
 
     def _stop_all(self, workers: list[BaseProcess]) -> None:
+        # New connections are refused from now on, not queued for workers that are leaving.
+        self._listener.close()
         for worker in workers:
             if worker.is_alive():
-                worker.terminate()  # SIGTERM: aiohttp shuts the app down as on Ctrl-C
+                worker.terminate()  # SIGTERM: the worker shuts its app down in full
         deadline = time.monotonic() + self._shutdown_timeout + 5
         for worker in workers:
             worker.join(max(0.0, deadline - time.monotonic()))
@@ -125,13 +185,19 @@ class Supervisor:
                 worker.join()
 
 
-def _work(make_app: AppFactory, listener: socket.socket, shutdown_timeout: float) -> None:
-    # The parent's handlers came along with the fork; aiohttp installs its own once it runs.
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    _run(make_app(), shutdown_timeout, sock=listener)
+def _work(
+    make_app: AppFactory, listener: socket.socket, shutdown_timeout: float, parent: int
+) -> None:
+    _end_with(parent)
+    asyncio.run(_serve_until_stopped(make_app, shutdown_timeout, sock=listener))
 
 
-def _run(app: web.Application, shutdown_timeout: float, **where: Any) -> None:
-    # No log line per request: the ones refused or failed are logged by bot/web/errors.py.
-    web.run_app(app, print=None, access_log=None, shutdown_timeout=shutdown_timeout, **where)
+def _end_with(parent: int) -> None:
+    """Has the kernel send SIGTERM to this worker if its parent dies, even by SIGKILL: a
+    worker left behind would keep the port, and the next start would find it taken."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: an orphan stays until it is stopped
+        return
+    if os.getppid() != parent:  # it died before the line above
+        os.kill(os.getpid(), signal.SIGTERM)

@@ -43,4 +43,5 @@ def serve(tmp_path: Path, port: int, **extra: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group, as a service manager starts it
     )

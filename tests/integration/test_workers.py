@@ -3,15 +3,18 @@ replaced, and SIGTERM stops them all."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.integration.serving import free_port, serve
+from tests.integration.serving import ROOT, free_port, serve
 
 
 def _children(pid: int) -> set[int]:
@@ -70,3 +73,83 @@ def test_workers_share_the_port_a_dead_one_is_replaced_and_sigterm_stops_all(tmp
     assert '"msg": "a serving process ended"' in err
     assert "Traceback" not in err
     assert "Unclosed" not in err and "was never awaited" not in err
+
+
+def test_a_second_stop_signal_leaves_each_workers_shutdown_whole(tmp_path):
+    # Ctrl-C and service managers signal the whole group; the parent then signals its
+    # workers again. Each must still shut its app down in full.
+    port = free_port()
+    parent = serve(tmp_path, port, ESMBOT_WORKERS="2", LOG_LEVEL="INFO")
+    try:
+        assert _until(lambda: len(_children(parent.pid)) == 2), "two workers did not start"
+        assert _until(lambda: _healthy(port)), "the port was not served"
+        os.killpg(parent.pid, signal.SIGTERM)
+    finally:
+        _out, err = parent.communicate(timeout=30)
+
+    assert parent.returncode == 0
+    assert err.count('"msg": "stopped cleanly"') == 2, err[-2000:]
+    assert "Traceback" not in err
+
+
+def test_workers_end_with_their_parent_even_when_it_is_killed(tmp_path):
+    port = free_port()
+    parent = serve(tmp_path, port, ESMBOT_WORKERS="2")
+    try:
+        workers = _until(lambda: len(_children(parent.pid)) == 2 and _children(parent.pid))
+        assert workers, "two workers did not start"
+        assert _until(lambda: _healthy(port)), "the port was not served"
+        parent.kill()
+        parent.communicate(timeout=10)
+        assert _until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers)), (
+            "a worker outlived its killed parent"
+        )
+        assert not _healthy(port)
+    finally:
+        for pid in workers or ():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+# Each of the first six workers to start fails at once (as when the database is briefly
+# down), every later one serves.
+_FLAKY_START = """
+import os, sys
+from aiohttp import web
+from bot.web.workers import serve
+
+def make_app():
+    for n in range(6):
+        try:
+            os.close(os.open(f"{sys.argv[2]}/start-{n}", os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            continue
+        raise RuntimeError("the database is not up yet")
+    app = web.Application()
+    app.router.add_get("/healthz", lambda request: web.json_response({"status": "ok"}))
+    return app
+
+sys.exit(serve(make_app, host="127.0.0.1", port=int(sys.argv[1]), workers=6))
+"""
+
+
+def test_one_failed_start_of_each_worker_does_not_stop_the_service(tmp_path):
+    port = free_port()
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _FLAKY_START, str(port), str(tmp_path)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert _until(lambda: _healthy(port)), "the port was not served"
+        time.sleep(1.5)  # the six restarts are in; the old count stopped at the fifth
+        assert parent.poll() is None, "the parent gave up"
+        assert len(_children(parent.pid)) == 6
+    finally:
+        parent.terminate()
+        _out, err = parent.communicate(timeout=30)
+
+    assert parent.returncode == 0
+    assert err.count("the database is not up yet") == 6
