@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -114,30 +114,34 @@ class Database:
         self.engine = create_engine(url, **options)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._writers = WriterQueue() if is_sqlite(url) else None
-        # On SQLite a reading transaction takes neither the write lock nor a writer's turn.
-        readers = self.engine.execution_options(**{sqlite_inline.READ_ONLY: True})
-        self._readers = async_sessionmaker(readers, expire_on_commit=False)
+        # On SQLite a reading transaction takes neither the write lock nor a writer's turn;
+        # on PostgreSQL it is READ ONLY. Either way a write inside one fails on both.
+        read_only = (
+            {sqlite_inline.READ_ONLY: True} if is_sqlite(url) else {"postgresql_readonly": True}
+        )
+        self._readers = async_sessionmaker(
+            self.engine.execution_options(**read_only), expire_on_commit=False
+        )
+        # An in-memory database is one connection, shared: a read beside a write would be
+        # inside the writer's transaction, so reads take their turn like writes.
+        self._shared_connection = is_sqlite(url) and sqlite_inline.in_memory(url)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: committed when the block ends, rolled back if it raises."""
-        if self._writers is None:
-            async with self.sessions() as session, session.begin():
-                yield session
-            return
-        async with self._writers.turn(), self.sessions() as session, session.begin():
+        async with self._writers_turn(), self.sessions() as session, session.begin():
             yield session
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
-        """A unit of work that only reads: on SQLite it waits for no writer and no writer waits
-        for it, and a write inside it fails; elsewhere it is a transaction like any other."""
-        if self._writers is None:
-            async with self.transaction() as session:
-                yield session
-            return
-        async with self._readers() as session, session.begin():
+        """A unit of work that only reads, and where a write fails: on a SQLite file it waits
+        for no writer and no writer waits for it."""
+        turn = self._writers_turn() if self._shared_connection else nullcontext()
+        async with turn, self._readers() as session, session.begin():
             yield session
+
+    def _writers_turn(self) -> AbstractAsyncContextManager[None]:
+        return self._writers.turn() if self._writers is not None else nullcontext()
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 from sqlalchemy import event, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.db import Database
 
@@ -130,3 +130,48 @@ async def test_requests_in_flight_reuse_the_connections_they_opened(url):
 
     assert first == 24
     assert len(opened) == first  # none opened again: past a small pool's size, each would be
+
+
+async def test_a_write_inside_a_read_fails_on_either_database(database_url):
+    database = Database(database_url)
+    try:
+        async with database.transaction() as session:
+            await session.execute(text("CREATE TABLE readers_probe (n INTEGER)"))
+        with pytest.raises(DBAPIError, match=r"(?i)read-?only"):
+            async with database.reading() as session:
+                await session.execute(text("INSERT INTO readers_probe VALUES (1)"))
+        async with database.transaction() as session:  # the connection writes again
+            await session.execute(text("INSERT INTO readers_probe VALUES (2)"))
+        async with database.reading() as session:
+            seen = (await session.execute(text("SELECT n FROM readers_probe"))).scalars().all()
+        assert seen == [2]
+    finally:
+        async with database.transaction() as session:
+            await session.execute(text("DROP TABLE IF EXISTS readers_probe"))
+        await database.close()
+
+
+async def test_in_memory_reads_take_their_turn_beside_a_write():
+    # One connection serves every session there: a read beside an open write would land
+    # inside the writer's transaction.
+    database = Database("sqlite+aiosqlite://")
+    async with database.transaction() as session:
+        await session.execute(text("CREATE TABLE t (n INTEGER)"))
+    writing = asyncio.Event()
+
+    async def write() -> None:
+        async with database.transaction() as session:
+            await session.execute(text("INSERT INTO t VALUES (1)"))
+            writing.set()
+            await asyncio.sleep(0.05)
+            await session.execute(text("INSERT INTO t VALUES (2)"))
+
+    try:
+        writer = asyncio.create_task(write())
+        await writing.wait()
+        seen = await _count(database)
+        await writer
+    finally:
+        await database.close()
+
+    assert seen == 2  # after the write, whole
