@@ -115,7 +115,7 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._writers = WriterQueue() if is_sqlite(url) else None
         # On SQLite a reading transaction takes neither the write lock nor a writer's turn;
-        # on PostgreSQL it is READ ONLY. Either way a write inside one fails on both.
+        # on PostgreSQL it is READ ONLY. On either, a write inside one fails.
         read_only = (
             {sqlite_inline.READ_ONLY: True} if is_sqlite(url) else {"postgresql_readonly": True}
         )
