@@ -46,7 +46,13 @@ def serve(
     host uses all its cores.
     """
     if workers <= 1:
-        asyncio.run(_serve_until_stopped(make_app, shutdown_timeout, host=host, port=port))
+        asyncio.run(
+            _serve_until_stopped(
+                make_app,
+                shutdown_timeout,
+                lambda runner: web.TCPSite(runner, host, port, backlog=BACKLOG),
+            )
+        )
         return 0
     listener = bind(host, port)
     try:
@@ -64,7 +70,11 @@ def bind(host: str, port: int) -> socket.socket:
     return listener
 
 
-async def _serve_until_stopped(make_app: AppFactory, shutdown_timeout: float, **where: Any) -> None:
+async def _serve_until_stopped(
+    make_app: AppFactory,
+    shutdown_timeout: float,
+    site_of: Callable[[web.AppRunner], web.BaseSite],
+) -> None:
     """Serves the app until the first SIGTERM or SIGINT, then shuts it down in full.
 
     aiohttp's own handlers stay in place during the shutdown, so a second signal (Ctrl-C in a
@@ -85,13 +95,7 @@ async def _serve_until_stopped(make_app: AppFactory, shutdown_timeout: float, **
     )
     await runner.setup()
     try:
-        sock = where.get("sock")
-        site = (
-            web.SockSite(runner, sock, backlog=BACKLOG)
-            if sock is not None
-            else web.TCPSite(runner, where["host"], where["port"], backlog=BACKLOG)
-        )
-        await site.start()
+        await site_of(runner).start()
         await stopping.wait()
     finally:
         await runner.cleanup()
@@ -189,7 +193,13 @@ def _work(
     make_app: AppFactory, listener: socket.socket, shutdown_timeout: float, parent: int
 ) -> None:
     _end_with(parent)
-    asyncio.run(_serve_until_stopped(make_app, shutdown_timeout, sock=listener))
+    asyncio.run(
+        _serve_until_stopped(
+            make_app,
+            shutdown_timeout,
+            lambda runner: web.SockSite(runner, listener, backlog=BACKLOG),
+        )
+    )
 
 
 def _end_with(parent: int) -> None:
