@@ -14,7 +14,6 @@ from collections.abc import Callable
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 from types import FrameType
-from typing import Any
 
 from aiohttp import web
 
@@ -129,12 +128,8 @@ class Supervisor:
                     del due[slot]
                     running[slot] = self._start(slot)
                 pause = max(0.0, min([0.5, *(at - now for at in due.values())]))
-                sentinels = [worker.sentinel for worker, _ in running.values()]
-                ended: set[Any] = set()
-                if sentinels:
-                    ended.update(wait(sentinels, pause))
-                else:  # every worker waits to be started again
-                    time.sleep(pause)
+                # With none running (all wait to be started again) this only sleeps.
+                ended = set(wait([worker.sentinel for worker, _ in running.values()], pause))
                 for slot, (worker, began) in list(running.items()):
                     if self._stopping or worker.sentinel not in ended:
                         continue
