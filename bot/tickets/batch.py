@@ -18,6 +18,7 @@ from bot.tickets.flows import Applied, Lookups, apply_one, new_ticket
 from bot.tickets.models import Ticket
 from bot.tickets.models import TicketEvent as EventRow
 from bot.tickets.people import matched_people, preload_people
+from bot.tickets.ticket_rows import TicketRows
 
 
 async def apply_batch(
@@ -59,12 +60,6 @@ async def apply_batch(
 
 
 # Built once: constructing and keying a statement costs about what running it does.
-_TICKETS = (
-    select(Ticket)
-    .where(Ticket.key.in_(bindparam("keys", expanding=True)))
-    .order_by(Ticket.id)
-    .with_for_update()
-)
 _STORED = select(EventRow.dedupe_key).where(
     EventRow.dedupe_key.in_(bindparam("keys", expanding=True))
 )
@@ -76,6 +71,7 @@ class BatchLookups(Lookups):
 
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
+        self.rows = TicketRows(session)
         self.tickets: dict[str, Ticket] = {}
         # Created up front, handed to the event that creates each: until then the key is unknown.
         self.unclaimed: dict[str, Ticket] = {}
@@ -91,7 +87,7 @@ class BatchLookups(Lookups):
     async def load(cls, session: AsyncSession, events: Sequence[TicketEvent]) -> BatchLookups:
         lookups = cls(session)
         keys = {event.ticket_key.upper() for event in events}
-        found = await session.scalars(_TICKETS, {"keys": list(keys)})
+        found = await lookups.rows.read(keys)
         lookups.tickets = {ticket.key.upper(): ticket for ticket in found}
         stored = set(
             await session.scalars(_STORED, {"keys": list({event.dedupe_key for event in events})})
@@ -103,9 +99,7 @@ class BatchLookups(Lookups):
             if event.kind == EventKind.DELETED or key in lookups.tickets or lookups.duplicates[-1]:
                 continue
             lookups.unclaimed.setdefault(key, new_ticket(event))
-        if lookups.unclaimed:
-            session.add_all(lookups.unclaimed.values())
-            await session.flush()
+        await lookups.rows.insert(list(lookups.unclaimed.values()))
         known = [ticket.id for ticket in lookups.tickets.values()]
         lookups.actions = {
             ticket.id: {} for ticket in (*lookups.tickets.values(), *lookups.unclaimed.values())
@@ -159,8 +153,9 @@ class BatchLookups(Lookups):
         self.messages.extend(rows)  # the batch's notifier writes them all in `write`
 
     async def write(self, notifier: Notifier | None) -> None:
-        """The batch's audit lines, new due actions and messages, after the flush that wrote its
-        tickets."""
+        """The batch's tickets, audit lines, new due actions and messages, after the flush that
+        wrote the rest."""
+        await self.rows.write()
         if self.planned:
             await self.session.execute(
                 insert(DueAction.__table__),
