@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
@@ -47,17 +47,32 @@ class UtcDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are not stored: pass an aware UTC datetime")
-        return value.astimezone(UTC)
+        return None if value is None else _in_utc(value)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        # On SQLite the two steps (the check above, then the DATETIME type's %-formatting of
+        # seven fields) are one call, and the text is made in C: it was 5 % of applying a
+        # batch of events, whose rows carry a dozen timestamps each.
+        return _sqlite_text
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         # SQLite returns the stored UTC value without a zone.
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _in_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetimes are not stored: pass an aware UTC datetime")
+    return value.astimezone(UTC)
+
+
+def _sqlite_text(value: datetime | None) -> str | None:
+    """The text SQLAlchemy's SQLite DATETIME stores, 'YYYY-MM-DD HH:MM:SS.ffffff', in UTC."""
+    return None if value is None else _in_utc(value).isoformat(" ", "microseconds")[:26]
 
 
 def utcnow() -> datetime:
