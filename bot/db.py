@@ -115,7 +115,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     # WAL lets readers work while the one writer commits; NORMAL is durable in WAL mode.
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # Even on a database already in WAL mode this needs a moment without another process's
+    # exclusive lock (one opening the file after its last connection closed, say): with no
+    # busy timeout (sqlite_inline) it would fail at once, so it waits as a writer does.
+    sqlite_inline.retry_while_locked(lambda: cursor.execute("PRAGMA journal_mode=WAL"))
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event, pool
@@ -23,6 +24,7 @@ from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.util import await_
+from sqlalchemy.util.concurrency import in_greenlet
 
 DRIVER = "inline"
 
@@ -113,19 +115,28 @@ def begin_immediately(connection: Connection) -> None:
     if read_only:
         connection.exec_driver_sql("BEGIN")
         return
+    retry_while_locked(lambda: connection.exec_driver_sql("BEGIN IMMEDIATE"))
+
+
+def retry_while_locked(attempt: Callable[[], object]) -> None:
+    """Runs `attempt` until SQLite stops answering "database is locked", asleep on the loop
+    between tries, for up to LOCK_WAIT_SECONDS."""
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     pause = 0.001
     while True:
         try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            attempt()
             return
-        except OperationalError as error:
+        except (OperationalError, sqlite3.OperationalError) as error:
             if not _locked(error) or time.monotonic() > deadline:
                 raise
-        await_(asyncio.sleep(pause))
+        if in_greenlet():
+            await_(asyncio.sleep(pause))
+        else:  # outside SQLAlchemy's asyncio bridge there is no loop to give a turn to
+            time.sleep(pause)
         pause = min(pause * 2, 0.05)
 
 
-def _locked(error: OperationalError) -> bool:
-    cause = error.orig
+def _locked(error: OperationalError | sqlite3.OperationalError) -> bool:
+    cause = error.orig if isinstance(error, OperationalError) else error
     return isinstance(cause, sqlite3.OperationalError) and "locked" in str(cause)

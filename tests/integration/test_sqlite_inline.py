@@ -71,6 +71,34 @@ async def test_waiting_for_another_connections_lock_leaves_the_loop_free(tmp_pat
     assert ticks > 50
 
 
+async def test_a_new_connection_waits_out_another_processs_exclusive_lock(tmp_path):
+    # Serving processes open connections while another may hold the file exclusively (one
+    # opening it after the last connection closed, or a migration): the connection's setup
+    # waits, asleep on the loop, rather than fail the request or job that asked for it.
+    path = tmp_path / "exclusive.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE t (n INTEGER)")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("INSERT INTO t VALUES (1)")
+    database = Database(f"sqlite+aiosqlite:///{path}")
+
+    async def read() -> list[int]:
+        async with database.reading() as session:
+            return list((await session.execute(text("SELECT n FROM t"))).scalars())
+
+    try:
+        reading = asyncio.create_task(read())
+        asyncio.get_running_loop().call_later(0.3, holder.execute, "COMMIT")
+        ticks = await _ticks_while(reading)
+        rows = await reading
+    finally:
+        holder.close()
+        await database.close()
+
+    assert rows == [1]
+    assert ticks > 50
+
+
 async def test_a_lock_never_released_ends_in_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(sqlite_inline, "LOCK_WAIT_SECONDS", 0.2)
     path = tmp_path / "stuck.db"
