@@ -227,14 +227,17 @@ async def phase(
     users: list[Any],
     keys: dict[str, str],
     args: argparse.Namespace,
-    bot_pid: int,
+    pids: tuple[int, int],
 ) -> dict[str, Any]:
     bot_url, service_url = urls
     await turns(http, bot_url, service_url, users, keys, args.warmup)
     await arrivals(service_url)
-    cpu = cpu_seconds(bot_pid)
+    # The bot's CPU, and the harness's own (this process and the connector double), which
+    # shares the machine's cores with the bot.
+    bot_pid, connector_pid = pids
+    cpu, harness = cpu_seconds(bot_pid), _harness_cpu(connector_pid)
     sent, elapsed = await turns(http, bot_url, service_url, users, keys, args.turns, args.think)
-    cpu = cpu_seconds(bot_pid) - cpu
+    cpu, harness = cpu_seconds(bot_pid) - cpu, _harness_cpu(connector_pid) - harness
     arrived = await arrivals(service_url)
     missing = [activity for activity in sent if activity not in arrived]
     if missing:
@@ -248,7 +251,13 @@ async def phase(
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1),
         "bot_cpu_ms_per_turn": round(cpu / len(latencies) * 1000, 2),
+        "harness_cpu_ms_per_turn": round(harness / len(latencies) * 1000, 2),
     }
+
+
+def _harness_cpu(connector_pid: int) -> float:
+    own = os.times()
+    return own.user + own.system + cpu_seconds(connector_pid)
 
 
 async def arrivals(service_url: str) -> dict[str, float]:
@@ -312,7 +321,14 @@ async def measure(target: str, args: argparse.Namespace) -> dict[str, Any]:
                 else:
                     keys = {user.id: f"SR-{n}" for n, user in enumerate(users, 1)}
                 figures = [
-                    await phase(http, (bot_url, service_url), users[:c], keys, args, bot.pid)
+                    await phase(
+                        http,
+                        (bot_url, service_url),
+                        users[:c],
+                        keys,
+                        args,
+                        (bot.pid, connector.pid),
+                    )
                     for c in args.concurrency
                 ]
         finally:
