@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping, MutableSequence, MutableSet
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -64,6 +64,8 @@ class RenderedMessage:
 
 def fill(phrase: str, params: Mapping[str, object], key: str) -> str:
     """Puts the parameters into a phrase's {name} placeholders; a missing one is an error."""
+    if "{" not in phrase:  # most phrases: nothing to fill
+        return phrase
 
     def value(match: re.Match[str]) -> str:
         name = match[1]
@@ -247,7 +249,7 @@ class Renderer:
         if zone is None:
             raise TemplateError(f"{default_time_zone!r} is not a time zone", template="i18n")
         self.default_locale, self.default_time_zone, self.strict = default_locale, zone, strict
-        self._env = ImmutableSandboxedEnvironment(
+        self._env = _Sandbox(
             loader=FileSystemLoader(self.templates_dir),
             undefined=StrictUndefined,
             autoescape=False,
@@ -342,6 +344,31 @@ class Renderer:
         for node in tree.find_all((nodes.Import, nodes.FromImport, nodes.Include, nodes.Extends)):
             if isinstance(node.template, nodes.Const):
                 self._check(node.template.value)
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, answering at once for the frozen dataclasses cards are made of.
+
+    For an instance that is no function, method, type, frame, generator or mutable collection,
+    the sandbox's checks come down to refusing names that start with an underscore; working
+    that out for every attribute a card reads (abstract-class checks included) took a fifth of
+    a render's time.
+    """
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if _plain_data(type(obj)):
+            return not attr.startswith("_")
+        return super().is_safe_attribute(obj, attr, value)
+
+
+@cache
+def _plain_data(kind: type) -> bool:
+    params = getattr(kind, "__dataclass_params__", None)
+    return (
+        params is not None
+        and params.frozen
+        and not issubclass(kind, MutableSet | MutableMapping | MutableSequence)
+    )
 
 
 def _is_safe_output(node: nodes.Node, macros: set[str], imports: set[str]) -> bool:

@@ -7,7 +7,7 @@ import json
 import re
 import tomllib
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
@@ -392,6 +392,50 @@ def test_broken_templates_raise_a_typed_error_naming_the_template(tmp_path, body
     with pytest.raises(TemplateError, match=re.escape(problem)) as raised:
         _render_mini(renderer)
     assert raised.value.template == "x/y.json.j2"
+
+
+@dataclass
+class _Mutable:
+    items: list[str]
+
+
+@pytest.mark.parametrize(
+    ("expression", "readable"),
+    [
+        ("ticket.key", True),
+        ("ticket.__class__", False),  # the way out of every sandbox
+        ("ticket.__init__", False),
+        ("extras.row.value", True),
+        ("extras.row._hidden", False),
+        ("extras.mutable.items", True),
+        ("extras.mutable.items.append", False),  # the immutable sandbox's own refusal stays
+    ],
+)
+def test_the_sandbox_still_refuses_private_and_mutating_attributes(tmp_path, expression, readable):
+    # Frozen dataclasses take a shorter path through the sandbox; it must refuse the same.
+    body = f'{{"type": "TextBlock", "text": {{{{ {expression} | string | json }}}}}}'
+    renderer = _mini(tmp_path, ENVELOPE.format(body=body))
+    ticket = TicketView(
+        key="SR-1", summary="s", type="incident", status=Status.NEW, priority="P3",
+        created_at=datetime(2026, 12, 4, tzinfo=UTC), reporter_name="Lena",
+    )  # fmt: skip
+    extras = {"row": _Row("shown", "kept back"), "mutable": _Mutable(["a"])}
+
+    def render() -> str:
+        rendered = renderer.render("x", "y", ticket=ticket, reader=Reader(), extras=extras)
+        return rendered.card["body"][0]["text"]
+
+    if readable:
+        assert render() in ("SR-1", "shown", "['a']")
+        return
+    with pytest.raises(TemplateError, match=r"SecurityError|access to attribute"):
+        render()
+
+
+@dataclass(frozen=True)
+class _Row:
+    value: str
+    _hidden: str
 
 
 def test_macros_from_other_files_are_checked_too(tmp_path):
