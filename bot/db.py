@@ -173,7 +173,7 @@ class WriterQueue:
     """Lets this process's SQLite transactions take the write lock one after another, in order.
 
     Every transaction begins IMMEDIATE (above), so two at once would have the second retry its
-    BEGIN (`sqlite_inline.begin_immediately`, up to 50 ms apart), and waiters would win in no
+    BEGIN (`sqlite_inline.retry_while_locked`, up to 50 ms apart), and waiters would win in no
     order: under load single requests waited for seconds. Waiting here, each starts as the one
     before ends. A transaction opened inside one its task already holds goes ahead, as it did
     before the queue; one that waits longer than WAIT_SECONDS (a task waiting on the holder) is

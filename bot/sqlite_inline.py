@@ -7,7 +7,7 @@ cache (no fsync at commit), shorter than one such round trip, so here it runs wh
 for. Two things keep the loop free as before: the loop gets a turn after every statement, as it
 did while aiosqlite's thread ran it, and the one wait SQLite knows, another connection holding
 the write lock, is spent asleep on the loop rather than in SQLite's busy handler
-(`begin_immediately`).
+(`retry_while_locked`).
 """
 
 from __future__ import annotations
@@ -49,6 +49,16 @@ class InlineSQLiteDialect(SQLiteDialect_pysqlite):
             return pool.AsyncAdaptedQueuePool
         return pool.StaticPool
 
+    def do_begin(self, dbapi_connection: Any) -> None:
+        """Begins as `begin_immediately` decided, on the driver's connection itself: through
+        SQLAlchemy's execution a BEGIN cost a statement's bookkeeping and a turn of the loop.
+        SQLAlchemy turns what this raises into its own errors."""
+        raw = dbapi_connection.dbapi_connection
+        if raw.begins_reading:
+            raw.execute("BEGIN")
+        else:
+            retry_while_locked(lambda: raw.execute("BEGIN IMMEDIATE"))
+
 
 registry.register(f"sqlite.{DRIVER}", __name__, "InlineSQLiteDialect")
 
@@ -73,6 +83,8 @@ class _Connection(sqlite3.Connection):
     # What PRAGMA query_only was last set to here (None: never), so a transaction sets it
     # only when this connection changes between reading and writing.
     query_only: bool | None = None
+    # Whether the transaction being begun only reads (`begin_immediately` sets it).
+    begins_reading = False
 
     def cursor(self, factory: Any = _Cursor) -> sqlite3.Cursor:  # type: ignore[override]
         return super().cursor(factory)
@@ -101,7 +113,8 @@ READ_ONLY = "esmbot_read_only"
 
 
 def begin_immediately(connection: Connection) -> None:
-    """Takes the write lock, sleeping on the loop between tries while another connection has it.
+    """Has the transaction take the write lock as it begins (`do_begin`, which sleeps on the
+    loop between tries while another connection has it).
 
     A transaction of a connection marked READ_ONLY takes no lock at all: in WAL mode readers
     and the one writer do not wait on each other, and processes serving together read in
@@ -112,10 +125,7 @@ def begin_immediately(connection: Connection) -> None:
     if dbapi_connection.query_only is not read_only:
         dbapi_connection.execute(f"PRAGMA query_only={int(read_only)}")
         dbapi_connection.query_only = read_only
-    if read_only:
-        connection.exec_driver_sql("BEGIN")
-        return
-    retry_while_locked(lambda: connection.exec_driver_sql("BEGIN IMMEDIATE"))
+    dbapi_connection.begins_reading = read_only
 
 
 def retry_while_locked(attempt: Callable[[], object]) -> None:
