@@ -272,11 +272,13 @@ def start(command: list[str], workdir: str, name: str) -> subprocess.Popen[bytes
         return subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=log)
 
 
-def stop(process: subprocess.Popen[bytes] | None, workdir: str, name: str) -> str:
+def stop(
+    process: subprocess.Popen[bytes] | None, workdir: str, name: str, how: int = signal.SIGINT
+) -> str:
     """Interrupts the process as Ctrl-C would (so a profiler writes its file); returns its log."""
     if process is None:
         return ""
-    process.send_signal(signal.SIGINT)
+    process.send_signal(how)
     try:
         process.wait(timeout=60)
     except subprocess.TimeoutExpired:
@@ -333,7 +335,9 @@ async def measure(target: str, args: argparse.Namespace) -> dict[str, Any]:
                 ]
         finally:
             errors = stop(bot, workdir, "bot")
-            stop(connector, workdir, "connector")
+            # Not SIGINT: a shell that runs this in the background starts it with SIGINT
+            # ignored, and the double would then be waited for until the timeout.
+            stop(connector, workdir, "connector", signal.SIGTERM)
             if database is not None and args.database == "postgresql":
                 await drop_database(args.database, PG_NAME)
     logged = [line for line in errors.splitlines() if "Traceback" in line or "ERROR" in line]
