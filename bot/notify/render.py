@@ -367,7 +367,7 @@ def _plain_data(kind: type) -> bool:
     return (
         params is not None
         and params.frozen
-        and not issubclass(kind, MutableSet | MutableMapping | MutableSequence)
+        and not issubclass(kind, type | MutableSet | MutableMapping | MutableSequence)
     )
 
 
