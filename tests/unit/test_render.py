@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import json
 import re
 import tomllib
@@ -436,6 +437,43 @@ def test_the_sandbox_still_refuses_private_and_mutating_attributes(tmp_path, exp
 class _Row:
     value: str
     _hidden: str
+
+
+def test_shared_macros_speak_the_language_of_the_card_they_are_in(renderer):
+    # The macros are built once, not per render: their words must still be the reader's.
+    sample = SAMPLES["customer/ticket_status"]["realistic"]
+    ticket = replace(sample.ticket, status=Status.NEW)
+    texts = [
+        json.dumps(
+            render(renderer, "customer/ticket_status", replace(sample, ticket=ticket), r).card
+        )
+        for r in (READERS["en"], READERS["de"], READERS["en"])
+    ]
+    assert "Eingegangen" in texts[1] and "Eingegangen" not in texts[0]
+    assert texts[0] == texts[2]
+
+
+def test_a_render_leaves_no_cycles_for_the_garbage_collector(renderer):
+    # A turn renders a card; what the render leaves is freed as it ends, not in a pause of
+    # the collector. (A template that defines macros of its own, as the management reports
+    # do, builds them per render; the shared ones are built once.)
+    shared_only = [
+        template
+        for template in SAMPLES
+        if "{% macro" not in (MESSAGES / f"{template}.json.j2").read_text()
+    ]
+    assert "customer/ticket_status" in shared_only
+    for template in shared_only:
+        render(renderer, template, SAMPLES[template]["realistic"], READERS["de"])  # loaded
+    gc.collect()
+    gc.disable()
+    try:
+        for template in shared_only:
+            render(renderer, template, SAMPLES[template]["realistic"], READERS["de"])
+        left = gc.collect()
+    finally:
+        gc.enable()
+    assert left == 0
 
 
 def test_macros_from_other_files_are_checked_too(tmp_path):
