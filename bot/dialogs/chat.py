@@ -94,17 +94,23 @@ class CustomerChat:
         async with lock:
             await self._state.load(turn_context, force=True)
             dc = await self._dialogs.create_context(turn_context)
-            await self._expire(dc, voice)
-            await work(dc, voice)
-            if dc.active_dialog is not None:
-                # Only a question left open can expire; a turn that leaves none open (a status
-                # asked, a ticket shown) changes no state, so nothing is written for it.
-                await self._last_turn.set(turn_context, self._desk.now().isoformat())
             try:
-                await self._state.save_changes(turn_context)
-            except StateConflict:
-                # Another replica took a message of this chat at the same moment.
-                await turn_context.send_activity(voice.text("chat.busy"))
+                await self._expire(dc, voice)
+                await work(dc, voice)
+                if dc.active_dialog is not None:
+                    # Only a question left open can expire; a turn that leaves none open (a
+                    # status asked, a ticket shown) changes no state, so nothing is written.
+                    await self._last_turn.set(turn_context, self._desk.now().isoformat())
+                try:
+                    await self._state.save_changes(turn_context)
+                except StateConflict:
+                    # Another replica took a message of this chat at the same moment.
+                    await turn_context.send_activity(voice.text("chat.busy"))
+            finally:
+                # The dialog context and its state manager refer to each other, and through
+                # the context to everything the turn made: left so, all of it waits for a
+                # pass of the garbage collector, which then stops every turn in flight.
+                dc.state = None
 
     async def _expire(self, dc: DialogContext, voice: Voice) -> None:
         """A question left unanswered for too long is dropped, and the customer told so."""

@@ -40,6 +40,7 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ProtocolError
 from urllib3.util.retry import Retry
 
 from bot.config import Settings
+from bot.teams.turns import EsmbotAdapter
 from bot.teams.wire import use_wire_serializer
 
 log = logging.getLogger(__name__)
@@ -356,7 +357,7 @@ def create_authentication(settings: Settings) -> ReusingAuthentication:
 
 
 def create_adapter(authentication: ConfigurationBotFrameworkAuthentication) -> CloudAdapter:
-    adapter = CloudAdapter(authentication)
+    adapter = EsmbotAdapter(authentication)
     adapter.on_turn_error = on_turn_error
     return adapter
 
