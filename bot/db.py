@@ -101,7 +101,7 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         # A deferred transaction that reads and then writes fails at once with "database is
         # locked" when another connection committed in between; taking the lock up front waits.
-        event.listen(engine.sync_engine, "begin", sqlite_inline.begin_immediately)
+        event.listen(engine.sync_engine, "begin", sqlite_inline.choose_begin)
         sqlite_inline.install(engine.sync_engine)
         return engine
     options.setdefault("pool_size", 10)

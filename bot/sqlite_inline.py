@@ -30,7 +30,7 @@ DRIVER = "inline"
 
 # SQLite's own busy handler blocks the thread that runs it, here the loop, and with it the
 # holder of the lock when that is another connection of this process: it must not wait at all.
-# begin_immediately does the waiting, asleep. (With the lock taken up front, the statements of
+# retry_while_locked does the waiting, asleep. (With the lock taken up front, the statements of
 # a WAL transaction meet no other lock.)
 BUSY_TIMEOUT_SECONDS = 0.0
 LOCK_WAIT_SECONDS = 30.0
@@ -50,7 +50,7 @@ class InlineSQLiteDialect(SQLiteDialect_pysqlite):
         return pool.StaticPool
 
     def do_begin(self, dbapi_connection: Any) -> None:
-        """Begins as `begin_immediately` decided, on the driver's connection itself: through
+        """Begins as `choose_begin` decided, on the driver's connection itself: through
         SQLAlchemy's execution a BEGIN cost a statement's bookkeeping and a turn of the loop.
         SQLAlchemy turns what this raises into its own errors."""
         raw = dbapi_connection.dbapi_connection
@@ -83,7 +83,7 @@ class _Connection(sqlite3.Connection):
     # What PRAGMA query_only was last set to here (None: never), so a transaction sets it
     # only when this connection changes between reading and writing.
     query_only: bool | None = None
-    # Whether the transaction being begun only reads (`begin_immediately` sets it).
+    # Whether the transaction being begun only reads (`choose_begin` sets it).
     begins_reading = False
 
     def cursor(self, factory: Any = _Cursor) -> sqlite3.Cursor:  # type: ignore[override]
@@ -112,7 +112,7 @@ def _let_the_loop_run(*_: Any) -> None:
 READ_ONLY = "esmbot_read_only"
 
 
-def begin_immediately(connection: Connection) -> None:
+def choose_begin(connection: Connection) -> None:
     """Has the transaction take the write lock as it begins (`do_begin`, which sleeps on the
     loop between tries while another connection has it).
 

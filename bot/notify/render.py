@@ -322,20 +322,21 @@ class Renderer:
         reading = self.phrases(reader)
         token = _READING.set(reading)
         try:
-            return self._render(name, reading, ticket=ticket, reader=reader, extras=extras)
+            return self._render(name, reading.language, ticket=ticket, reader=reader, extras=extras)
         finally:
             _READING.reset(token)
 
     def _render(
         self,
         name: str,
-        reading: Phrases,
+        language: str,
         *,
         ticket: TicketView | None,
         reader: Reader,
         extras: Mapping[str, object],
     ) -> RenderedMessage:
-        language = reading.language
+        # The reader's words (t, when, day, duration) are the environment's globals, which
+        # answer from _READING: one way in, for templates and the shared macros alike.
         for scale in _SHRINK_STEPS:
             try:
                 source = self._env.get_template(name).render(
@@ -343,10 +344,6 @@ class Renderer:
                     reader=replace(reader, name=clip(reader.name, SHORT_LIMIT) or None),
                     extras={key: _clip_extra(value, scale) for key, value in extras.items()},
                     language=language,
-                    t=reading.t,
-                    when=reading.when,
-                    day=reading.day,
-                    duration=reading.duration,
                 )
             except Problem as problem:
                 raise TemplateError(str(problem), template=name, key=problem.key) from None
