@@ -11,7 +11,7 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Connection
 
 from bot.dialogs import replies
 from bot.dialogs.follow_up import ANSWER_WHICH, REOPEN, AnswerWhichDialog, ReopenDialog
@@ -51,10 +51,10 @@ class CustomerChat:
         # Two messages sent quickly are taken one after the other, not raced.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
-    async def preload(self, session: AsyncSession, turn_context: TurnContext) -> None:
+    def preload(self, connection: Connection, turn_context: TurnContext) -> None:
         """Reads the turn's dialog state in the caller's transaction, before on_message or
         on_press (which read it again if this chat saved state in between)."""
-        await self._state.preload(session, turn_context)
+        self._state.preload(connection, turn_context)
 
     async def on_message(self, turn_context: TurnContext, person: Person) -> None:
         await self._turn(turn_context, person, self._message)

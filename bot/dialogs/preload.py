@@ -7,7 +7,7 @@ from typing import Any
 
 from botbuilder.core import ConversationState, TurnContext
 from botbuilder.core.bot_state import CachedBotState
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Connection
 
 from bot.dialogs.storage import SqlStorage
 
@@ -22,7 +22,7 @@ class _Preloaded:
 
 
 class PreloadingState(ConversationState):
-    """botbuilder's ConversationState; `preload` reads the turn's state in a transaction the
+    """botbuilder's ConversationState; `preload` reads the turn's state on a connection the
     caller holds anyway (the one that found the sender), saving a transaction of its own.
 
     The read happens before the chat's per-conversation lock is taken, so `load` only uses it
@@ -35,10 +35,10 @@ class PreloadingState(ConversationState):
         super().__init__(storage)
         self._sql = storage
 
-    async def preload(self, session: AsyncSession, turn_context: TurnContext) -> None:
+    def preload(self, connection: Connection, turn_context: TurnContext) -> None:
         key = self.get_storage_key(turn_context)
         mark = self._sql.writes.mark()  # before the read: a write it may miss comes after
-        items = await self._sql.read_in(session, [key])
+        items = self._sql.read_on(connection, [key])
         turn_context.turn_state[_PRELOADED] = _Preloaded(key, mark, items.get(key))
 
     async def load(self, turn_context: TurnContext, force: bool = False) -> None:

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from botbuilder.core import MessageFactory
 from botbuilder.schema import Activity
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dialogs.voice import Desk, Voice
 from bot.directory.models import Person
+from bot.directory.service import person_by_id
 from bot.errors import EsmbotError
 from bot.tickets import requester
 from bot.tickets.csat import Outcome
 from bot.tickets.lifecycle import Status
+from bot.tickets.models import Ticket
 from bot.tickets.service import ticket_by_key
 
 ANSWER_LIMIT = 4000
@@ -60,14 +64,27 @@ async def my_tickets(voice: Voice, desk: Desk, *, closed: bool = False) -> Activ
 
 async def ticket_status(voice: Voice, desk: Desk, key: str) -> Activity:
     notifier = desk.actions.notifier
-    async with desk.database.reading() as session:
-        ticket = await requester.visible_ticket(session, key=key, person=voice.person)
-        if ticket is None or notifier is None:
-            return voice.text("chat.check.unknown", key=key.upper())
-        view = await notifier.ticket_view(session, ticket, known=voice.person)
-        story = await requester.history(session, ticket=ticket)
-        due = requester.next_deadline(ticket)
+    found = await desk.database.read(partial(_story, key=key, person=voice.person))
+    if found is None or notifier is None:
+        return voice.text("chat.check.unknown", key=key.upper())
+    ticket, reporter, assignee, story = found
+    view = notifier.view_of(ticket, reporter=reporter, assignee=assignee)
+    due = requester.next_deadline(ticket)
     return voice.card("ticket_status", ticket=view, extras={"history": tuple(story), "due": due})
+
+
+# The ticket, its reporter and assignee, and its history.
+_Story = tuple[Ticket, Person | None, Person | None, list[requester.HistoryLine]]
+
+
+def _story(connection: Connection, *, key: str, person: Person) -> _Story | None:
+    """The ticket the person asked about if they may see it, its people and its history."""
+    ticket = requester.ticket_seen(connection, key=key, person=person)
+    if ticket is None:
+        return None
+    reporter = person_by_id(connection, ticket.reporter_id, known=person)
+    assignee = person_by_id(connection, ticket.assignee_id, known=person)
+    return ticket, reporter, assignee, requester.history(connection, ticket=ticket)
 
 
 def help_text(voice: Voice, desk: Desk) -> Activity:

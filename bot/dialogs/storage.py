@@ -10,7 +10,8 @@ from typing import Any
 from botbuilder.core import Storage
 from jsonpickle.pickler import Pickler
 from jsonpickle.unpickler import Unpickler
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Row, bindparam, delete, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database, utcnow
@@ -45,21 +46,17 @@ class SqlStorage(Storage):
     async def read(self, keys: Iterable[str] | None) -> dict[str, Any]:
         if keys is None:
             raise ValueError("Keys are required when reading")
-        async with self._database.reading() as session:
-            return await self.read_in(session, keys)
+        wanted = list(keys)
+        if not wanted:
+            return {}
+        return await self._database.read(lambda connection: self.read_on(connection, wanted))
 
-    async def read_in(self, session: AsyncSession, keys: Iterable[str]) -> dict[str, Any]:
-        """What `read` gives, read in the caller's transaction."""
+    def read_on(self, connection: Connection, keys: Iterable[str]) -> dict[str, Any]:
+        """What `read` gives, read on the caller's connection (in `Database.read`)."""
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return {}
-        rows = (await session.execute(_ROWS, {"keys": wanted})).all()
-        found: dict[str, Any] = {}
-        for row in rows:
-            item = Unpickler().restore(row.document)
-            _set_e_tag(item, row.e_tag)
-            found[row.key] = item
-        return found
+        return _restored(connection.execute(_ROWS, {"keys": wanted}).all())
 
     async def write(self, changes: Mapping[str, Any] | None) -> None:
         if changes is None:
@@ -128,6 +125,15 @@ def _e_tag(item: Any) -> str | None:
     if isinstance(item, dict):
         return item.get("e_tag")
     return getattr(item, "e_tag", None)
+
+
+def _restored(rows: Iterable[Row[Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for row in rows:
+        item = Unpickler().restore(row.document)
+        _set_e_tag(item, row.e_tag)
+        found[row.key] = item
+    return found
 
 
 def _set_e_tag(item: Any, e_tag: str) -> None:

@@ -6,10 +6,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import detached
 from bot.directory.models import AudienceBinding, AuditEntry, Conversation, Person
 
 AUDIENCES = ("management", "vendor", "agents")
@@ -53,16 +55,56 @@ _CONVERSATION_BY_ID = select(Conversation).where(
 )
 
 
-async def find_person(session: AsyncSession, *, sighting: PersonSighting) -> Person | None:
+_PERSON_BY_ID = select(Person).where(Person.id == bindparam("id"))
+
+
+def _person_lookups(sighting: PersonSighting) -> list[tuple[Select[Any], dict[str, Any]]]:
+    """How the sender is looked for, in order: by Entra object id, then by Teams user id."""
+    lookups: list[tuple[Select[Any], dict[str, Any]]] = []
     if sighting.aad_object_id:
-        person = await session.scalar(_PERSON_BY_AAD, {"aad_object_id": sighting.aad_object_id})
+        lookups.append((_PERSON_BY_AAD, {"aad_object_id": sighting.aad_object_id}))
+    lookups.append((_PERSON_BY_TEAMS_ID, {"teams_user_id": sighting.teams_user_id}))
+    return lookups
+
+
+async def find_person(session: AsyncSession, *, sighting: PersonSighting) -> Person | None:
+    for statement, values in _person_lookups(sighting):
+        person: Person | None = await session.scalar(statement, values)
         if person is not None:
             return person
-    return await session.scalar(_PERSON_BY_TEAMS_ID, {"teams_user_id": sighting.teams_user_id})
+    return None
 
 
 async def find_conversation(session: AsyncSession, *, conversation_id: str) -> Conversation | None:
     return await session.scalar(_CONVERSATION_BY_ID, {"conversation_id": conversation_id})
+
+
+# The same reads on a plain connection (`Database.read`), giving detached instances.
+
+
+def person_seen(connection: Connection, *, sighting: PersonSighting) -> Person | None:
+    for statement, values in _person_lookups(sighting):
+        row = connection.execute(statement, values).first()
+        if row is not None:
+            return detached(Person, row)
+    return None
+
+
+def conversation_seen(connection: Connection, *, conversation_id: str) -> Conversation | None:
+    row = connection.execute(_CONVERSATION_BY_ID, {"conversation_id": conversation_id}).first()
+    return None if row is None else detached(Conversation, row)
+
+
+def person_by_id(
+    connection: Connection, person_id: int | None, *, known: Person | None = None
+) -> Person | None:
+    """The person with this id; `known`, someone read already, is not read again."""
+    if person_id is None:
+        return None
+    if known is not None and known.id == person_id:
+        return known
+    row = connection.execute(_PERSON_BY_ID, {"id": person_id}).first()
+    return None if row is None else detached(Person, row)
 
 
 async def remember_person(session: AsyncSession, *, sighting: PersonSighting) -> Person:

@@ -226,12 +226,16 @@ class Notifier:
             broadcast_id=broadcast_id,
         )
 
-    async def ticket_view(
-        self, session: AsyncSession, ticket: Ticket, *, known: Person | None = None
+    async def ticket_view(self, session: AsyncSession, ticket: Ticket) -> TicketView:
+        """The ticket as cards show it."""
+        reporter = await _person(session, ticket.reporter_id)
+        assignee = await _person(session, ticket.assignee_id)
+        return self.view_of(ticket, reporter=reporter, assignee=assignee)
+
+    def view_of(
+        self, ticket: Ticket, *, reporter: Person | None, assignee: Person | None
     ) -> TicketView:
-        """The ticket as cards show it; `known`, someone read this turn, is not read again."""
-        reporter = await _person(session, ticket.reporter_id, known)
-        assignee = await _person(session, ticket.assignee_id, known)
+        """The ticket as cards show it, with its reporter and assignee as read by the caller."""
         jira_url = (
             f"{self._jira_base_url}/browse/{ticket.key}"
             if self._jira_base_url and ticket.source == "jira"
@@ -360,11 +364,5 @@ _DEFAULT_EXTRAS: dict[str, Any] = {
 }
 
 
-async def _person(
-    session: AsyncSession, person_id: int | None, known: Person | None
-) -> Person | None:
-    if person_id is None:
-        return None
-    if known is not None and known.id == person_id:
-        return known
-    return await session.get(Person, person_id)
+async def _person(session: AsyncSession, person_id: int | None) -> Person | None:
+    return None if person_id is None else await session.get(Person, person_id)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity, ChannelAccount
+from sqlalchemy.engine import Connection
 
 from bot.commands import Registry
 from bot.commands.buttons import press
@@ -20,10 +22,12 @@ from bot.db import Database
 from bot.dialogs.chat import CustomerChat
 from bot.directory.models import Conversation, Person
 from bot.directory.service import (
+    ConversationSighting,
     PersonSighting,
+    conversation_seen,
     conversation_unchanged,
-    find_conversation,
     find_person,
+    person_seen,
     remember_conversation,
     remember_person,
     teaches_nothing,
@@ -251,36 +255,11 @@ class EsmbotHandler(TeamsActivityHandler):
             seen = conversation_sighting(activity)
         if account is not None and account.id and account.id != activity.recipient.id:
             sighting = person_sighting(activity, account)
-            async with self._database.reading() as session:
-                known = await find_person(session, sighting=sighting)
-                needs_roster = known is None or not (known.email or known.upn)
-                stored = None
-                if not needs_roster and seen is not None:
-                    stored = await find_conversation(session, conversation_id=seen.conversation_id)
-                settled = (
-                    known is not None
-                    and not needs_roster
-                    and teaches_nothing(known, sighting)
-                    and sorted(self._roles(known)) == known.roles
-                    and (
-                        seen is None
-                        or (stored is not None and conversation_unchanged(stored, seen, known))
-                    )
-                )
-                if (
-                    settled
-                    and self._chat is not None
-                    and known is not None
-                    and stored is not None
-                    and preload_for is not None
-                    and preload_for(known, stored)
-                ):
-                    # The chat will answer: it reads its state here, not in a transaction of
-                    # its own.
-                    await self._chat.preload(session, turn_context)
+            read = partial(self._settle, turn_context, sighting, seen, preload_for)
+            known, stored, settled = await self._database.read(read)
             if settled:
                 return known, stored
-            if needs_roster:
+            if known is None or _needs_roster(known):
                 entry = await _roster_entry(turn_context, account.id)
                 sighting = person_sighting(
                     activity, account, email=entry.email, upn=entry.upn, name=entry.name
@@ -297,11 +276,50 @@ class EsmbotHandler(TeamsActivityHandler):
                 conversation = await remember_conversation(session, sighting=seen, person=person)
         return person, conversation
 
+    def _settle(
+        self,
+        turn_context: TurnContext,
+        sighting: PersonSighting,
+        seen: ConversationSighting | None,
+        preload_for: Callable[[Person, Conversation], bool] | None,
+        connection: Connection,
+    ) -> tuple[Person | None, Conversation | None, bool]:
+        """The sender and the conversation as stored, and whether they are settled: known, with
+        an e-mail, and unchanged by this activity (`_learn`). When `preload_for` says the chat
+        will answer, it reads its dialog state here too, not in a transaction of its own."""
+        known = person_seen(connection, sighting=sighting)
+        if known is None or _needs_roster(known):
+            return known, None, False
+        stored = None
+        if seen is not None:
+            stored = conversation_seen(connection, conversation_id=seen.conversation_id)
+        settled = (
+            teaches_nothing(known, sighting)
+            and sorted(self._roles(known)) == known.roles
+            and (
+                seen is None or (stored is not None and conversation_unchanged(stored, seen, known))
+            )
+        )
+        if (
+            settled
+            and self._chat
+            and stored is not None
+            and preload_for
+            and preload_for(known, stored)
+        ):
+            self._chat.preload(connection, turn_context)
+        return known, stored, settled
+
     def _roles(self, person: Person) -> frozenset[str]:
         # esmbot.toml may name someone by object id, e-mail or UPN: any of them counts.
         return self._organisation.roles_of(
             aad_object_id=person.aad_object_id, email=person.email
         ) | self._organisation.roles_of(aad_object_id=None, email=person.upn)
+
+
+def _needs_roster(person: Person) -> bool:
+    """Whether only the roster can tell esmbot this person's e-mail."""
+    return not (person.email or person.upn)
 
 
 @dataclass(frozen=True)

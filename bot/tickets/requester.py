@@ -7,9 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, case, func, or_, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
+from bot.db import detached
 from bot.directory.models import Person
 from bot.tickets.lifecycle import OPEN_STATUSES, Status
 from bot.tickets.models import Ticket, TicketEvent
@@ -54,9 +56,18 @@ _HISTORY = (
 
 async def visible_ticket(session: AsyncSession, *, key: str, person: Person) -> Ticket | None:
     """The ticket if this person may see it; None alike for someone else's and a missing one."""
-    return await session.scalar(
-        _VISIBLE_TICKET, {"key": key.strip().upper(), "person_id": person.id}
-    )
+    ticket: Ticket | None = await session.scalar(_VISIBLE_TICKET, _visible_values(key, person))
+    return ticket
+
+
+def ticket_seen(connection: Connection, *, key: str, person: Person) -> Ticket | None:
+    """`visible_ticket` read on a plain connection (in `Database.read`), detached."""
+    row = connection.execute(_VISIBLE_TICKET, _visible_values(key, person)).first()
+    return None if row is None else detached(Ticket, row)
+
+
+def _visible_values(key: str, person: Person) -> dict[str, Any]:
+    return {"key": key.strip().upper(), "person_id": person.id}
 
 
 async def tickets_of(
@@ -119,10 +130,10 @@ async def recently_finished(
     return await session.scalar(query)
 
 
-async def history(session: AsyncSession, *, ticket: Ticket) -> list[HistoryLine]:
+def history(connection: Connection, *, ticket: Ticket) -> list[HistoryLine]:
     """The customer's view of what happened, oldest first, the newest HISTORY_LIMIT steps."""
     lines: list[HistoryLine] = []
-    for at, payload, actor in (await session.execute(_HISTORY, {"ticket_id": ticket.id})).all():
+    for at, payload, actor in connection.execute(_HISTORY, {"ticket_id": ticket.id}).all():
         line = _line(at, payload, actor)
         if line is not None:
             lines.append(line)

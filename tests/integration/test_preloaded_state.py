@@ -40,8 +40,7 @@ KEY = "msteams/conversations/a:lena"
 
 
 async def _preloaded(database: Database, state: PreloadingState, turn: TurnContext) -> None:
-    async with database.transaction() as session:
-        await state.preload(session, turn)
+    await database.read(lambda connection: state.preload(connection, turn))
 
 
 async def _chat_at_step_one(
