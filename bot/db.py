@@ -199,7 +199,7 @@ class Database:
 
     def _read_now(self, work: Callable[[Connection], T]) -> T:
         with self._plain_reads.connect() as connection, connection.begin():
-            return work(connection)
+            return sqlite_inline.in_one_step(lambda: work(connection))
 
     def _writers_turn(self) -> AbstractAsyncContextManager[None]:
         return self._writers.turn() if self._writers is not None else nullcontext()

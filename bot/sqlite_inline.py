@@ -4,8 +4,8 @@ aiosqlite sends every cursor call to a thread of its own and waits for the answe
 round trips per statement, each costing a thread switch and, while the loop is busy, a wait for
 the GIL. A statement on a WAL database with `synchronous=NORMAL` is work in memory and the page
 cache (no fsync at commit), shorter than one such round trip, so here it runs where it is asked
-for. Two things keep the loop free as before: the loop gets a turn after every statement, as it
-did while aiosqlite's thread ran it, and the one wait SQLite knows, another connection holding
+for. Two things keep the loop free as before: the loop gets a turn after every statement (or,
+within one step of quick reads, every millisecond), and the one wait SQLite knows, another connection holding
 the write lock, is spent asleep on the loop rather than in SQLite's busy handler
 (`retry_while_locked`).
 """
@@ -16,8 +16,9 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
+from greenlet import getcurrent
 from sqlalchemy import event, pool
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
@@ -27,6 +28,7 @@ from sqlalchemy.util import await_
 from sqlalchemy.util.concurrency import in_greenlet
 
 DRIVER = "inline"
+T = TypeVar("T")
 
 # SQLite's own busy handler blocks the thread that runs it, here the loop, and with it the
 # holder of the lock when that is another connection of this process: it must not wait at all.
@@ -99,13 +101,39 @@ def connect_args() -> dict[str, Any]:
     }
 
 
+# How long the statements of one step (`in_one_step`) may keep the loop before it gets a turn:
+# short enough that nobody waits noticeably, long enough that the few quick reads of a turn run
+# at once (a turn of the loop between statements costs two greenlet switches, each copying the
+# turn's deep stack).
+LOOP_SLICE_SECONDS = 0.001
+_SLICE_FROM = "esmbot_loop_slice_from"
+
+
 def install(engine: Engine) -> None:
-    """Gives the loop a turn after every statement the engine runs."""
+    """Gives the loop a turn after every statement the engine runs, or within a step once
+    its statements have kept the loop for LOOP_SLICE_SECONDS."""
     event.listen(engine, "after_cursor_execute", _let_the_loop_run)
 
 
+def in_one_step(work: Callable[[], T]) -> T:
+    """Runs `work`, statements in the current greenlet (one `greenlet_spawn`), letting the loop
+    run between them only once they have kept it for LOOP_SLICE_SECONDS."""
+    current = getcurrent()
+    setattr(current, _SLICE_FROM, time.perf_counter())
+    try:
+        return work()
+    finally:
+        delattr(current, _SLICE_FROM)
+
+
 def _let_the_loop_run(*_: Any) -> None:
+    current = getcurrent()
+    since = getattr(current, _SLICE_FROM, None)
+    if since is not None and time.perf_counter() - since < LOOP_SLICE_SECONDS:
+        return
     await_(asyncio.sleep(0))
+    if since is not None:
+        setattr(current, _SLICE_FROM, time.perf_counter())
 
 
 # The execution option that marks a connection's transactions as reads (`Database.reading`).

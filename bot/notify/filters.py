@@ -125,13 +125,19 @@ def to_json(value: object) -> str:
     if value is not None and not isinstance(value, str | bool | int | float):
         raise Problem(f"json takes text, a number or none, not {type(value).__name__}")
     try:
-        return _JSON.encode(value)
+        encoded = _JSON.encode(value)
     except ValueError as error:
         raise Problem(str(error)) from None
+    if "]" in encoded or "}" in encoded:  # only in a string, where they are kept as escapes
+        return encoded.translate(_CLOSING_AS_ESCAPES)
+    return encoded
 
 
 # What json.dumps(value, ensure_ascii=False, allow_nan=False) builds on every call.
 _JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+# A closing bracket or brace in a rendered card is then always structure, never text: the
+# renderer drops the templates' trailing commas without working out where strings are.
+_CLOSING_AS_ESCAPES = str.maketrans({"]": "\\u005d", "}": "\\u007d"})
 
 
 def _raise_if_undefined(value: object) -> None:

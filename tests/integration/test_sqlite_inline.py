@@ -155,6 +155,43 @@ async def test_a_long_transaction_lets_other_work_run_between_its_statements(tmp
     assert others - before >= 300
 
 
+async def _loop_turns_during(database: Database, statements: int) -> int:
+    """How many turns other work got on the loop while one plain read ran `statements`."""
+    turns = 0
+
+    async def other() -> None:
+        nonlocal turns
+        while True:
+            await asyncio.sleep(0)
+            turns += 1
+
+    ticker = asyncio.create_task(other())
+    await asyncio.sleep(0)
+    before = turns
+    await database.read(
+        lambda connection: [connection.execute(text("SELECT 1")) for _ in range(statements)]
+    )
+    during = turns - before
+    ticker.cancel()
+    return during
+
+
+async def test_a_plain_read_runs_at_once_but_never_keeps_the_loop_long(tmp_path):
+    database = Database(f"sqlite+aiosqlite:///{tmp_path}/reads.db")
+    try:
+        await database.read(lambda connection: connection.execute(text("SELECT 1")))  # connect
+        quick = await _loop_turns_during(database, 5)
+        long = await _loop_turns_during(database, 3000)
+    finally:
+        await database.close()
+
+    # A turn's few reads do not hand the loop on after each statement (at most once, should
+    # the machine stall for a slice)...
+    assert quick <= 1
+    # ...and a long one does, about once per LOOP_SLICE_SECONDS rather than per statement.
+    assert 1 <= long < 3000 / 5
+
+
 async def test_connections_of_one_process_outside_the_queue_wait_for_each_other(tmp_path):
     # A bare engine has no writer queue: its connections meet at SQLite's lock, in one loop, so
     # one that waited in SQLite's busy handler would stop the holder from ever finishing.

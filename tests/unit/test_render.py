@@ -206,6 +206,19 @@ def test_long_texts_are_cut_with_an_ellipsis(renderer):
     assert not any(HUGE[:20_000] in text for text in texts)
 
 
+@pytest.mark.parametrize("template", ["agents/new_ticket", "customer/ticket_status"])
+def test_a_bracket_after_a_comma_in_text_stays_text(renderer, template):
+    # The renderer drops the commas templates leave before a closing bracket; in text, such a
+    # comma and bracket are the customer's words.
+    sample = SAMPLES[template]["realistic"]
+    assert sample.ticket is not None
+    summary = "Printer, ] tray ,} jam,]"
+    odd = replace(sample, ticket=replace(sample.ticket, summary=summary))
+    message = render(renderer, template, odd, READERS["en"])
+    assert any(summary in shown(text) for text in markdown_texts(message.card))  # escaped
+    assert summary in message.text  # plain
+
+
 def test_customer_cards_show_no_agent_only_field(renderer):
     secret = "agent-only-7f3a"
     ticket = replace(REALISTIC_TICKET, reporter_email=f"{secret}@esmos.example")
