@@ -8,7 +8,7 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, ResourceResponse
 
 Handler = Callable[[TurnContext, Any, Callable[[], Awaitable[None]]], Awaitable[None]]
 
@@ -27,6 +27,27 @@ class AcyclicTurnContext(TurnContext):
     async def _emit(self, plugins: Sequence[Handler], arg: Any, logic: Awaitable[Any]) -> Any:
         await _run_from(0, tuple(plugins), self, arg)
         return await logic
+
+    async def send_activities(self, activities: list[Activity]) -> list[ResourceResponse]:
+        # botbuilder deep-copies each activity before it stamps the conversation on the copy,
+        # so that the caller's stays as it was: a card's whole tree, copied on every reply
+        # (a twentieth of a status turn). Only top-level fields are stamped, so a copy of those
+        # is enough, and it is what botbuilder's deepcopy then gets.
+        return await super().send_activities([_TopLevelCopy.of(each) for each in activities])
+
+
+class _TopLevelCopy(Activity):
+    """An activity's own fields, copied; what they hold (a card, entities) is shared, and a
+    deep copy of it is itself."""
+
+    @classmethod
+    def of(cls, activity: Activity) -> _TopLevelCopy:
+        copied = cls.__new__(cls)
+        copied.__dict__.update(activity.__dict__)
+        return copied
+
+    def __deepcopy__(self, _memo: dict[int, Any]) -> _TopLevelCopy:
+        return self
 
 
 async def _run_from(
