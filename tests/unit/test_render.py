@@ -423,6 +423,9 @@ class _Mutable:
         ("extras.row._hidden", False),
         ("extras.mutable.items", True),
         ("extras.mutable.items.append", False),  # the immutable sandbox's own refusal stays
+        ("extras.row.shown()", True),
+        ("extras.row.delete()", False),  # marked as changing data: never called
+        ('"{0.__class__}".format(ticket)', False),
     ],
 )
 def test_the_sandbox_still_refuses_private_and_mutating_attributes(tmp_path, expression, readable):
@@ -450,6 +453,14 @@ def test_the_sandbox_still_refuses_private_and_mutating_attributes(tmp_path, exp
 class _Row:
     value: str
     _hidden: str
+
+    def shown(self) -> str:
+        return self.value
+
+    def delete(self) -> str:
+        return "deleted"
+
+    delete.alters_data = True  # type: ignore[attr-defined]
 
 
 def test_shared_macros_speak_the_language_of_the_card_they_are_in(renderer):
