@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from collections.abc import Awaitable
 
 import pytest
 from sqlalchemy import text
@@ -133,30 +134,18 @@ async def test_a_long_transaction_lets_other_work_run_between_its_statements(tmp
                 ]
             )
 
-    others = 0
-
-    async def other() -> None:
-        nonlocal others
-        while True:
-            await asyncio.sleep(0)
-            others += 1
-
     try:
         await many_statements()
-        ticker = asyncio.create_task(other())
-        await asyncio.sleep(0)
-        before = others
-        await one_sync_batch()
-        ticker.cancel()
+        turns = await _loop_turns_while(one_sync_batch())
     finally:
         await database.close()
 
     # With aiosqlite each statement waited for its thread; here each one gives the loop a turn.
-    assert others - before >= 300
+    assert turns >= 300
 
 
-async def _loop_turns_during(database: Database, statements: int) -> int:
-    """How many turns other work got on the loop while one plain read ran `statements`."""
+async def _loop_turns_while(work: Awaitable[object]) -> int:
+    """How many turns other work got on the loop while `work` ran."""
     turns = 0
 
     async def other() -> None:
@@ -168,20 +157,25 @@ async def _loop_turns_during(database: Database, statements: int) -> int:
     ticker = asyncio.create_task(other())
     await asyncio.sleep(0)
     before = turns
-    await database.read(
+    try:
+        await work
+    finally:
+        ticker.cancel()
+    return turns - before
+
+
+def _plain_read(database: Database, statements: int) -> Awaitable[object]:
+    return database.read(
         lambda connection: [connection.execute(text("SELECT 1")) for _ in range(statements)]
     )
-    during = turns - before
-    ticker.cancel()
-    return during
 
 
 async def test_a_plain_read_runs_at_once_but_never_keeps_the_loop_long(tmp_path):
     database = Database(f"sqlite+aiosqlite:///{tmp_path}/reads.db")
     try:
         await database.read(lambda connection: connection.execute(text("SELECT 1")))  # connect
-        quick = await _loop_turns_during(database, 5)
-        long = await _loop_turns_during(database, 3000)
+        quick = await _loop_turns_while(_plain_read(database, 5))
+        long = await _loop_turns_while(_plain_read(database, 3000))
     finally:
         await database.close()
 

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.core.adapters import TestAdapter
-from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
+from botbuilder.schema import Activity
 
+from bot.demo.activities import TeamsUser, personal_conversation_id, personal_message
 from bot.teams.turns import AcyclicTurnContext
+
+LENA = TeamsUser.named("Lena Learner", "lena@example.test")
 
 
 def _incoming() -> Activity:
-    return Activity(
-        type="message",
-        id="incoming-1",
-        text="status SR-1",
-        channel_id="msteams",
-        service_url="https://smba.example/emea/",
-        conversation=ConversationAccount(id="a:lena"),
-        from_property=ChannelAccount(id="29:lena"),
-        recipient=ChannelAccount(id="28:bot"),
-    )
+    message = personal_message(LENA, "status SR-1", "https://smba.example/emea/", id="incoming-1")
+    return Activity().deserialize(message)
 
 
 async def test_a_reply_goes_out_stamped_and_the_callers_activity_stays_as_it_was() -> None:
@@ -34,9 +29,9 @@ async def test_a_reply_goes_out_stamped_and_the_callers_activity_stays_as_it_was
     first, second = adapter.activity_buffer
     for sent in (first, second):
         assert isinstance(sent, Activity)
-        assert sent.conversation.id == "a:lena"
+        assert sent.conversation.id == personal_conversation_id(LENA)
         assert sent.reply_to_id == "incoming-1"
-        assert sent.from_property.id == "28:bot" and sent.recipient.id == "29:lena"
+        assert sent.recipient.id == LENA.id and sent.from_property.id != LENA.id
         assert sent.attachments[0].content is card  # shared, not copied
     assert first is not second and first is not reply
     assert reply.conversation is None and reply.reply_to_id is None and reply.id is None
