@@ -5,9 +5,9 @@ round trips per statement, each costing a thread switch and, while the loop is b
 the GIL. A statement on a WAL database with `synchronous=NORMAL` is work in memory and the page
 cache (no fsync at commit), shorter than one such round trip, so here it runs where it is asked
 for. Two things keep the loop free as before: the loop gets a turn after every statement (or,
-within one step of quick reads, every millisecond), and the one wait SQLite knows, another connection holding
-the write lock, is spent asleep on the loop rather than in SQLite's busy handler
-(`retry_while_locked`).
+within one step of quick reads, every millisecond), and the one wait SQLite knows, another
+connection holding the write lock, is spent asleep on the loop rather than in SQLite's busy
+handler (`retry_while_locked`).
 """
 
 from __future__ import annotations

@@ -47,15 +47,13 @@ class SqlStorage(Storage):
         if keys is None:
             raise ValueError("Keys are required when reading")
         wanted = list(keys)
-        if not wanted:
+        if not wanted:  # nothing to read: no transaction
             return {}
         return await self._database.read(lambda connection: self.read_on(connection, wanted))
 
     def read_on(self, connection: Connection, keys: Iterable[str]) -> dict[str, Any]:
         """What `read` gives, read on the caller's connection (in `Database.read`)."""
         wanted = list(dict.fromkeys(keys))
-        if not wanted:
-            return {}
         return _restored(connection.execute(_ROWS, {"keys": wanted}).all())
 
     async def write(self, changes: Mapping[str, Any] | None) -> None:
