@@ -17,6 +17,8 @@ from types import FrameType
 
 from aiohttp import web
 
+from bot.web.handoff import Dealer, HandedSite, channel
+
 log = logging.getLogger(__name__)
 
 AppFactory = Callable[[], web.Application]
@@ -40,9 +42,9 @@ def serve(
 
     With one worker the application is served from this process. More are forked from it once
     the socket is bound, each building its own application (its own database pool, dispatcher
-    and scheduler: a replica, as one on another machine would be); the kernel hands each new
-    connection to one of them. Python runs one thread of Python at a time, so this is how one
-    host uses all its cores.
+    and scheduler: a replica, as one on another machine would be); this process accepts each
+    new connection and hands it to them in turn (bot/web/handoff.py). Python runs one thread
+    of Python at a time, so this is how one host uses all its cores.
     """
     if workers <= 1:
         asyncio.run(
@@ -108,6 +110,9 @@ class Supervisor:
         self, make_app: AppFactory, listener: socket.socket, count: int, shutdown_timeout: float
     ) -> None:
         self._make_app, self._listener = make_app, listener
+        self._dealer = Dealer(listener)
+        host, port = listener.getsockname()[:2]
+        self._name = f"http://{host}:{port}"
         self._count, self._shutdown_timeout = count, shutdown_timeout
         # Forked, not spawned: a worker inherits the bound socket and the configuration loaded.
         self._context = multiprocessing.get_context("fork")
@@ -129,12 +134,16 @@ class Supervisor:
                     running[slot] = self._start(slot)
                 pause = max(0.0, min([0.5, *(at - now for at in due.values())]))
                 # With none running (all wait to be started again) this only sleeps.
-                ended = set(wait([worker.sentinel for worker, _ in running.values()], pause))
+                sentinels = [worker.sentinel for worker, _ in running.values()]
+                ready = wait([*sentinels, *self._dealer.watched()], pause)
+                self._dealer.ready(ready)
+                ended = set(ready)
                 for slot, (worker, began) in list(running.items()):
                     if self._stopping or worker.sentinel not in ended:
                         continue
                     worker.join()
                     del running[slot]
+                    self._dealer.leave(slot)
                     lived = time.monotonic() - began
                     failures[slot] = failures[slot] + 1 if lived < FAILING_WITHIN_SECONDS else 0
                     log.error(
@@ -152,11 +161,14 @@ class Supervisor:
         return status
 
     def _start(self, slot: int) -> tuple[BaseProcess, float]:
+        parents_end, workers_end = channel()
         worker = self._context.Process(
             target=_work,
-            args=(self._make_app, self._listener, self._shutdown_timeout, os.getpid()),
+            # The fork copies every descriptor; the worker closes those that are not its own.
+            args=(self._make_app, workers_end, self._name, self._shutdown_timeout, os.getpid(),
+                  [self._listener, parents_end, *self._dealer.ends()]),
             name=f"esmbot-worker-{slot}",
-        )
+        )  # fmt: skip
         # Held back until the worker's own handlers are in place: one that came before would
         # run this process's handler in the worker and be lost.
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
@@ -164,6 +176,8 @@ class Supervisor:
             worker.start()
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+            workers_end.close()
+        self._dealer.join(slot, parents_end)
         return worker, time.monotonic()
 
     def _stop(self, _signum: int, _frame: FrameType | None) -> None:
@@ -172,6 +186,7 @@ class Supervisor:
     def _stop_all(self, workers: list[BaseProcess]) -> None:
         # New connections are refused from now on, not queued for workers that are leaving.
         self._listener.close()
+        self._dealer.close()
         for worker in workers:
             if worker.is_alive():
                 worker.terminate()  # SIGTERM: the worker shuts its app down in full
@@ -185,14 +200,19 @@ class Supervisor:
 
 
 def _work(
-    make_app: AppFactory, listener: socket.socket, shutdown_timeout: float, parent: int
+    make_app: AppFactory,
+    end: socket.socket,
+    name: str,
+    shutdown_timeout: float,
+    parent: int,
+    parents_descriptors: list[socket.socket],
 ) -> None:
     _end_with(parent)
+    for descriptor in parents_descriptors:
+        descriptor.close()
     asyncio.run(
         _serve_until_stopped(
-            make_app,
-            shutdown_timeout,
-            lambda runner: web.SockSite(runner, listener, backlog=BACKLOG),
+            make_app, shutdown_timeout, lambda runner: HandedSite(runner, end, name)
         )
     )
 

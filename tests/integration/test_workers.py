@@ -4,12 +4,14 @@ replaced, and SIGTERM stops them all."""
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -153,3 +155,70 @@ def test_one_failed_start_of_each_worker_does_not_stop_the_service(tmp_path):
 
     assert parent.returncode == 0
     assert err.count("the database is not up yet") == 6
+
+
+# Each answer names the process that served it.
+_NAMING = """
+import os, sys
+from aiohttp import web
+from bot.web.workers import serve
+
+def make_app():
+    app = web.Application()
+    app.router.add_get("/healthz", lambda request: web.json_response({"status": "ok"}))
+    app.router.add_get("/pid", lambda request: web.Response(text=str(os.getpid())))
+    return app
+
+sys.exit(serve(make_app, host="127.0.0.1", port=int(sys.argv[1]), workers=2))
+"""
+
+
+def _served_by(connections: list[http.client.HTTPConnection]) -> Counter[str]:
+    for connection in connections:
+        connection.request("GET", "/pid")
+    return Counter(connection.getresponse().read().decode() for connection in connections)
+
+
+def test_connections_opened_together_are_split_evenly_and_a_dead_worker_loses_none(tmp_path):
+    port = free_port()
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _NAMING, str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        workers = _until(lambda: len(_children(parent.pid)) == 2 and _children(parent.pid))
+        assert workers, "two workers did not start"
+        assert _until(lambda: _healthy(port)), "the port was not served"
+        time.sleep(0.5)  # both have said they serve
+
+        # A burst of keep-alive connections, as a client's pool opens them: all connected
+        # before any is used, then each used three times.
+        connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=5) for _ in range(8)]
+        for connection in connections:
+            connection.connect()
+        served = [_served_by(connections) for _ in range(3)]
+        for connection in connections:
+            connection.close()
+        assert served[0] == served[1] == served[2], "a kept-alive connection changed process"
+        assert set(served[0]) == {str(pid) for pid in workers}
+        assert sorted(served[0].values()) == [4, 4], served[0]
+
+        victim = min(workers)
+        os.kill(victim, signal.SIGKILL)
+        assert _until(lambda: victim not in _children(parent.pid), within=5), "not reaped"
+        # Until its replacement starts, every new connection goes to the one left.
+        answers = Counter()
+        for _ in range(20):
+            with contextlib.closing(
+                http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            ) as one:
+                answers += _served_by([one])
+        assert answers == Counter({str(max(workers)): 20})
+    finally:
+        parent.terminate()
+        _out, err = parent.communicate(timeout=30)
+    assert parent.returncode == 0
+    assert "Traceback" not in err
