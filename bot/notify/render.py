@@ -14,7 +14,7 @@ from collections.abc import (
     MutableSet,
 )
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cache, lru_cache
 from pathlib import Path
@@ -42,6 +42,8 @@ TEXT_LIMIT = 2000  # the whole plain-text fallback
 # When a card is still too big (emoji and escapes take more bytes than letters), the free texts
 # are cut further, step by step, rather than failing the message.
 _SHRINK_STEPS = (1.0, 0.5, 0.25, 0.1)
+# Instants kept written out per language and zone (`Phrases.when`), before starting afresh.
+_WRITTEN_KEPT = 4096
 _TICKET_LIMITS = {
     **dict.fromkeys(("type", "priority", "module", "assignee_name", "reporter_name"), SHORT_LIMIT),
     **dict.fromkeys(("impact", "steps", "description", "resolution"), LONG_LIMIT),
@@ -136,6 +138,9 @@ class Phrases:
     fallback: Mapping[str, object] | None  # the default language's words, when not strict
     language: str
     zone: ZoneInfo
+    # Instants already written out in these words and zone, shared by the renderer's Phrases
+    # of the same language and zone: a status card writes the same few on every render.
+    written: dict[datetime, str] = field(default_factory=dict, compare=False, repr=False)
 
     def t(self, key: str, /, **params: object) -> str:
         phrase = self.words.get(key)
@@ -148,9 +153,15 @@ class Phrases:
     def when(self, value: datetime | None) -> str:
         if value is None:
             return self.t("common.not_set")
-        parts = self._date_parts(value, "when")
-        local = value.astimezone(self.zone)
-        return self.t("date.format", **parts, time=f"{local:%H:%M}", zone=self.zone.key)
+        written = self.written.get(value) if isinstance(value, datetime) else None
+        if written is None:
+            parts = self._date_parts(value, "when")
+            local = value.astimezone(self.zone)
+            written = self.t("date.format", **parts, time=f"{local:%H:%M}", zone=self.zone.key)
+            if len(self.written) >= _WRITTEN_KEPT:
+                self.written.clear()
+            self.written[value] = written
+        return written
 
     def day(self, value: datetime | None) -> str:
         """The local date of an instant, without the time: for spans of whole days."""
@@ -256,6 +267,22 @@ def card_size(card: Mapping[str, Any]) -> int:
     return len(json.dumps(card, ensure_ascii=True))
 
 
+# What the card adds to the body and actions of the template's output: its type, version and
+# width, with room to spare.
+_CARD_FRAME_BYTES = 128
+
+
+def card_size_bound(source: str) -> int:
+    """At least `card_size` of the card assembled from this template output if it holds no
+    float, at a fraction of its cost: the card holds a part of the output, written out again
+    with a space after each separator (here at most every ',' and ':'), each non-ASCII
+    character as an escape of at most 12 characters (a surrogate pair), in a frame of its
+    own. (A float may be written out longer than it was read: 1e5 as 100000.0.)"""
+    non_ascii = 0 if source.isascii() else len(source) - len(source.encode("ascii", "ignore"))
+    separators = source.count(",") + source.count(":")
+    return len(source) + separators + 11 * non_ascii + _CARD_FRAME_BYTES
+
+
 class Renderer:
     """Renders messages from one templates directory; safe to share between tasks.
 
@@ -299,6 +326,7 @@ class Renderer:
             chat_link=chat_link, link=link, t=_t, when=_when, day=_day, duration=_duration
         )
         self._checked: set[str] = set()
+        self._written: dict[tuple[str, str], dict[datetime, str]] = {}
 
     def language_for(self, reader: Reader) -> str:
         """The language part of the reader's Teams locale if there are words for it."""
@@ -316,7 +344,9 @@ class Renderer:
         """The reader's words; a missing phrase raises TemplateError naming the key."""
         language = self.language_for(reader)
         fallback = None if self.strict else self._words[self.default_locale]
-        return Phrases(self._words[language], fallback, language, self.time_zone_for(reader))
+        zone = self.time_zone_for(reader)
+        written = self._written.setdefault((language, zone.key), {})
+        return Phrases(self._words[language], fallback, language, zone, written)
 
     def render(
         self,
@@ -362,12 +392,10 @@ class Renderer:
                 raise TemplateError(str(problem), template=name, key=problem.key) from None
             except Exception as error:  # undefined names, sandbox refusals, bad arguments
                 raise TemplateError(f"{type(error).__name__}: {error}", template=name) from error
-            try:
-                envelope = json.loads(_TRAILING_COMMA.sub("", source))
-            except json.JSONDecodeError as error:
-                raise TemplateError(f"did not render valid JSON ({error})", template=name) from None
+            source = _TRAILING_COMMA.sub("", source)
+            envelope, has_float = _parsed(name, source)
             rendered = _assemble(name, envelope)
-            if card_size(rendered.card) <= MAX_CARD_BYTES:
+            if _fits(source, has_float, rendered.card):
                 return rendered
         raise TemplateError(f"the card stays over {MAX_CARD_BYTES} bytes", template=name)
 
@@ -463,6 +491,27 @@ def _is_safe_output(node: nodes.Node, macros: set[str], imports: set[str]) -> bo
     if isinstance(callee, nodes.Getattr) and isinstance(callee.node, nodes.Name):
         return callee.node.name in imports  # m.header(...) from an imported macro file
     return isinstance(callee, nodes.Name) and callee.name in macros
+
+
+def _parsed(name: str, source: str) -> tuple[Any, bool]:
+    """The template's output read as JSON, and whether it holds a float."""
+    floats: list[str] = []
+
+    def read_float(text: str) -> float:
+        floats.append(text)
+        return float(text)
+
+    try:
+        return json.loads(source, parse_float=read_float), bool(floats)
+    except json.JSONDecodeError as error:
+        raise TemplateError(f"did not render valid JSON ({error})", template=name) from None
+
+
+def _fits(source: str, has_float: bool, card: Mapping[str, Any]) -> bool:
+    """Whether the card is within MAX_CARD_BYTES, measured only when the bound is not enough."""
+    if not has_float and card_size_bound(source) <= MAX_CARD_BYTES:
+        return True
+    return card_size(card) <= MAX_CARD_BYTES
 
 
 def _assemble(name: str, envelope: Any) -> RenderedMessage:

@@ -18,7 +18,16 @@ import pytest
 from jsonschema import Draft6Validator
 
 from bot.dialogs.chat import CHAT_VERBS
-from bot.notify.render import MAX_CARD_BYTES, Renderer, TemplateError, card_size, clean, clip, md
+from bot.notify.render import (
+    MAX_CARD_BYTES,
+    Renderer,
+    TemplateError,
+    card_size,
+    card_size_bound,
+    clean,
+    clip,
+    md,
+)
 from bot.notify.views import Reader, SlaName, TicketView
 from bot.tickets.lifecycle import Status
 from tests.unit.card_samples import (
@@ -126,6 +135,35 @@ def test_every_template_on_disk_has_samples_and_every_sample_a_template():
     assert sorted(SAMPLES) == TEMPLATES, "samples for templates that do not exist"
     for name, samples in SAMPLES.items():
         assert set(samples) == {"realistic", "hostile"}, name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "plain words",
+        "Grüße, Straße: ÄÖÜ",  # escaped as \u00fc, six characters for one
+        "🖨️🔥" * 50,  # outside the BMP: a surrogate pair, twelve characters for one
+        "Printer ] jam }",
+        'quotes " and \\ backslashes',
+    ],
+)
+def test_the_size_bound_is_never_below_the_cards_size(text):
+    # Little beside the card, and many separators in it, so that each term of the bound counts.
+    envelope = {
+        "summary": "s",
+        "text": [],
+        "body": [{"type": "TextBlock", "text": text, "wrap": True, "n": [1, 2, 3, 4, 5]}] * 20,
+        "actions": [{"type": "Action.Submit", "title": text, "data": {"a": 1, "b": [1, 2]}}],
+    }
+    card = {"type": "AdaptiveCard", "version": "1.5", "msteams": {"width": "Full"}}
+    card |= {"body": envelope["body"], "actions": envelope["actions"]}
+    written = [
+        json.dumps(envelope, separators=(",", ":"), ensure_ascii=False),  # no spaces to add
+        json.dumps(envelope, ensure_ascii=True),
+    ]
+    for source in written:
+        assert json.loads(source) == envelope
+        assert card_size_bound(source) >= card_size(card), source[:80]
 
 
 @pytest.mark.parametrize("kind", ["realistic", "hostile"])
