@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import time
 from typing import Any
 
 from aiohttp import web
@@ -26,9 +27,12 @@ log = logging.getLogger(__name__)
 READY = b"ready"
 # Packets keep one descriptor to one message; where the system has none, datagrams do the same.
 _KIND = getattr(socket, "SOCK_SEQPACKET", socket.SOCK_DGRAM)
-# How many connections one wake of a serving process takes from its end at most, so that a
-# burst of new connections does not keep requests already in hand waiting.
+# How many connections one wake takes at most, so that a burst of new connections keeps
+# neither a serving process from the requests it has in hand nor the parent from its workers.
 _TAKEN_AT_ONCE = 64
+# After accept fails for want of resources (descriptors, memory), the connections wait in the
+# backlog this long rather than have the parent try again at once, for ever.
+_ACCEPT_PAUSE_SECONDS = 0.1
 
 
 def channel() -> tuple[socket.socket, socket.socket]:
@@ -48,6 +52,7 @@ class Dealer:
         self._ends: dict[int, socket.socket] = {}  # slot → the parent's end
         self._serving: list[int] = []  # slots that said READY, in the order of dealing
         self._next = 0
+        self._accepts_from = 0.0  # monotonic time; see _ACCEPT_PAUSE_SECONDS
 
     def join(self, slot: int, end: socket.socket) -> None:
         """A process started for `slot`, with this end; it is dealt connections once READY."""
@@ -74,7 +79,9 @@ class Dealer:
         """What the parent waits on for this: the ends of processes not serving yet and, once
         one serves, the listener (until then connections wait in its backlog)."""
         starting = [end for slot, end in self._ends.items() if slot not in self._serving]
-        return [*starting, self._listener] if self._serving else starting
+        if self._serving and time.monotonic() >= self._accepts_from:
+            return [*starting, self._listener]
+        return starting
 
     def ready(self, ready: list[Any]) -> None:
         """Handles what `wait` found ready among `watched()`."""
@@ -97,13 +104,16 @@ class Dealer:
             self.leave(slot)
 
     def _deal(self) -> None:
-        while self._serving:
+        for _ in range(_TAKEN_AT_ONCE):
+            if not self._serving:
+                return
             try:
                 connection, _ = self._listener.accept()
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as error:  # e.g. out of descriptors: the rest wait in the backlog
                 log.error("could not accept a connection", extra={"error": str(error)})
+                self._accepts_from = time.monotonic() + _ACCEPT_PAUSE_SECONDS
                 return
             with connection:
                 self._hand(connection)
@@ -156,6 +166,8 @@ class HandedSite(web.BaseSite):
         with contextlib.suppress(ValueError, OSError):  # already closed: the parent went first
             asyncio.get_running_loop().remove_reader(self._end.fileno())
         self._end.close()
+        for opening in self._opening:
+            opening.cancel()
         await super().stop()
 
     def _take(self) -> None:
@@ -179,5 +191,5 @@ class HandedSite(web.BaseSite):
         connection.setblocking(False)
         try:
             await asyncio.get_running_loop().connect_accepted_socket(server, connection)
-        except OSError:  # the client left before it was served
+        except (OSError, RuntimeError):  # the client left, or the loop is closing
             connection.close()
