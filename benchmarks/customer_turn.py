@@ -196,13 +196,13 @@ async def turns(
     keys: dict[str, str],
     count: int,
     think: float = 0.0,
-) -> tuple[dict[str, float], float]:
+) -> tuple[dict[str, tuple[str, float]], float]:
     """Each customer asks about their ticket, again and again, until `count` turns are done,
     pausing `think` seconds on average (exponentially distributed) after each answer; returns
-    when each activity was sent, and how long all of them took."""
+    who sent each activity and when, and how long all of them took."""
     from bot.demo.activities import personal_message
 
-    sent: dict[str, float] = {}
+    sent: dict[str, tuple[str, float]] = {}
     left = count
     pauses = random.Random(len(users))  # the same pauses for esmbot and the floor
 
@@ -211,7 +211,7 @@ async def turns(
         while left > 0:
             left -= 1
             activity = personal_message(user, f"status {keys[user.id]}", service_url)
-            sent[activity["id"]] = time.monotonic()
+            sent[activity["id"]] = (user.id, time.monotonic())
             await post(http, bot_url, activity)
             if think > 0:
                 await asyncio.sleep(pauses.expovariate(1 / think))
@@ -242,7 +242,12 @@ async def phase(
     missing = [activity for activity in sent if activity not in arrived]
     if missing:
         raise RuntimeError(f"{len(missing)} turns got no reply at the double")
-    latencies = sorted(arrived[activity] - began for activity, began in sent.items())
+    waits: dict[str, list[float]] = {}
+    for activity, (user, began) in sent.items():
+        waits.setdefault(user, []).append(arrived[activity] - began)
+    latencies = sorted(wait for each in waits.values() for wait in each)
+    # How evenly the customers are served: the quickest and the slowest one's median.
+    medians = sorted(statistics.median(each) for each in waits.values())
     return {
         "customers": len(users),
         "think_seconds": args.think,
@@ -250,6 +255,7 @@ async def phase(
         "turns_per_second": round(len(latencies) / elapsed, 1),
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1),
+        "customer_p50_ms": [round(medians[0] * 1000, 1), round(medians[-1] * 1000, 1)],
         "bot_cpu_ms_per_turn": round(cpu / len(latencies) * 1000, 2),
         "harness_cpu_ms_per_turn": round(harness / len(latencies) * 1000, 2),
     }
