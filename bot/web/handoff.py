@@ -16,6 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import select
+import signal
 import socket
 import time
 from typing import Any
@@ -27,24 +30,34 @@ log = logging.getLogger(__name__)
 READY = b"ready"
 # Packets keep one descriptor to one message; where the system has none, datagrams do the same.
 _KIND = getattr(socket, "SOCK_SEQPACKET", socket.SOCK_DGRAM)
+# The parent's send buffer on each end. The parent deals only to an end that polls writable,
+# which here means about ten connections on their way (with the kernel's default, about 70),
+# so that a process that is stuck takes only a few with it before it is passed over.
+_SEND_BUFFER_BYTES = 16384
 # How many connections one wake takes at most, so that a burst of new connections keeps
 # neither a serving process from the requests it has in hand nor the parent from its workers.
 _TAKEN_AT_ONCE = 64
+# While every serving process's end is full, the parent looks again this often; connections
+# wait in the listener's backlog meanwhile.
+_FULL_PAUSE_SECONDS = 0.001
 # After accept fails for want of resources (descriptors, memory), the connections wait in the
 # backlog this long rather than have the parent try again at once, for ever.
 _ACCEPT_PAUSE_SECONDS = 0.1
+# What a send on an end whose process has closed it (died, or is stopping) fails with.
+_GONE = (BrokenPipeError, ConnectionResetError, ConnectionRefusedError)
 
 
 def channel() -> tuple[socket.socket, socket.socket]:
     """A new pair: the parent's end, and the serving process's."""
     parents, workers = socket.socketpair(socket.AF_UNIX, _KIND)
+    parents.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _SEND_BUFFER_BYTES)
     parents.setblocking(False)
     return parents, workers
 
 
 class Dealer:
     """The parent's side: knows each process's end and whether it serves yet, and deals every
-    connection waiting on the listener to the next one that does."""
+    connection waiting on the listener to the next one that does and has room for it."""
 
     def __init__(self, listener: socket.socket) -> None:
         listener.setblocking(False)
@@ -53,6 +66,7 @@ class Dealer:
         self._serving: list[int] = []  # slots that said READY, in the order of dealing
         self._next = 0
         self._accepts_from = 0.0  # monotonic time; see _ACCEPT_PAUSE_SECONDS
+        self._full = False  # whether every serving end was full when last looked at
 
     def join(self, slot: int, end: socket.socket) -> None:
         """A process started for `slot`, with this end; it is dealt connections once READY."""
@@ -77,11 +91,19 @@ class Dealer:
 
     def watched(self) -> list[Any]:
         """What the parent waits on for this: the ends of processes not serving yet and, once
-        one serves, the listener (until then connections wait in its backlog)."""
+        one serves and has room, the listener (until then connections wait in its backlog)."""
         starting = [end for slot, end in self._ends.items() if slot not in self._serving]
-        if self._serving and time.monotonic() >= self._accepts_from:
+        self._full = bool(self._serving) and not self._with_room()
+        if self._serving and not self._full and time.monotonic() >= self._accepts_from:
             return [*starting, self._listener]
         return starting
+
+    def pause(self) -> float | None:
+        """How long the parent may wait at most before asking `watched()` again, if it matters."""
+        if self._full:
+            return _FULL_PAUSE_SECONDS
+        left = self._accepts_from - time.monotonic()
+        return left if left > 0 else None
 
     def ready(self, ready: list[Any]) -> None:
         """Handles what `wait` found ready among `watched()`."""
@@ -103,39 +125,51 @@ class Dealer:
         elif not said:  # the process closed its end while starting: it is ending
             self.leave(slot)
 
+    def _with_room(self) -> list[int]:
+        """The serving slots whose ends can take a connection now."""
+        ends = {self._ends[slot]: slot for slot in self._serving}
+        _, writable, _ = select.select([], list(ends), [], 0)
+        return [ends[end] for end in writable]
+
     def _deal(self) -> None:
         for _ in range(_TAKEN_AT_ONCE):
-            if not self._serving:
+            with_room = self._with_room()
+            if not with_room:  # the rest wait in the backlog
                 return
             try:
                 connection, _ = self._listener.accept()
-            except (BlockingIOError, InterruptedError):
-                return
+            except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+                return  # none waiting, or one that gave up before it was taken
             except OSError as error:  # e.g. out of descriptors: the rest wait in the backlog
                 log.error("could not accept a connection", extra={"error": str(error)})
                 self._accepts_from = time.monotonic() + _ACCEPT_PAUSE_SECONDS
                 return
             with connection:
-                self._hand(connection)
+                self._hand(connection, with_room)
 
-    def _hand(self, connection: socket.socket) -> None:
-        """To the next serving process; one whose end is gone (it is ending) or full (it is
-        stuck) is passed over, the former for good."""
-        passed_over = 0
-        while passed_over < len(self._serving):
+    def _hand(self, connection: socket.socket, with_room: list[int]) -> None:
+        """To the next serving process in turn that has room. One whose end is gone (it died,
+        or is stopping) is dealt nothing more; one that cannot take this connection for
+        another reason is passed over for it alone."""
+        tries = len(self._serving)
+        while tries > 0 and self._serving:
+            tries -= 1
             self._next %= len(self._serving)
             slot = self._serving[self._next]
+            self._next += 1
+            if slot not in with_room:
+                continue
             try:
                 socket.send_fds(self._ends[slot], [b"c"], [connection.fileno()])
+                return
             except BlockingIOError:
-                self._next += 1
-                passed_over += 1
                 continue
-            except OSError:
+            except _GONE:
                 self.leave(slot)
-                continue
-            self._next += 1
-            return
+                self._next -= 1  # the slots after it moved up by one
+            except OSError as error:  # e.g. too many descriptors in flight
+                log.warning("a serving process could not be handed a connection",
+                            extra={"error": str(error)})  # fmt: skip
         log.error("no serving process could take a connection; it was closed")
 
 
@@ -174,12 +208,19 @@ class HandedSite(web.BaseSite):
         loop = asyncio.get_running_loop()
         for _ in range(_TAKEN_AT_ONCE):
             try:
-                message, descriptors, _flags, _address = socket.recv_fds(self._end, 1, 1)
+                message, descriptors, flags, _address = socket.recv_fds(self._end, 1, 1)
             except BlockingIOError:
                 return
-            if not message:  # the parent is gone; the process is being stopped with it
+            except OSError:
+                message, descriptors, flags = b"", [], 0
+            if not message:
+                # The parent closed this end: it is stopping, or it has given this process up.
+                # Either way the process stops (and, if the parent lives on, is started anew).
                 loop.remove_reader(self._end.fileno())
+                os.kill(os.getpid(), signal.SIGTERM)
                 return
+            if flags & socket.MSG_CTRUNC:  # the connection did not fit: out of descriptors
+                log.error("a connection handed to this process was lost")
             for descriptor in descriptors:
                 task = loop.create_task(self._open(socket.socket(fileno=descriptor)))
                 self._opening.add(task)

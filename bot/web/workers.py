@@ -135,7 +135,11 @@ class Supervisor:
                 pause = max(0.0, min([0.5, *(at - now for at in due.values())]))
                 # With none running (all wait to be started again) this only sleeps.
                 sentinels = [worker.sentinel for worker, _ in running.values()]
-                ready = wait([*sentinels, *self._dealer.watched()], pause)
+                watched = self._dealer.watched()
+                soon = self._dealer.pause()
+                if soon is not None:
+                    pause = min(pause, soon)
+                ready = wait([*sentinels, *watched], pause)
                 self._dealer.ready(ready)
                 ended = set(ready)
                 for slot, (worker, began) in list(running.items()):

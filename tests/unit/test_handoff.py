@@ -78,6 +78,44 @@ def test_until_one_serves_connections_wait_in_the_backlog(listener):
     dealer.close()
 
 
+def test_a_stuck_process_takes_a_few_and_then_connections_wait_in_the_backlog(listener):
+    dealer = Dealer(listener)
+    stuck, busy = (_start(dealer, slot, serving=True) for slot in (0, 1))
+
+    clients = _connect(listener, 40)
+    dealer.ready([listener])
+    dealt_to_busy = _dealt(busy)  # it takes what it is dealt; the stuck one reads nothing
+    for _ in range(10):
+        dealer.ready([listener])
+        dealt_to_busy += _dealt(busy)
+    # The stuck one's share stops once its end is full; the rest went to the busy one.
+    dealt_to_stuck = _dealt(stuck)
+    assert 1 <= len(dealt_to_stuck) <= 12
+    assert len(dealt_to_stuck) + len(dealt_to_busy) == 40
+    assert sorted(dealt_to_stuck + dealt_to_busy) == sorted(c.getsockname()[1] for c in clients)
+
+    # With every end full, the listener is not even watched: new connections wait, none is
+    # accepted only to be closed.
+    more = _connect(listener, 30)
+    dealer.ready([listener])
+    assert dealer.watched() == []
+    assert dealer.pause() is not None and dealer.pause() <= 0.01
+    assert all(_still_open(client) for client in more)
+    for sock in [*clients, *more, stuck, busy]:
+        sock.close()
+    dealer.close()
+
+
+def _still_open(client: socket.socket) -> bool:
+    client.setblocking(False)
+    try:
+        return client.recv(1) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+
+
 def test_a_process_whose_end_is_gone_is_passed_over_for_good(listener):
     dealer = Dealer(listener)
     gone, left = (_start(dealer, slot, serving=True) for slot in (0, 1))
