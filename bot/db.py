@@ -189,8 +189,8 @@ class Database:
 
         For the reads every turn makes. An ORM session costs about three times the time of the
         statements themselves there (its unit of work, identity map and loading), and each of
-        its statements leaves and re-enters SQLAlchemy's greenlet, which copies the deep stack
-        of a turn each time: here `work` runs Core statements, all in one greenlet, and makes
+        its statements leaves and re-enters SQLAlchemy's greenlet, two switches and a turn of
+        the loop each time: here `work` runs Core statements, all in one greenlet, and makes
         the instances it returns with `detached`.
         """
         turn = self._writers_turn() if self._shared_connection else nullcontext()

@@ -103,8 +103,8 @@ def connect_args() -> dict[str, Any]:
 
 # How long the statements of one step (`in_one_step`) may keep the loop before it gets a turn:
 # short enough that nobody waits noticeably, long enough that the few quick reads of a turn run
-# at once (a turn of the loop between statements costs two greenlet switches, each copying the
-# turn's deep stack).
+# at once (a turn of the loop between statements costs two greenlet switches and whatever else
+# is ready to run).
 LOOP_SLICE_SECONDS = 0.001
 _SLICE_FROM = "esmbot_loop_slice_from"
 

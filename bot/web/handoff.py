@@ -66,7 +66,6 @@ class Dealer:
         self._serving: list[int] = []  # slots that said READY, in the order of dealing
         self._next = 0
         self._accepts_from = 0.0  # monotonic time; see _ACCEPT_PAUSE_SECONDS
-        self._full = False  # whether every serving end was full when last looked at
 
     def join(self, slot: int, end: socket.socket) -> None:
         """A process started for `slot`, with this end; it is dealt connections once READY."""
@@ -89,21 +88,21 @@ class Dealer:
         for slot in list(self._ends):
             self.leave(slot)
 
-    def watched(self) -> list[Any]:
-        """What the parent waits on for this: the ends of processes not serving yet and, once
-        one serves and has room, the listener (until then connections wait in its backlog)."""
-        starting = [end for slot, end in self._ends.items() if slot not in self._serving]
-        self._full = bool(self._serving) and not self._with_room()
-        if self._serving and not self._full and time.monotonic() >= self._accepts_from:
-            return [*starting, self._listener]
-        return starting
+    def watched(self) -> tuple[list[Any], float | None]:
+        """What the parent waits on for this, and how long at most (None: as long as it likes).
 
-    def pause(self) -> float | None:
-        """How long the parent may wait at most before asking `watched()` again, if it matters."""
-        if self._full:
-            return _FULL_PAUSE_SECONDS
-        left = self._accepts_from - time.monotonic()
-        return left if left > 0 else None
+        The ends of processes not serving yet and, once one serves and has room, the listener;
+        until then connections wait in its backlog, and the parent looks again soon.
+        """
+        starting = [end for slot, end in self._ends.items() if slot not in self._serving]
+        if not self._serving:
+            return starting, None
+        if not self._with_room():
+            return starting, _FULL_PAUSE_SECONDS
+        paused = self._accepts_from - time.monotonic()
+        if paused > 0:
+            return starting, paused
+        return [*starting, self._listener], None
 
     def ready(self, ready: list[Any]) -> None:
         """Handles what `wait` found ready among `watched()`."""

@@ -114,7 +114,7 @@ class Supervisor:
         host, port = listener.getsockname()[:2]
         self._name = f"http://{host}:{port}"
         self._count, self._shutdown_timeout = count, shutdown_timeout
-        # Forked, not spawned: a worker inherits the bound socket and the configuration loaded.
+        # Forked, not spawned: a worker inherits its end of the channel and the configuration loaded.
         self._context = multiprocessing.get_context("fork")
         self._stopping = False
 
@@ -135,10 +135,9 @@ class Supervisor:
                 pause = max(0.0, min([0.5, *(at - now for at in due.values())]))
                 # With none running (all wait to be started again) this only sleeps.
                 sentinels = [worker.sentinel for worker, _ in running.values()]
-                watched = self._dealer.watched()
-                soon = self._dealer.pause()
-                if soon is not None:
-                    pause = min(pause, soon)
+                watched, within = self._dealer.watched()
+                if within is not None:
+                    pause = min(pause, within)
                 ready = wait([*sentinels, *watched], pause)
                 self._dealer.ready(ready)
                 ended = set(ready)

@@ -40,7 +40,7 @@ def _start(dealer: Dealer, slot: int, *, serving: bool) -> socket.socket:
     dealer.join(slot, parents)
     if serving:
         workers.send(READY)
-        dealer.ready(dealer.watched())
+        dealer.ready(dealer.watched()[0])
     return workers
 
 
@@ -48,7 +48,7 @@ def test_connections_are_dealt_in_turn_to_the_processes_that_serve(listener):
     dealer = Dealer(listener)
     first, second = (_start(dealer, slot, serving=True) for slot in (0, 1))
     starting = _start(dealer, 2, serving=False)
-    assert listener in dealer.watched()
+    assert listener in dealer.watched()[0]
 
     clients = _connect(listener, 6)
     dealer.ready([listener])
@@ -66,11 +66,11 @@ def test_until_one_serves_connections_wait_in_the_backlog(listener):
     dealer = Dealer(listener)
     workers = _start(dealer, 0, serving=False)
     client = socket.create_connection(listener.getsockname())
-    assert listener not in dealer.watched()
+    assert listener not in dealer.watched()[0]
 
     workers.send(READY)
-    dealer.ready(dealer.watched())
-    assert listener in dealer.watched()
+    dealer.ready(dealer.watched()[0])
+    assert listener in dealer.watched()[0]
     dealer.ready([listener])
     assert _dealt(workers) == [client.getsockname()[1]]
     client.close()
@@ -98,8 +98,9 @@ def test_a_stuck_process_takes_a_few_and_then_connections_wait_in_the_backlog(li
     # accepted only to be closed.
     more = _connect(listener, 30)
     dealer.ready([listener])
-    assert dealer.watched() == []
-    assert dealer.pause() is not None and dealer.pause() <= 0.01
+    watched, within = dealer.watched()
+    assert watched == []
+    assert within is not None and within <= 0.01
     assert all(_still_open(client) for client in more)
     for sock in [*clients, *more, stuck, busy]:
         sock.close()
@@ -127,7 +128,7 @@ def test_a_process_whose_end_is_gone_is_passed_over_for_good(listener):
 
     assert len(dealer.ends()) == 1  # the gone one's end is closed and forgotten
     dealer.leave(1)
-    assert dealer.watched() == []  # nobody serves: new connections wait in the backlog
+    assert dealer.watched()[0] == []  # nobody serves: new connections wait in the backlog
     for sock in [*clients, left]:
         sock.close()
 
@@ -136,6 +137,6 @@ def test_a_process_that_closes_its_end_while_starting_is_forgotten(listener):
     dealer = Dealer(listener)
     workers = _start(dealer, 0, serving=False)
     workers.close()
-    dealer.ready(dealer.watched())
+    dealer.ready(dealer.watched()[0])
     assert dealer.ends() == []
-    assert dealer.watched() == []
+    assert dealer.watched()[0] == []
