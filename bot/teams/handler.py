@@ -26,7 +26,6 @@ from bot.directory.service import (
     PersonSighting,
     conversation_seen,
     conversation_unchanged,
-    find_person,
     person_seen,
     remember_conversation,
     remember_person,
@@ -171,9 +170,8 @@ class EsmbotHandler(TeamsActivityHandler):
                 name=account.name or "",
                 tenant_id=tenant_id(turn_context.activity),
             )
-            async with self._database.transaction() as session:
-                known = await find_person(session, sighting=sighting)
-            if known is not None and (known.email or known.upn):
+            known = await self._database.read(partial(person_seen, sighting=sighting))
+            if known is not None and not _needs_roster(known):
                 people[word] = known
                 continue
             entry = await _roster_entry(turn_context, account.id)
