@@ -13,8 +13,8 @@ from bot.config import Organisation
 from bot.db import Database
 from bot.directory.models import Conversation, Person
 from bot.errors import EsmbotError
-from bot.notify.render import Phrases
 from bot.notify.views import Reader
+from bot.notify.words import Phrases
 from bot.tickets.actions import TicketActions
 
 

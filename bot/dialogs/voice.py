@@ -13,8 +13,9 @@ from botbuilder.schema import Activity
 from bot.config import Organisation
 from bot.db import Database
 from bot.directory.models import Person
-from bot.notify.render import Phrases, Renderer
+from bot.notify.render import Renderer
 from bot.notify.views import Reader, TicketView
+from bot.notify.words import Phrases
 from bot.tickets.actions import TicketActions
 
 TURN_KEY = "esmbot.turn"

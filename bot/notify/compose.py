@@ -19,8 +19,9 @@ from bot.notify.drafts import Draft
 from bot.notify.metrics import Metrics
 from bot.notify.models import OutboxMessage
 from bot.notify.outbox import PENDING
-from bot.notify.render import Renderer, TemplateError
+from bot.notify.render import Renderer
 from bot.notify.routing import AGENTS, ASSIGNEE, CUSTOMER, Intent
+from bot.notify.template_error import TemplateError
 from bot.notify.views import Reader, TicketView
 from bot.tickets.lifecycle import Status
 from bot.tickets.models import Ticket

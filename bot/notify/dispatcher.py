@@ -23,8 +23,8 @@ from bot.notify.delivery import DeliveryError, Reopen, Send
 from bot.notify.metrics import Metrics
 from bot.notify.models import OutboxMessage
 from bot.notify.pacing import Pacer
-from bot.notify.render import TemplateError
 from bot.notify.replicas import Replicas
+from bot.notify.template_error import TemplateError
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.commands import Registry, build_registry
 from bot.commands.registry import Command
-from bot.notify.render import load_words
+from bot.notify.words import load_words
 
 MANIFEST_DIR = Path(__file__).resolve().parent.parent.parent / "manifest"
 TEMPLATE = MANIFEST_DIR / "manifest.template.json"

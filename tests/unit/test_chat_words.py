@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.dialogs.intents import Intent, recognise
-from bot.notify.render import load_words
+from bot.notify.words import load_words
 
 ROOT = Path(__file__).resolve().parents[2]
 WORDS = load_words(ROOT / "templates" / "messages" / "i18n")

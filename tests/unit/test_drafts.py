@@ -13,8 +13,9 @@ from bot.config import load_organisation
 from bot.notify.compose import Notifier, Recipient
 from bot.notify.drafts import Draft
 from bot.notify.models import OutboxMessage
-from bot.notify.render import Renderer, TemplateError
+from bot.notify.render import Renderer
 from bot.notify.routing import _TABLE
+from bot.notify.template_error import TemplateError
 from bot.notify.views import Reader
 from bot.tickets.lifecycle import Status
 from tests.unit.card_samples import HOSTILE_READERS, REALISTIC_TICKET, SAMPLES

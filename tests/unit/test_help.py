@@ -16,7 +16,8 @@ from bot.config import Organisation, load_organisation
 from bot.config.organisation import ROLES
 from bot.directory.models import Conversation, Person
 from bot.notify.compose import Notifier
-from bot.notify.render import Renderer, load_words
+from bot.notify.render import Renderer
+from bot.notify.words import load_words
 from bot.tickets.actions import TicketActions
 from bot.tickets.system import LocalStore
 

@@ -22,7 +22,8 @@ from bot.config import load_organisation
 from bot.config.organisation import ROLES
 from bot.directory.models import Conversation, Person
 from bot.notify.compose import Notifier
-from bot.notify.render import Renderer, load_words
+from bot.notify.render import Renderer
+from bot.notify.words import load_words
 from bot.teams.manifest import (
     LANGUAGE,
     MANIFEST_DIR,

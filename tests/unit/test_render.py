@@ -18,16 +18,10 @@ import pytest
 from jsonschema import Draft6Validator
 
 from bot.dialogs.chat import CHAT_VERBS
-from bot.notify.render import (
-    MAX_CARD_BYTES,
-    Renderer,
-    TemplateError,
-    card_size,
-    card_size_bound,
-    clean,
-    clip,
-    md,
-)
+from bot.notify.card_size import MAX_CARD_BYTES, card_size, card_size_bound
+from bot.notify.filters import clean, clip, md
+from bot.notify.render import Renderer
+from bot.notify.template_error import TemplateError
 from bot.notify.views import Reader, SlaName, TicketView
 from bot.tickets.lifecycle import Status
 from tests.unit.card_samples import (

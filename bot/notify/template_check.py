@@ -1,0 +1,49 @@
+"""Checks a template, and every one it uses, before its first render: all output goes through json."""
+
+from __future__ import annotations
+
+from jinja2 import Environment, nodes
+
+from bot.notify.template_error import TemplateError
+
+
+class TemplateChecker:
+    """Remembers the templates it has passed, so that each is read and checked once."""
+
+    def __init__(self, env: Environment) -> None:
+        self._env = env
+        self._checked: set[str] = set()
+
+    def check(self, name: str) -> None:
+        """Loads a template and the ones it uses, refusing any output not passed to json."""
+        if name in self._checked:
+            return
+        try:
+            source, _, _ = self._env.loader.get_source(self._env, name)  # type: ignore[union-attr]
+            tree = self._env.parse(source, name)
+        except Exception as error:  # not found, or a syntax error with its line
+            raise TemplateError(f"{type(error).__name__}: {error}", template=name) from None
+        macros = {macro.name for macro in tree.find_all(nodes.Macro)} | {"caller"}
+        imports = {node.target for node in tree.find_all(nodes.Import)}
+        for node in tree.find_all(nodes.FromImport):
+            macros |= {name if isinstance(name, str) else name[1] for name in node.names}
+        for output in tree.find_all(nodes.Output):
+            for child in output.nodes:
+                if not _is_safe_output(child, macros, imports):
+                    message = (
+                        f"line {child.lineno}: every {{{{ }}}} must end in '| json' or call a macro"
+                    )
+                    raise TemplateError(message, template=name)
+        self._checked.add(name)
+        for node in tree.find_all((nodes.Import, nodes.FromImport, nodes.Include, nodes.Extends)):
+            if isinstance(node.template, nodes.Const):
+                self.check(node.template.value)
+
+
+def _is_safe_output(node: nodes.Node, macros: set[str], imports: set[str]) -> bool:
+    if isinstance(node, nodes.TemplateData | nodes.Filter):
+        return not isinstance(node, nodes.Filter) or node.name == "json"
+    callee = node.node if isinstance(node, nodes.Call) else None
+    if isinstance(callee, nodes.Getattr) and isinstance(callee.node, nodes.Name):
+        return callee.node.name in imports  # m.header(...) from an imported macro file
+    return isinstance(callee, nodes.Name) and callee.name in macros
