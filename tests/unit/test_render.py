@@ -461,7 +461,7 @@ class _Mutable:
     ],
 )
 def test_the_sandbox_still_refuses_private_and_mutating_attributes(tmp_path, expression, readable):
-    # Frozen dataclasses take a shorter path through the sandbox; it must refuse the same.
+    # The templates may be edited by the organisation: the sandbox is what stops a bad edit.
     body = f'{{"type": "TextBlock", "text": {{{{ {expression} | string | json }}}}}}'
     renderer = _mini(tmp_path, ENVELOPE.format(body=body))
     ticket = TicketView(
