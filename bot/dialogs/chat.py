@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from bot.dialogs import replies
 from bot.dialogs.follow_up import ANSWER_WHICH, REOPEN, AnswerWhichDialog, ReopenDialog
-from bot.dialogs.intents import Intent, recognise
+from bot.dialogs.intents import Intent, Recogniser
 from bot.dialogs.open_ticket import OPEN_TICKET, OpenTicketDialog, draft_from_text, may_open
 from bot.dialogs.preload import PreloadingState
 from bot.dialogs.storage import SqlStorage, StateConflict
@@ -48,6 +48,7 @@ class CustomerChat:
         self._dialogs.add(OpenTicketDialog(desk))
         self._dialogs.add(ReopenDialog(desk))
         self._dialogs.add(AnswerWhichDialog(desk))
+        self._recogniser = Recogniser(desk.renderer.languages.values())
         # Two messages sent quickly are taken one after the other, not raced.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -131,7 +132,7 @@ class CustomerChat:
 
     async def _message(self, dc: DialogContext, voice: Voice) -> None:
         text = (dc.context.activity.text or "").strip()
-        heard = recognise(text)
+        heard = self._recogniser.recognise(text)
         if heard.intent == Intent.CANCEL:
             if dc.active_dialog is None:
                 await dc.context.send_activity(voice.text("chat.nothing_to_cancel"))

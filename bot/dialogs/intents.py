@@ -1,10 +1,13 @@
-"""What a customer's message asks for, in English or German, read without guessing beyond reason."""
+"""What a customer's message asks for, in any language esmbot has words for, without guessing."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+
+from bot.notify.template_error import TemplateError
 
 
 class Intent(StrEnum):
@@ -26,44 +29,18 @@ class Recognised:
     key: str | None = None  # the ticket key for STATUS
 
 
-_KEY = r"([a-z][a-z0-9_]{0,15}-\d{1,9})"
-_STATUS = re.compile(
-    rf"^(?:status|state|stand|wie steht es um|what about|show|zeige?)?\s*(?:of\s+|von\s+)?#?{_KEY}\s*\??$"
+# The intents said in set phrases (`intent.<name>` in the words files); the others are read
+# from the message's shape.
+PHRASED = (
+    Intent.CANCEL,
+    Intent.HELP,
+    Intent.NEW_TICKET,
+    Intent.MY_TICKETS,
+    Intent.CLOSED_TICKETS,
+    Intent.GREETING,
+    Intent.THANKS,
 )
-_PHRASES: dict[Intent, tuple[str, ...]] = {
-    Intent.CANCEL: (
-        "cancel", "abbrechen", "abbruch", "stop", "stopp", "quit", "exit", "abort",
-        "never mind", "nevermind", "vergiss es", "forget it",
-    ),
-    Intent.HELP: (
-        "help", "hilfe", "?", "what can you do", "was kannst du", "how does this work",
-        "wie funktioniert das", "menu", "menü",
-    ),
-    Intent.NEW_TICKET: (
-        "new ticket", "neues ticket", "open a ticket", "open ticket", "create a ticket",
-        "create ticket", "ticket erstellen", "ticket anlegen", "ticket eröffnen",
-        "report a problem", "i have a problem", "ich habe ein problem", "problem melden",
-        "new request", "neue anfrage", "i need help", "ich brauche hilfe",
-    ),
-    Intent.MY_TICKETS: (
-        "my tickets", "meine tickets", "my requests", "meine anfragen", "show my tickets",
-        "list my tickets", "tickets", "open tickets", "offene tickets", "my open tickets",
-        "meine offenen tickets",
-    ),
-    Intent.CLOSED_TICKETS: (
-        "show closed", "closed tickets", "my closed tickets", "geschlossene tickets",
-        "meine geschlossenen tickets", "erledigte tickets", "geschlossene anzeigen",
-    ),
-    Intent.GREETING: (
-        "hi", "hello", "hey", "hallo", "moin", "servus", "guten tag", "guten morgen",
-        "good morning", "good afternoon", "grüß gott", "hi there", "hello there", "hallo zusammen",
-    ),
-    Intent.THANKS: (
-        "thanks", "thank you", "thx", "ty", "danke", "danke schön", "dankeschön", "vielen dank",
-        "great thanks", "ok thanks", "ok danke", "super danke",
-    ),
-}  # fmt: skip
-_LOOKUP = {phrase: intent for intent, phrases in _PHRASES.items() for phrase in phrases}
+_KEY = r"([a-z][a-z0-9_]{0,15}-\d{1,9})"
 # A problem is described in words; three of them with letters is the least that says something.
 _WORD = re.compile(r"[^\W\d_]{2,}")
 MIN_PROBLEM_WORDS = 3
@@ -73,14 +50,42 @@ def normalise(text: str) -> str:
     return " ".join(text.lower().split()).strip(" .!?,;:")
 
 
-def recognise(text: str) -> Recognised:
-    words = normalise(text)
-    if not words:
+class Recogniser:
+    """Reads a message against the phrases of every language at once: a customer may write in
+    another language than their Teams is set to."""
+
+    def __init__(self, languages: Iterable[Mapping[str, object]]) -> None:
+        self._lookup: dict[str, Intent] = {}
+        leads: set[str] = set()
+        links: set[str] = set()
+        for words in languages:
+            for intent in PHRASED:
+                for phrase in _phrases(words, f"intent.{intent}"):
+                    self._lookup.setdefault(normalise(phrase) or phrase, intent)
+            leads |= {normalise(phrase) for phrase in _phrases(words, "intent.status")}
+            links |= {normalise(phrase) for phrase in _phrases(words, "intent.status_of")}
+        # Longest first, so that "zeige" is tried before "zeig".
+        lead = "|".join(map(re.escape, sorted(leads - {""}, key=len, reverse=True)))
+        link = "|".join(map(re.escape, sorted(links - {""}, key=len, reverse=True)))
+        self._status = re.compile(
+            rf"^(?:{lead or '(?!)'})?\s*(?:(?:{link or '(?!)'})\s+)?#?{_KEY}\s*\??$"
+        )
+
+    def recognise(self, text: str) -> Recognised:
+        words = normalise(text)
+        if not words:
+            return Recognised(Intent.UNCLEAR)
+        if words in self._lookup:
+            return Recognised(self._lookup[words])
+        if match := self._status.match(words):
+            return Recognised(Intent.STATUS, match[1].upper())
+        if len(_WORD.findall(words)) >= MIN_PROBLEM_WORDS:
+            return Recognised(Intent.PROBLEM)
         return Recognised(Intent.UNCLEAR)
-    if words in _LOOKUP:
-        return Recognised(_LOOKUP[words])
-    if match := _STATUS.match(words):
-        return Recognised(Intent.STATUS, match[1].upper())
-    if len(_WORD.findall(words)) >= MIN_PROBLEM_WORDS:
-        return Recognised(Intent.PROBLEM)
-    return Recognised(Intent.UNCLEAR)
+
+
+def _phrases(words: Mapping[str, object], key: str) -> list[str]:
+    phrases = words.get(key, [])
+    if not isinstance(phrases, list) or not all(isinstance(p, str) for p in phrases):
+        raise TemplateError(f"{key} must be a list of phrases", template="i18n", key=key)
+    return [phrase.lower() for phrase in phrases]

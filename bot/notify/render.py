@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,11 +28,14 @@ from bot.notify.card_size import (
     fits,
 )
 from bot.notify.filters import Problem, clip, md, plain, to_json
+from bot.notify.formats import cldr_locale
 from bot.notify.links import chat_link, link
-from bot.notify.template_check import TemplateChecker
+from bot.notify.template_check import TemplateChecker, missing_phrases
 from bot.notify.template_error import TemplateError
 from bot.notify.views import Reader, TicketView
-from bot.notify.words import Phrases, load_words, zone_named
+from bot.notify.words import BASE_LANGUAGE, Phrases, load_words, zone_named
+
+log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 # The comma a template's loop leaves before a closing bracket. Text comes in through the json
@@ -71,6 +76,14 @@ def _duration(value: timedelta | None) -> str:
     return _READING.get().duration(value)
 
 
+def _plural(key: str, n: int, /, **params: object) -> str:
+    return _READING.get().plural(key, n, **params)
+
+
+def _number(value: float | int | None, digits: int | None = None) -> str:
+    return _READING.get().number(value, digits)
+
+
 class Renderer:
     """Renders messages from one templates directory; safe to share between tasks.
 
@@ -89,10 +102,19 @@ class Renderer:
         *,
         strict: bool = True,
     ) -> None:
-        """With strict=False a phrase missing in the reader's language is taken from the
-        organisation's default language instead of failing the message."""
+        """The languages are the words files in `<templates_dir>/i18n`. A phrase missing in
+        the reader's language is said in English (and the gap logged once, here); with
+        strict=False it is first looked for in the organisation's default language."""
         self.templates_dir = Path(templates_dir)
         self._words = load_words(self.templates_dir / "i18n")
+        self.missing_phrases = missing_phrases(self._words)
+        for language, keys in self.missing_phrases.items():
+            log.warning(
+                "%s.toml lacks %d phrases, said in English instead: %s",
+                language,
+                len(keys),
+                ", ".join(keys[:10]) + (" …" if len(keys) > 10 else ""),
+            )
         if default_locale not in self._words:
             raise TemplateError(
                 f"no words for the default locale {default_locale!r}", template="i18n"
@@ -113,10 +135,22 @@ class Renderer:
         )
         self._env.filters.update(json=to_json, md=md, plain=plain, clip=clip)
         self._env.globals.update(
-            chat_link=chat_link, link=link, t=_t, when=_when, day=_day, duration=_duration
+            chat_link=chat_link,
+            link=link,
+            t=_t,
+            plural=_plural,
+            number=_number,
+            when=_when,
+            day=_day,
+            duration=_duration,
         )
         self._checker = TemplateChecker(self._env)
         self._written: dict[tuple[str, str], dict[datetime, str]] = {}
+
+    @property
+    def languages(self) -> Mapping[str, Mapping[str, object]]:
+        """The words of every language, by language code."""
+        return MappingProxyType(self._words)
 
     def language_for(self, reader: Reader) -> str:
         """The language part of the reader's Teams locale if there are words for it."""
@@ -133,10 +167,18 @@ class Renderer:
     def phrases(self, reader: Reader) -> Phrases:
         """The reader's words; a missing phrase raises TemplateError naming the key."""
         language = self.language_for(reader)
-        fallback = None if self.strict else self._words[self.default_locale]
+        fallbacks = [] if self.strict else [self.default_locale]
+        fallbacks.append(BASE_LANGUAGE)
+        words = tuple(
+            self._words[other]
+            for other in dict.fromkeys(fallbacks)
+            if other != language and other in self._words
+        )
         zone = self.time_zone_for(reader)
         written = self._written.setdefault((language, zone.key), {})
-        return Phrases(self._words[language], fallback, language, zone, written)
+        locale = cldr_locale(language)
+        assert locale is not None  # load_words keeps only languages CLDR knows
+        return Phrases(self._words[language], words, language, zone, locale, written)
 
     def render(
         self,

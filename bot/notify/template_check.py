@@ -1,10 +1,13 @@
-"""Checks a template, and every one it uses, before its first render: all output goes through json."""
+"""Checks the templates before their first render (all output goes through json) and the words."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from jinja2 import Environment, nodes
 
 from bot.notify.template_error import TemplateError
+from bot.notify.words import BASE_LANGUAGE
 
 
 class TemplateChecker:
@@ -38,6 +41,17 @@ class TemplateChecker:
         for node in tree.find_all((nodes.Import, nodes.FromImport, nodes.Include, nodes.Extends)):
             if isinstance(node.template, nodes.Const):
                 self.check(node.template.value)
+
+
+def missing_phrases(languages: Mapping[str, Mapping[str, object]]) -> dict[str, list[str]]:
+    """Per language, the keys English has and it lacks (they are said in English meanwhile)."""
+    base = languages.get(BASE_LANGUAGE, {})
+    missing = {
+        language: sorted(set(base) - set(words))
+        for language, words in languages.items()
+        if language != BASE_LANGUAGE
+    }
+    return {language: keys for language, keys in missing.items() if keys}
 
 
 def _is_safe_output(node: nodes.Node, macros: set[str], imports: set[str]) -> bool:

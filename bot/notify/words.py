@@ -1,4 +1,4 @@
-"""The words of each language, and one reader's phrases, dates and durations in them."""
+"""The words of each language, and one reader's phrases, dates, numbers and durations in them."""
 
 from __future__ import annotations
 
@@ -12,9 +12,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale
+
+from bot.notify import formats
 from bot.notify.filters import Problem
 from bot.notify.template_error import TemplateError
 
+# The language every phrase is written in first: a phrase another language lacks is said in it.
+BASE_LANGUAGE = "en"
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # Instants kept written out per language and zone (`Phrases.when`), before starting afresh.
 _WRITTEN_KEPT = 4096
@@ -51,6 +56,9 @@ def load_words(directory: Path) -> dict[str, dict[str, object]]:
     languages: dict[str, dict[str, object]] = {}
     for path in sorted(directory.glob("*.toml")):
         language = path.name.split(".", 1)[0]
+        if formats.cldr_locale(language) is None:
+            message = f"{language!r} is not a language code CLDR knows"
+            raise TemplateError(message, template=f"i18n/{path.name}")
         try:
             with path.open("rb") as handle:
                 words = dict(_flatten(tomllib.load(handle)))
@@ -74,32 +82,51 @@ def zone_named(name: str) -> ZoneInfo | None:
 
 @dataclass(frozen=True)
 class Phrases:
-    """The words, date and duration formats of one reader, for a render or a chat reply."""
+    """The words, dates, numbers and durations of one reader, for a render or a chat reply."""
 
     words: Mapping[str, object]
-    fallback: Mapping[str, object] | None  # the default language's words, when not strict
+    # Where a phrase missing in the reader's language is taken from, in turn: English, and
+    # the organisation's default language when the renderer is not strict.
+    fallbacks: tuple[Mapping[str, object], ...]
     language: str
     zone: ZoneInfo
+    locale: Locale
     # Instants already written out in these words and zone, shared by the renderer's Phrases
     # of the same language and zone: a status card writes the same few on every render.
     written: dict[datetime, str] = field(default_factory=dict, compare=False, repr=False)
 
     def t(self, key: str, /, **params: object) -> str:
         phrase = self.words.get(key)
-        if phrase is None and self.fallback is not None:
-            phrase = self.fallback.get(key)
+        for fallback in self.fallbacks:
+            if phrase is not None:
+                break
+            phrase = fallback.get(key)
         if not isinstance(phrase, str):
             raise Problem(f"no phrase {key!r} in {self.language}.toml", key=key)
         return fill(phrase, params, key)
+
+    def plural(self, key: str, n: int, /, **params: object) -> str:
+        """The phrase `key.<form>` for CLDR's plural form of n in this language ("one",
+        "few", ...), or `key.other` where the language says n the same way; {n} is filled."""
+        form = f"{key}.{self.locale.plural_form(abs(n))}"
+        if form not in self.words and not any(form in words for words in self.fallbacks):
+            form = f"{key}.other"
+        return self.t(form, **params, n=self.number(n))
+
+    def number(self, value: float | int | None, digits: int | None = None) -> str:
+        if value is None:
+            return self.t("common.not_set")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise Problem(f"number() needs a number, got {value!r}")
+        return formats.number(value, digits, self.locale)
 
     def when(self, value: datetime | None) -> str:
         if value is None:
             return self.t("common.not_set")
         written = self.written.get(value) if isinstance(value, datetime) else None
         if written is None:
-            parts = self._date_parts(value, "when")
-            local = value.astimezone(self.zone)
-            written = self.t("date.format", **parts, time=f"{local:%H:%M}", zone=self.zone.key)
+            _check_instant(value, "when")
+            written = formats.instant(value, self._pattern("date.when", 1), self.zone, self.locale)
             if len(self.written) >= _WRITTEN_KEPT:
                 self.written.clear()
             self.written[value] = written
@@ -109,36 +136,25 @@ class Phrases:
         """The local date of an instant, without the time: for spans of whole days."""
         if value is None:
             return self.t("common.not_set")
-        return self.t("date.day_format", **self._date_parts(value, "day"))
+        _check_instant(value, "day")
+        return formats.instant(value, self._pattern("date.day", 0), self.zone, self.locale)
 
-    def _date_parts(self, value: object, caller: str) -> dict[str, object]:
-        if not isinstance(value, datetime) or value.utcoffset() is None:
-            raise Problem(f"{caller}() needs a timezone-aware datetime, got {value!r}")
-        local = value.astimezone(self.zone)
-        weekdays, months = self.words.get("date.weekdays"), self.words.get("date.months")
-        if not (isinstance(weekdays, list) and isinstance(months, list)):
-            raise Problem(f"{self.language}.toml needs date.weekdays and date.months", "date")
-        return {
-            "weekday": weekdays[local.weekday()],
-            "day": local.day,
-            "dd": f"{local.day:02d}",
-            "month": months[local.month - 1],
-            "mm": f"{local.month:02d}",
-            "year": local.year,
-        }
+    def _pattern(self, key: str, standard: int) -> str:
+        """The language's own CLDR pattern if its words name one, else CLDR's standard: never
+        another language's, which would put a foreign order around these names."""
+        pattern = self.words.get(key)
+        if isinstance(pattern, str):
+            return pattern
+        return formats.standard_patterns(self.locale)[standard]
 
     def duration(self, value: timedelta | None) -> str:
         if value is None:
             return self.t("common.not_set")
         if not isinstance(value, timedelta):
             raise Problem(f"duration() needs a timedelta, got {value!r}")
-        days, rest = divmod(int(abs(value).total_seconds()) // 60, 24 * 60)
-        hours, minutes = divmod(rest, 60)
-        amounts = [(days, "duration.days"), (hours, "duration.hours")]
-        amounts.append((minutes, "duration.minutes"))
-        while amounts and amounts[0][0] == 0:
-            amounts.pop(0)
-        if not amounts:
-            return self.t("duration.under_a_minute")
-        # Two neighbouring units say enough: "2 h 15 min", "3 d 4 h".
-        return " ".join(self.t(key, n=amount) for amount, key in amounts[:2] if amount)
+        return formats.duration(value, self.locale) or self.t("duration.under_a_minute")
+
+
+def _check_instant(value: object, caller: str) -> None:
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise Problem(f"{caller}() needs a timezone-aware datetime, got {value!r}")

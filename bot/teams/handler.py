@@ -48,10 +48,6 @@ WELCOME_TEAM = (
     "Hello, I'm {bot}, the {service} service desk's assistant. A manager can make a channel "
     "receive my messages with /subscribe agents, /subscribe vendor or /subscribe management."
 )
-NOT_UNDERSTOOD = (
-    "I'm not sure what you mean. You can tell me about a problem, or type help to see what "
-    "I can do."
-)
 
 
 class EsmbotHandler(TeamsActivityHandler):
@@ -99,10 +95,10 @@ class EsmbotHandler(TeamsActivityHandler):
             mentions = await self._mentioned(turn_context, mentioned)
             context = self._context(person, conversation, mentions)
             reply = await run_command(self._registry, context, text)
-        elif not text:
-            reply = Reply("I can only read text for now. " + NOT_UNDERSTOOD)
         else:
-            reply = Reply(NOT_UNDERSTOOD)
+            words = self._context(person, conversation).phrases()
+            key = "commands.turn.not_understood" if text else "commands.turn.only_text"
+            reply = Reply(words.t(key))
         await turn_context.send_activity(reply_activity(reply))
 
     def _chat_answers(

@@ -72,6 +72,19 @@ async def test_help_answers_in_the_language_teams_gives_for_the_asker(bot):
     assert one.endswith("\nAufruf: /ack key\nBeispiel: /ack SR-1")
 
 
+async def test_words_that_are_no_command_get_an_answer_in_the_askers_language(bot):
+    alex_in_german = replace(ALEX, locale="de-DE")
+
+    await bot.post(channel_message(ALEX, "the printer again", bot.connector.url))
+    await bot.post(channel_message(alex_in_german, "der Drucker schon wieder", bot.connector.url))
+
+    english, german = [
+        call.text for call in await bot.connector.wait_for(2, channel_conversation_id("general"))
+    ]
+    assert english.startswith("I'm not sure what you mean. You can tell me about a problem")
+    assert german.startswith("Ich bin nicht sicher, was Sie meinen.")
+
+
 async def test_unknown_command_suggests_the_closest(bot):
     await bot.post(personal_message(ALEX, "/hepl", bot.connector.url))
 

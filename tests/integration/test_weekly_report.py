@@ -118,11 +118,12 @@ async def test_the_weekly_report_shows_last_weeks_figures_against_the_targets_on
         "Weekly service-level report",
         "Week 48: Mon 23 Nov 2026 to Sun 29 Nov 2026",
         "2 of 3 service levels met · 4 tickets opened",
-        # OPS-1 in 1 h, OPS-3 in 30 min, OPS-2 in 73 h: a mean of 24 h 50 min. OPS-2 was
-        # late and OPS-4 is still unanswered past its deadline.
-        "First response (Target: within 48 h · on average 1 d): 2 of 4 on time (50 %) – ✘ Missed",
+        # OPS-1 in 1 h, OPS-3 in 30 min, OPS-2 in 73 h: a mean of 24 h 50 min, told in CLDR's
+        # short units ("1 day", "3 hr"). OPS-2 was late and OPS-4 is still unanswered past its
+        # deadline.
+        "First response (Target: within 48 h · on average 1 day): 2 of 4 on time (50 %) – ✘ Missed",
         # OPS-1 and OPS-3 took 3 h each; OPS-2 and OPS-4 still have time.
-        "Resolution (Target: within 5 working days · on average 3 h): 4 of 4 on time (100 %)"
+        "Resolution (Target: within 5 working days · on average 3 hr): 4 of 4 on time (100 %)"
         " – ✔ Met",
         "Vendor escalation (Target: within 24 h): No ticket had this deadline – ○ Not judged",
         # 4 and 2: exactly the target, which is met; the 1 came after the week.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.dialogs.intents import Intent, recognise
+from bot.dialogs.intents import Intent, Recogniser
 from bot.notify.words import load_words
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,5 +85,5 @@ def test_both_languages_have_the_same_chat_phrases_and_placeholders() -> None:
     ],
 )
 def test_what_a_message_asks_for(text: str, intent: Intent, key: str | None) -> None:
-    heard = recognise(text)
+    heard = Recogniser(WORDS.values()).recognise(text)
     assert (heard.intent, heard.key) == (intent, key)
