@@ -36,6 +36,8 @@ class Settings:
     jira_api_token: str = ""
     jira_project_key: str = ""
     jira_webhook_secret: str = ""
+    # For Jira Server and Data Center, whose webhooks cannot sign: `?token=` in the webhook URL.
+    jira_webhook_token: str = ""
     api_token: str = ""
     # Teams allows a bot about 30 messages a second per tenant (50 in newer documents).
     teams_rate_per_second: int = 30
@@ -73,6 +75,7 @@ _ENV_NAMES: dict[str, str] = {
     "JIRA_API_TOKEN": "jira_api_token",
     "JIRA_PROJECT_KEY": "jira_project_key",
     "JIRA_WEBHOOK_SECRET": "jira_webhook_secret",
+    "JIRA_WEBHOOK_TOKEN": "jira_webhook_token",
     "ESMBOT_API_TOKEN": "api_token",
     "ESMBOT_TEAMS_RATE": "teams_rate_per_second",
     "ESMBOT_WORKERS": "workers",
