@@ -10,8 +10,9 @@ PLAYGROUND_PORT ?= 56150
 
 .PHONY: run test lint migrate install playground playground-deps clean
 
-run: migrate
-	$(BIN)/python -m bot serve
+# `serve` brings the database up to date itself, so its own first line is the first one shown.
+run: install
+	@$(BIN)/python -m bot serve
 
 test: install playground-deps
 	$(BIN)/ruff check .

@@ -25,11 +25,13 @@ class Settings:
     app_type: str = "MultiTenant"
     database_url: str = DEFAULT_DATABASE_URL
     config_path: str = DEFAULT_CONFIG_PATH
-    host: str = "0.0.0.0"
+    # Empty: loopback in local mode (it takes activities without a token), else every interface.
+    host: str = ""
     port: int = 3978
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
-    log_format: str = "json"
+    # Empty: readable text on a terminal, JSON lines otherwise (a service manager, a collector).
+    log_format: str = ""
     bot_name: str = "esmbot"
     jira_base_url: str = ""
     jira_user_email: str = ""
@@ -48,6 +50,12 @@ class Settings:
     def local_mode(self) -> bool:
         """Without an app id the bot accepts unauthenticated traffic, as the Emulator expects."""
         return not self.app_id
+
+    @property
+    def listen_host(self) -> str:
+        if self.host:
+            return self.host
+        return "127.0.0.1" if self.local_mode else "0.0.0.0"
 
     @property
     def jira_configured(self) -> bool:
@@ -83,7 +91,7 @@ _ENV_NAMES: dict[str, str] = {
 _INT_FIELDS = {"port", "max_body_bytes", "teams_rate_per_second", "workers"}
 MAX_WORKERS = 64
 _APP_TYPES = {"MultiTenant", "SingleTenant", "UserAssignedMSI"}
-_LOG_FORMATS = {"json", "text"}
+_LOG_FORMATS = {"", "json", "text"}
 _LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR"}
 
 
