@@ -10,8 +10,9 @@ PLAYGROUND_PORT ?= 56150
 
 .PHONY: run test lint migrate install playground playground-deps clean
 
-run: migrate
-	$(BIN)/python -m bot serve
+# `serve` brings the database up to date itself, so its own first line is the first one shown.
+run: install
+	@$(BIN)/python -m bot serve
 
 test: install playground-deps
 	$(BIN)/ruff check .
@@ -30,14 +31,16 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-# The bot in local mode (no app id: the playground sends no tokens) and the playground beside it;
+# The bot in local mode (no app id: the playground sends no tokens) and the playground beside it,
+# with playground/esmbot.toml making the playground's user an agent and a manager too;
 # leaving the playground (Ctrl-C) stops the bot too. Without xdg-open the playground crashes when
 # it tries to open a browser, so there it only prints the address.
 playground: migrate $(NODE_STAMP)
 	@echo "esmbot: http://127.0.0.1:3978/api/messages"
 	@echo "Agents Playground: open http://localhost:$(PLAYGROUND_PORT) (if that port is busy, the"
 	@echo "playground takes another: see 'Listening on' below). Ctrl-C stops both."
-	@MicrosoftAppId= MicrosoftAppPassword= HOST=127.0.0.1 PORT=3978 $(BIN)/python -m bot serve & \
+	@MicrosoftAppId= MicrosoftAppPassword= HOST=127.0.0.1 PORT=3978 \
+		ESMBOT_CONFIG=playground/esmbot.toml $(BIN)/python -m bot serve & \
 	bot=$$!; \
 	trap 'kill $$bot 2>/dev/null; wait $$bot 2>/dev/null' EXIT; \
 	trap 'exit 130' INT TERM; \

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from bot.config import Organisation, Settings, load_organisation, load_settings
+from bot.config.startup import check, listening_line
 from bot.errors import ConfigError
 from bot.logs import configure_logging
 
@@ -19,18 +20,15 @@ EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "esmbot.example.toml"
 
 
 def organisation_for(settings: Settings, *, explicit: bool) -> Organisation:
-    """esmbot.toml as configured; without one, the example organisation so the bot still starts."""
+    """esmbot.toml as configured; without one, the example organisation so the bot still starts
+    (`serve` says so in its first line)."""
     path = Path(settings.config_path)
     if not path.is_file() and not explicit and EXAMPLE_CONFIG.is_file():
-        log.warning(
-            "no esmbot.toml found; using the example organisation",
-            extra={"path": str(EXAMPLE_CONFIG)},
-        )
         path = EXAMPLE_CONFIG
     return load_organisation(path)
 
 
-def serve(settings: Settings, organisation: Organisation) -> int:
+def serve(settings: Settings, organisation: Organisation, warnings: list[str]) -> int:
     from aiohttp import web
 
     from bot.app import create_app
@@ -39,18 +37,19 @@ def serve(settings: Settings, organisation: Organisation) -> int:
     from bot.web.workers import serve as serve_app
 
     run_upgrade(settings.database_url)  # once, before any serving process starts
-    log.info(
-        "esmbot starting",
-        extra={"port": settings.port, "local_mode": settings.local_mode,
-               "workers": settings.workers},
-    )  # fmt: skip
+    example = organisation.source == str(EXAMPLE_CONFIG)
+    log.info(listening_line(settings, organisation, example=example))
+    for warning in warnings:
+        log.warning(warning)
 
     def make_app() -> web.Application:
         app = create_app(settings, organisation)
         app.on_startup.append(freeze_startup_heap)  # last: after every start-up hook built its part
         return app
 
-    return serve_app(make_app, host=settings.host, port=settings.port, workers=settings.workers)
+    return serve_app(
+        make_app, host=settings.listen_host, port=settings.port, workers=settings.workers
+    )
 
 
 def database(settings: Settings, action: str) -> int:
@@ -98,11 +97,12 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         configure_logging(settings.log_level, settings.log_format)
         organisation = organisation_for(settings, explicit="ESMBOT_CONFIG" in os.environ)
+        warnings = check(settings, organisation) if args.command == "serve" else []
     except ConfigError as error:
         print(f"esmbot: configuration error: {error}", file=sys.stderr)
         return 2
     if args.command == "serve":
-        return serve(settings, organisation)
+        return serve(settings, organisation, warnings)
     if args.command == "outbox":
         from bot.notify.outbox_cli import main as outbox_main
 

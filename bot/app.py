@@ -34,6 +34,7 @@ from bot.teams.adapter import create_adapter, create_authentication
 from bot.teams.endpoint import messages_route
 from bot.teams.handler import EsmbotHandler
 from bot.teams.sender import TeamsSender
+from bot.teams.tenants import TenantGate
 from bot.tickets.actions import TicketActions
 from bot.tickets.sweep import Sweeper
 from bot.tickets.system import LocalStore, TicketSystem
@@ -74,6 +75,7 @@ def create_app(
     `lookups` tunes the look-up of Jira accounts that matched nobody.
     """
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware])
+    organisation = organisation.with_default_tenant(settings.app_tenant_id)
     database = Database(settings.database_url)
     metrics = app[METRICS] = Metrics()
     renderer = Renderer(TEMPLATES, organisation.default_locale, organisation.time_zone)
@@ -156,6 +158,7 @@ def create_app(
         registry=build_registry(),
         actions=actions,
         chat=chat,
+        gate=TenantGate(organisation, renderer, metrics),
     )
     app.add_routes(
         [

@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from typing import TextIO
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
@@ -34,12 +35,20 @@ class TextFormatter(logging.Formatter):
         return f"{line}\n{self.formatException(record.exc_info)}" if record.exc_info else line
 
 
-def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def configure_logging(level: str = "INFO", fmt: str = "", stream: TextIO | None = None) -> None:
+    """`fmt` json or text; empty picks text for a person at a terminal and JSON for the rest."""
+    stream = stream or sys.stderr
+    if not fmt:
+        fmt = "text" if stream.isatty() else "json"
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # An idle bot says nothing at INFO: APScheduler would log every run of the sweep and the
+    # lease, and Alembic its set-up at every start. Their warnings and errors still show.
+    for chatty in ("apscheduler", "alembic"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
     # aiohttp's access log line per request drowns what matters at INFO.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     # msrest warns about every Teams channelData field its models do not know (teamsTeamId, …).

@@ -55,6 +55,7 @@ class SchedulerRunner:
         # and writes the records.
         self._jobs_lock = asyncio.Lock()
         self.is_leader = False
+        self._decided = False
 
     def start(self) -> None:
         timers = self._organisation.timers
@@ -136,9 +137,11 @@ class SchedulerRunner:
         except Exception:
             log.exception("could not renew the scheduler lease")
             held = False
-        if held != self.is_leader:
-            log.info("scheduler leadership changed", extra={"leader": held, "replica": self._name})
-        self.is_leader = held
+        if held != self.is_leader or not self._decided:
+            # Who leads at start is routine; a change later (a replica gone) is news.
+            level = logging.INFO if self._decided else logging.DEBUG
+            log.log(level, "scheduler leadership", extra={"leader": held, "replica": self._name})
+        self.is_leader, self._decided = held, True
         return held
 
     async def _run_if_due(self, job: LeaderJob) -> bool:

@@ -131,8 +131,9 @@ async def database(database_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture(scope="session")
-def organisation() -> Organisation:
-    return load_organisation(ROOT / "esmbot.example.toml")
+def organisation(request: pytest.FixtureRequest) -> Organisation:
+    """The example organisation, or the file a test names with indirect parametrisation."""
+    return load_organisation(getattr(request, "param", ROOT / "esmbot.example.toml"))
 
 
 @pytest.fixture

@@ -41,10 +41,11 @@ def joined(words: list[str] | None) -> str:
 
 
 def roles_of(organisation: Organisation, person: Person) -> frozenset[str]:
-    """The roles esmbot.toml gives a person, by object id, e-mail or UPN."""
+    """The roles esmbot.toml gives a person of a served tenant, by object id, e-mail or UPN."""
+    tenant = person.tenant_id
     return organisation.roles_of(
-        aad_object_id=person.aad_object_id, email=person.email
-    ) | organisation.roles_of(aad_object_id=None, email=person.upn)
+        aad_object_id=person.aad_object_id, email=person.email, tenant_id=tenant
+    ) | organisation.roles_of(aad_object_id=None, email=person.upn, tenant_id=tenant)
 
 
 async def person_named(context: CommandContext, text: str) -> Person:

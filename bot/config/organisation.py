@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time
 from pathlib import Path
 from typing import Any
@@ -67,15 +67,32 @@ class Organisation:
     modules: tuple[str, ...]
     jira: JiraMapping = field(default_factory=JiraMapping)
     timers: Timers = field(default_factory=Timers)
+    # The Azure AD tenants served (lower-cased); empty serves any, which only local mode allows.
+    tenants: frozenset[str] = frozenset()
     source: str = field(default="", compare=False)
 
-    def roles_of(self, *, aad_object_id: str | None, email: str | None) -> frozenset[str]:
-        """The roles esmbot.toml gives this identity; the sender's own claims never count."""
+    def roles_of(
+        self, *, aad_object_id: str | None, email: str | None, tenant_id: str | None
+    ) -> frozenset[str]:
+        """The roles esmbot.toml gives this identity; the sender's own claims never count, and
+        an address or object id from a tenant esmbot does not serve is nobody's."""
+        if not self.serves(tenant_id):
+            return frozenset()
         return frozenset(
             role
             for role, members in self.roles.items()
             if members.contains(aad_object_id=aad_object_id, email=email)
         )
+
+    def serves(self, tenant_id: str | None) -> bool:
+        """Whether people of this tenant may talk to the desk."""
+        return not self.tenants or (tenant_id or "").lower() in self.tenants
+
+    def with_default_tenant(self, tenant_id: str) -> Organisation:
+        """The tenants esmbot.toml names, or else the app's own tenant (MicrosoftAppTenantId)."""
+        if self.tenants or not tenant_id.strip():
+            return self
+        return replace(self, tenants=frozenset({tenant_id.strip().lower()}))
 
     def sla_for(self, priority: str) -> SlaTargets:
         return self.sla.get(priority, self.sla["default"])
@@ -147,7 +164,7 @@ def parse_organisation(data: Mapping[str, Any], *, source: str = "esmbot.toml") 
         source,
         "organisation",
         data.get("organisation", {}),
-        {"name", "service", "time_zone", "default_locale"},
+        {"name", "service", "time_zone", "default_locale", "tenants"},
     )
     time_zone = _time_zone(org, org.get("time_zone", str, "UTC"))
     locale = org.get("default_locale", str, "en")
@@ -187,6 +204,7 @@ def parse_organisation(data: Mapping[str, Any], *, source: str = "esmbot.toml") 
         modules=tuple(catalogue.strings("modules", [])),
         jira=parse_jira_mapping(top.data.get("jira"), source),
         timers=parse_timers(top.data.get("timers"), source),
+        tenants=frozenset(tenant.lower() for tenant in org.strings("tenants", [])),
         source=source,
     )
 

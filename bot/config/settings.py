@@ -25,17 +25,21 @@ class Settings:
     app_type: str = "MultiTenant"
     database_url: str = DEFAULT_DATABASE_URL
     config_path: str = DEFAULT_CONFIG_PATH
-    host: str = "0.0.0.0"
+    # Empty: loopback in local mode (it takes activities without a token), else every interface.
+    host: str = ""
     port: int = 3978
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
-    log_format: str = "json"
+    # Empty: readable text on a terminal, JSON lines otherwise (a service manager, a collector).
+    log_format: str = ""
     bot_name: str = "esmbot"
     jira_base_url: str = ""
     jira_user_email: str = ""
     jira_api_token: str = ""
     jira_project_key: str = ""
     jira_webhook_secret: str = ""
+    # For Jira Server and Data Center, whose webhooks cannot sign: `?token=` in the webhook URL.
+    jira_webhook_token: str = ""
     api_token: str = ""
     # Teams allows a bot about 30 messages a second per tenant (50 in newer documents).
     teams_rate_per_second: int = 30
@@ -46,6 +50,12 @@ class Settings:
     def local_mode(self) -> bool:
         """Without an app id the bot accepts unauthenticated traffic, as the Emulator expects."""
         return not self.app_id
+
+    @property
+    def listen_host(self) -> str:
+        if self.host:
+            return self.host
+        return "127.0.0.1" if self.local_mode else "0.0.0.0"
 
     @property
     def jira_configured(self) -> bool:
@@ -73,6 +83,7 @@ _ENV_NAMES: dict[str, str] = {
     "JIRA_API_TOKEN": "jira_api_token",
     "JIRA_PROJECT_KEY": "jira_project_key",
     "JIRA_WEBHOOK_SECRET": "jira_webhook_secret",
+    "JIRA_WEBHOOK_TOKEN": "jira_webhook_token",
     "ESMBOT_API_TOKEN": "api_token",
     "ESMBOT_TEAMS_RATE": "teams_rate_per_second",
     "ESMBOT_WORKERS": "workers",
@@ -80,7 +91,7 @@ _ENV_NAMES: dict[str, str] = {
 _INT_FIELDS = {"port", "max_body_bytes", "teams_rate_per_second", "workers"}
 MAX_WORKERS = 64
 _APP_TYPES = {"MultiTenant", "SingleTenant", "UserAssignedMSI"}
-_LOG_FORMATS = {"json", "text"}
+_LOG_FORMATS = {"", "json", "text"}
 _LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR"}
 
 

@@ -31,6 +31,7 @@ from bot.demo.script import (
     CAST,
     CHANNELS,
     SCENES,
+    STORIES,
     CastMember,
     Channel,
     NotOnScreen,
@@ -38,6 +39,7 @@ from bot.demo.script import (
     Teams,
     TimePasses,
     conversation_labels,
+    played_stories,
 )
 from bot.migrate import upgrade
 from bot.notify.models import OutboxMessage
@@ -161,7 +163,7 @@ async def play(
                 site = web.TCPSite(runner, "127.0.0.1", 0)
                 await site.start()
                 port = runner.addresses[0][1]
-                _header(out, port, cast, clock().astimezone(organisation.time_zone))
+                _header(out, port, cast, scenes, clock().astimezone(organisation.time_zone))
                 async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
                     stage = Stage(
                         http=http,
@@ -190,9 +192,15 @@ async def _sweep_once(scheduler: SchedulerRunner) -> None:
     await asyncio.create_task(scheduler.sweep())
 
 
-def _header(out: TextIO, port: int, cast: Sequence[CastMember], now: datetime) -> None:
-    title = "esmbot demo: the stories of SCENARIOS.md, played against the real bot"
+def _header(
+    out: TextIO, port: int, cast: Sequence[CastMember], scenes: Sequence[Scene], now: datetime
+) -> None:
+    played = played_stories(scenes)
+    title = f"esmbot demo: stories {_listed(played)} of SCENARIOS.md, played against the real bot"
     out.write(f"{title}\n{'=' * len(title)}\n")
+    missing = [story for story in STORIES if story not in played]
+    if missing:
+        out.write(f"Not played yet: stories {_listed(missing)}.\n\n")
     _paragraph(
         out,
         f"esmbot listens on http://127.0.0.1:{port}/api/messages with a throwaway SQLite "
@@ -206,6 +214,11 @@ def _header(out: TextIO, port: int, cast: Sequence[CastMember], now: datetime) -
     for member in cast:
         line = f"{member.label:<{width}}  {member.role} ({member.user.email})"
         _paragraph(out, line, INDENT, INDENT + " " * (width + 2))
+
+
+def _listed(numbers: Sequence[int]) -> str:
+    words = [str(number) for number in numbers]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 async def _play_scene(stage: Stage, number: int, scene: Scene, out: TextIO) -> None:

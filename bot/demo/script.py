@@ -245,10 +245,15 @@ class Scene:
     title: str
     intro: str
     steps: tuple[Step, ...]
+    # The numbered stories of SCENARIOS.md this scene plays; the demo's header names them.
+    stories: tuple[int, ...] = ()
+
+
+# The stories of SCENARIOS.md's first part, each of which a scene may play.
+STORIES = tuple(range(1, 12))
 
 
 LEARNER = TeamsUser.named("Lena Learner", "lena.learner@esmos.example")
-FORGETFUL = TeamsUser.named("Frank Forgetful", "frank.forgetful@esmos.example")
 KIM = TeamsUser.named("Kim Becker", "kim@esmos.example", locale="de-DE")
 ALEX = TeamsUser.named("Alex Novak", "alex@esmos.example")
 SAM = TeamsUser.named("Sam Okafor", "sam@esmos.example")
@@ -258,7 +263,6 @@ VENDOR = TeamsUser.named("OpenCart Support", "support@opencart-vendor.example")
 # The e-mails of the staff and the vendor are the ones esmbot.example.toml gives roles to.
 CAST = (
     CastMember("Ms. Learner", "customer, new to the shop's back office", LEARNER),
-    CastMember("Mr. Forgetful", "customer who forgets to answer questions", FORGETFUL),
     CastMember("Kim", "a customer's key user; her Teams runs in German", KIM),
     CastMember("Alex", "service-desk agent", ALEX),
     CastMember("Sam", "service-desk agent", SAM),
@@ -325,6 +329,7 @@ SCENES = (
             # Her confirmation, the summary card closed, her ticket card, the agents' card.
             Step(LEARNER, Press("Send to the service desk"), replies=4),
         ),
+        stories=(1,),
     ),
     Scene(
         title="An agent responds",
@@ -338,6 +343,19 @@ SCENES = (
             Step(ALEX, Say("/ack SR-1", AGENTS), replies=2),
             Step(SAM, Press("Assign to me", AGENTS, ticket="SR-1"), replies=2),
         ),
+        stories=(2,),
+    ),
+    Scene(
+        title="Checking",
+        intro=(
+            "Ms. Learner wants to know how SR-1 stands: she asks for its status, then for her "
+            "tickets. She sees its state, its owner and its deadlines, and only her own tickets."
+        ),
+        steps=(
+            Step(LEARNER, Say("status SR-1")),
+            Step(LEARNER, Say("my tickets")),
+        ),
+        stories=(8,),
     ),
     Scene(
         title="Vendor escalation",
@@ -353,6 +371,7 @@ SCENES = (
                 replies=3,
             ),
         ),
+        stories=(4,),
     ),
     Scene(
         title="Resolution and satisfaction",
@@ -377,8 +396,13 @@ SCENES = (
                 replies=3,
             ),
         ),
+        stories=(6,),
     ),
 )
+
+
+def played_stories(scenes: Sequence[Scene]) -> tuple[int, ...]:
+    return tuple(sorted({story for scene in scenes for story in scene.stories}))
 
 
 def conversation_labels(cast: Sequence[CastMember], channels: Sequence[Channel]) -> dict[str, str]:

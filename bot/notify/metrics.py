@@ -90,6 +90,13 @@ class Metrics:
             namespace=NAMESPACE,
             registry=self.registry,
         )
+        self._refused = Counter(
+            "activities_refused",
+            "Teams activities answered and forgotten, by reason (tenant: one esmbot does not serve).",
+            ("reason",),
+            namespace=NAMESPACE,
+            registry=self.registry,
+        )
         self._dispatchers = Gauge(
             "dispatchers",
             "Dispatchers sharing Teams' limits on this database, as this one last counted them.",
@@ -140,6 +147,9 @@ class Metrics:
 
     def event_received(self, source: str, outcome: str) -> None:
         self._events.labels(source, outcome).inc()
+
+    def activity_refused(self, reason: str) -> None:
+        self._refused.labels(reason).inc()
 
     def reporter_unmatched(self, events: int = 1) -> None:
         self._unmatched.inc(events)

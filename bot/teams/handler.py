@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from bot.commands import Registry
 from bot.commands.buttons import press
+from bot.commands.common import roles_of
 from bot.commands.registry import CommandContext, Reply
 from bot.commands.runner import run_command
 from bot.config import Organisation
@@ -34,6 +35,7 @@ from bot.directory.service import (
 from bot.teams.cards import reply_activity
 from bot.teams.mentions import command_text
 from bot.teams.sightings import conversation_sighting, person_sighting, tenant_id
+from bot.teams.tenants import TenantGate
 from bot.tickets.actions import TicketActions
 
 log = logging.getLogger(__name__)
@@ -61,13 +63,22 @@ class EsmbotHandler(TeamsActivityHandler):
         registry: Registry,
         actions: TicketActions,
         chat: CustomerChat | None = None,
+        gate: TenantGate | None = None,
     ) -> None:
         super().__init__()
         self._chat = chat
+        self._gate = gate
         self._database = database
         self._actions = actions
         self._organisation = organisation
         self._registry = registry
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        # Before anything is learned: a stranger's turn must not store a person or a chat.
+        if self._gate is not None and not self._gate.admits(turn_context):
+            await self._gate.refuse(turn_context)
+            return
+        await super().on_turn(turn_context)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -305,10 +316,7 @@ class EsmbotHandler(TeamsActivityHandler):
         return known, stored, settled
 
     def _roles(self, person: Person) -> frozenset[str]:
-        # esmbot.toml may name someone by object id, e-mail or UPN: any of them counts.
-        return self._organisation.roles_of(
-            aad_object_id=person.aad_object_id, email=person.email
-        ) | self._organisation.roles_of(aad_object_id=None, email=person.upn)
+        return roles_of(self._organisation, person)
 
 
 def _needs_roster(person: Person) -> bool:

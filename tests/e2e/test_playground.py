@@ -308,3 +308,32 @@ async def test_the_bot_talks_to_a_person_in_the_agents_playground(
     async with asyncio.timeout_at(playground.deadline):
         await adapter.continue_conversation(reference, send, settings.app_id)
     assert (await playground.next_bot_message(personal))["text"] == proactive
+
+
+PLAYGROUND_CONFIG = ROOT / "playground" / "esmbot.toml"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("organisation", [PLAYGROUND_CONFIG], indirect=True)
+async def test_with_the_playground_configuration_its_user_tries_every_side(
+    playground: Playground, organisation: Organisation
+):
+    config = (await playground.get("/_internal/v1/config"))["config"]
+    bot_id, bot_name = config["bot"]["id"], config["bot"]["name"]
+    personal = config["personalChat"]["id"]
+    general, announcements = (channel["id"] for channel in config["teams"][0]["channels"][:2])
+    mention = f"<at>{bot_name}</at>"
+    mentions = [{"mentioned": {"id": bot_id, "name": bot_name}, "text": mention}]
+
+    # The manager's side: binding the playground's channels, which only a manager may do.
+    for channel, audience in ((general, "agents"), (announcements, "management")):
+        posted = await playground.say(
+            channel, f"{mention} /subscribe {audience}", mentions=mentions
+        )
+        reply = (await playground.next_bot_message(posted["postConversationId"]))["text"]
+        assert reply.startswith(f"This channel now receives the {audience} messages"), reply
+
+    # The agent's side in the user's own 1:1: the desk's queue answers, not the customer chat.
+    await playground.say(personal, "/queue")
+    queue = await playground.next_bot_message(personal)
+    assert queue["text"] == "No open tickets. Enjoy the quiet.", queue

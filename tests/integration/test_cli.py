@@ -31,7 +31,7 @@ def test_serve_answers_healthz_within_15_seconds_and_stops_cleanly(tmp_path):
     assert process.returncode in (0, -15)
     assert "Traceback" not in err
     assert "Unclosed" not in err and "was never awaited" not in err
-    assert '"msg": "esmbot starting"' in err
+    assert "esmbot listening on http://127.0.0.1:" in err
 
 
 def test_a_bad_configuration_stops_start_up_naming_the_key(tmp_path):

@@ -412,3 +412,34 @@ def test_story_6_a_low_rating_alerts_danielle(saw):
         "What was done Patched the payment module",
     ):
         assert fact in alert, fact
+
+
+# What only a scene playing the story would show (in its steps or the bot's answers).
+SIGNATURES = {
+    1: "Ms. Learner in the 1:1 chat: checkout fails with an error",
+    2: ": /ack SR-",
+    3: ": /ask SR-",
+    4: ": /escalate SR-",
+    5: "A deadline is getting close",
+    6: ": /resolve SR-",
+    7: "Jira",
+    8: "in the 1:1 chat: status SR-",
+    9: ": /report",
+    10: ": /outage",
+    11: "Kim in the 1:1 chat:",
+}
+
+
+def test_the_header_names_exactly_the_stories_the_demo_plays(demo, played):
+    from bot.demo.script import STORIES
+
+    assert set(SIGNATURES) == set(STORIES)
+    shown = {story for story, signature in SIGNATURES.items() if signature in played}
+    title, rule, missing = demo.stdout.splitlines()[:3]
+
+    named = re.fullmatch(r"esmbot demo: stories ([\d, and]+) of SCENARIOS.md, played .*", title)
+    assert named, title
+    assert set(rule) == {"="}
+    assert {int(n) for n in re.findall(r"\d+", named[1])} == shown
+    assert {int(n) for n in re.findall(r"\d+", missing)} == set(STORIES) - shown
+    assert missing.startswith("Not played yet: stories ")

@@ -42,11 +42,53 @@ def test_roles_come_from_the_file_by_email_or_object_id():
     data["roles"]["agents"].append("0F5C6F7A-1111-2222-3333-444455556666")
     org = parse_organisation(data)
 
-    assert org.roles_of(aad_object_id=None, email="Danielle@ESMOS.example") == {"managers"}
-    assert org.roles_of(aad_object_id="0f5c6f7a-1111-2222-3333-444455556666", email=None) == {
-        "agents"
+    assert org.roles_of(aad_object_id=None, email="Danielle@ESMOS.example", tenant_id=None) == {
+        "managers"
     }
-    assert org.roles_of(aad_object_id=None, email="someone@esmos.example") == frozenset()
+    assert org.roles_of(
+        aad_object_id="0f5c6f7a-1111-2222-3333-444455556666", email=None, tenant_id=None
+    ) == {"agents"}
+    assert (
+        org.roles_of(aad_object_id=None, email="someone@esmos.example", tenant_id=None)
+        == frozenset()
+    )
+
+
+OURS = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+THEIRS = "0a0b0c0d-0000-4000-8000-000000000001"
+
+
+def test_roles_count_only_for_people_of_a_served_tenant():
+    data = example()
+    data["organisation"]["tenants"] = [OURS.upper()]
+    org = parse_organisation(data)
+
+    assert org.tenants == {OURS}
+    assert org.roles_of(aad_object_id=None, email="danielle@esmos.example", tenant_id=OURS) == {
+        "managers"
+    }
+    # The same address in another organisation's directory holds no role here.
+    assert org.roles_of(aad_object_id=None, email="danielle@esmos.example", tenant_id=THEIRS) == (
+        frozenset()
+    )
+    assert org.roles_of(aad_object_id=None, email="danielle@esmos.example", tenant_id=None) == (
+        frozenset()
+    )
+
+
+def test_the_tenants_default_to_the_apps_own_tenant():
+    org = parse_organisation(example())
+
+    assert org.tenants == frozenset()
+    assert org.with_default_tenant(OURS.upper()).tenants == {OURS}
+    assert org.with_default_tenant("").tenants == frozenset()
+    named = parse_organisation({"organisation": {"tenants": [THEIRS]}})
+    assert named.with_default_tenant(OURS).tenants == {THEIRS}
+
+
+def test_a_tenant_that_is_not_a_string_names_the_key():
+    with pytest.raises(ConfigError, match=r"\[organisation\]\.tenants must be a list"):
+        parse_organisation({"organisation": {"tenants": [42]}})
 
 
 def test_defaults_apply_when_the_file_is_nearly_empty():
