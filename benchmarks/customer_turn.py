@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from databases import drop_database, fresh_database  # noqa: E402
+from databases import KINDS, drop_database, fresh_database  # noqa: E402
 from processes import cpu_seconds, free_port  # noqa: E402
 
 PG_NAME = "esmbot_bench_customer_turn"
@@ -394,7 +394,7 @@ def main() -> None:
         serve_esmbot(options.port, options.database_url, options.workers)
         return
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--database", choices=KINDS, default="sqlite")
     parser.add_argument("--target", choices=["both", "esmbot", "floor", "bare"], default="both")
     parser.add_argument("--turns", type=int, default=2000, help="measured turns per phase")
     parser.add_argument("--warmup", type=int, default=200, help="turns before each phase")

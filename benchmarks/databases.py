@@ -9,13 +9,16 @@ from sqlalchemy import text
 from bot.db import create_engine
 from bot.migrate import upgrade
 
+SQLITE_SCHEMES = {"sqlite": "sqlite+aiosqlite", "sqlite-inline": "sqlite+inline"}
+KINDS = [*SQLITE_SCHEMES, "postgresql"]
 PG_ADMIN = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 
 async def fresh_database(kind: str, workdir: str, name: str) -> str:
-    """The URL of an empty, migrated database called `name` (a file in `workdir` for SQLite)."""
-    if kind == "sqlite":
-        url = f"sqlite+aiosqlite:///{workdir}/{name}.db"
+    """The URL of an empty, migrated database called `name` (a file in `workdir` for SQLite,
+    through aiosqlite or, for `sqlite-inline`, on the loop's thread)."""
+    if kind in SQLITE_SCHEMES:
+        url = f"{SQLITE_SCHEMES[kind]}:///{workdir}/{name}.db"
     else:
         await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
         url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"

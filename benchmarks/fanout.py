@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from databases import drop_database, fresh_database  # noqa: E402
+from databases import KINDS, drop_database, fresh_database  # noqa: E402
 from processes import free_port, reference_for, wait_ready  # noqa: E402
 
 PG_NAME = "esmbot_bench_fanout"
@@ -240,7 +240,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--database", choices=KINDS, default="sqlite")
     parser.add_argument("--customers", type=int, default=10000)
     parser.add_argument("--replicas", type=int, default=1, help="bot processes on one database")
     args = parser.parse_args()

@@ -23,7 +23,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.databases import drop_database, fresh_database  # noqa: E402
+from benchmarks.databases import KINDS, drop_database, fresh_database  # noqa: E402
 from benchmarks.processes import cpu_seconds, free_port, reference_for, wait_ready  # noqa: E402
 from tests import jira_payloads as jp  # noqa: E402
 
@@ -204,7 +204,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--database", choices=KINDS, default="sqlite")
     parser.add_argument("--target", choices=["esmbot", "floor"], default="esmbot")
     parser.add_argument("--events", type=int, default=6000)
     parser.add_argument("--warmup", type=int, default=600)

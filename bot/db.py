@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, MetaData, Row, event, inspect, text
+from sqlalchemy import DateTime, MetaData, Row, inspect, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -19,11 +19,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, make_transient_to_detached
-from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.types import TypeDecorator
-from sqlalchemy.util import greenlet_spawn
 
-from bot import sqlite_inline
+from bot import sqlite_engine
+from bot.sqlite_engine import is_sqlite
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +83,13 @@ def _sqlite_text(value: datetime | None) -> str | None:
 def detached(model: type[Model], row: Row[Any]) -> Model:
     """The instance a session would have loaded from `row` (all the table's columns, as
     `select(model)` run on a connection gives them), detached as a closed session leaves it."""
-    instance = model.__mapper__.class_manager.new_instance()
     values = row._mapping
-    instance_state(instance).dict.update(
-        {attribute: values[column] for attribute, column in _columns(model)}
-    )
+    instance = model()
+    # Straight into the instance's __dict__, which SQLAlchemy documents as its attribute
+    # state (InstanceState.dict), as loading does: through the constructor each value is an
+    # instrumented change, twice the cost. make_transient_to_detached then makes them the
+    # loaded state, with no change pending, and the primary key the identity.
+    vars(instance).update({attribute: values[column] for attribute, column in _columns(model)})
     make_transient_to_detached(instance)
     return instance
 
@@ -105,49 +106,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def is_sqlite(url: str) -> bool:
-    return url.startswith("sqlite")
-
-
-# Connections kept open to a SQLite file: about one per request in flight under load.
-SQLITE_POOL_SIZE = 32
-
-
 def create_engine(url: str, **options: Any) -> AsyncEngine:
-    """An engine tuned per backend: WAL on SQLite, run on the loop's thread; a pool on PostgreSQL."""
+    """An engine tuned per backend: `bot/sqlite_engine.py` on SQLite, a pool on PostgreSQL."""
     if is_sqlite(url):
-        if not sqlite_inline.in_memory(url):
-            # A connection costs a file open and three pragmas; a pool smaller than the turns
-            # in flight opens and closes one per turn past its size.
-            options.setdefault("pool_size", SQLITE_POOL_SIZE)
-            options.setdefault("max_overflow", SQLITE_POOL_SIZE)
-        engine = create_async_engine(
-            sqlite_inline.inline_url(url), connect_args=sqlite_inline.connect_args(), **options
-        )
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        # A deferred transaction that reads and then writes fails at once with "database is
-        # locked" when another connection committed in between; taking the lock up front waits.
-        event.listen(engine.sync_engine, "begin", sqlite_inline.choose_begin)
-        sqlite_inline.install(engine.sync_engine)
-        return engine
+        return sqlite_engine.create_sqlite_engine(url, **options)
     options.setdefault("pool_size", 10)
     options.setdefault("max_overflow", 10)
     options.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **options)
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # esmbot begins its transactions itself (below), so the driver must not.
-    dbapi_connection.isolation_level = None
-    # WAL lets readers work while the one writer commits; NORMAL is durable in WAL mode.
-    cursor = dbapi_connection.cursor()
-    # Even on a database already in WAL mode this needs a moment without another process's
-    # exclusive lock (one opening the file after its last connection closed, say): with no
-    # busy timeout (sqlite_inline) it would fail at once, so it waits as a writer does.
-    sqlite_inline.retry_while_locked(lambda: cursor.execute("PRAGMA journal_mode=WAL"))
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
 
 
 class Database:
@@ -161,14 +127,16 @@ class Database:
         # On SQLite a reading transaction takes neither the write lock nor a writer's turn;
         # on PostgreSQL it is READ ONLY. On either, a write inside one fails.
         read_only = (
-            {sqlite_inline.READ_ONLY: True} if is_sqlite(url) else {"postgresql_readonly": True}
+            {sqlite_engine.READ_ONLY: True} if is_sqlite(url) else {"postgresql_readonly": True}
         )
-        reading_engine = self.engine.execution_options(**read_only)
-        self._readers = async_sessionmaker(reading_engine, expire_on_commit=False)
-        self._plain_reads = reading_engine.sync_engine
+        self._reading_engine = self.engine.execution_options(**read_only)
+        self._readers = async_sessionmaker(self._reading_engine, expire_on_commit=False)
         # An in-memory database is one connection, shared: a read beside a write would be
         # inside the writer's transaction, so reads take their turn like writes.
-        self._shared_connection = is_sqlite(url) and sqlite_inline.in_memory(url)
+        self._shared_connection = is_sqlite(url) and sqlite_engine.in_memory(url)
+        # On sqlite+inline:// the statements of one read hand the loop a turn only once they
+        # have kept it a while; elsewhere each one awaits its driver anyway.
+        self._inline = self.engine.url.drivername == sqlite_engine.INLINE
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -189,16 +157,25 @@ class Database:
 
         For the reads every turn makes. An ORM session costs about three times the time of the
         statements themselves there (its unit of work, identity map and loading), and each of
-        its statements leaves and re-enters SQLAlchemy's greenlet, two switches and a turn of
-        the loop each time: here `work` runs Core statements, all in one greenlet, and makes
-        the instances it returns with `detached`.
+        its statements is an await of its own: here `work` runs Core statements, all in one
+        `run_sync`, and makes the instances it returns with `detached`.
         """
         turn = self._writers_turn() if self._shared_connection else nullcontext()
         async with turn:
-            return await greenlet_spawn(self._read_now, work)
+            # Not `async with`: its exit closes the connection in a task of its own, shielded,
+            # which costs every read three turns of the loop.
+            connection = await self._reading_engine.connect()
+            try:
+                return await connection.run_sync(self._read_now, work)
+            finally:
+                await connection.close()
 
-    def _read_now(self, work: Callable[[Connection], T]) -> T:
-        with self._plain_reads.connect() as connection, connection.begin():
+    def _read_now(self, connection: Connection, work: Callable[[Connection], T]) -> T:
+        with connection.begin():
+            if not self._inline:
+                return work(connection)
+            from bot import sqlite_inline
+
             return sqlite_inline.in_one_step(lambda: work(connection))
 
     def _writers_turn(self) -> AbstractAsyncContextManager[None]:
@@ -215,9 +192,9 @@ class Database:
 class WriterQueue:
     """Lets this process's SQLite transactions take the write lock one after another, in order.
 
-    Every transaction begins IMMEDIATE (above), so two at once would have the second retry its
-    BEGIN (`sqlite_inline.retry_while_locked`, up to 50 ms apart), and waiters would win in no
-    order: under load single requests waited for seconds. Waiting here, each starts as the one
+    Every transaction begins IMMEDIATE (`bot/sqlite_engine.py`), so two at once would have the
+    second wait in SQLite's busy handler (or, on sqlite+inline://, retry its BEGIN up to 50 ms
+    apart), and waiters would win in no order: under load single requests waited for seconds. Waiting here, each starts as the one
     before ends. A transaction opened inside one its task already holds goes ahead, as it did
     before the queue; one that waits longer than WAIT_SECONDS (a task waiting on the holder) is
     left to those retries rather than wait for ever.

@@ -1,31 +1,61 @@
 """SQLite for SQLAlchemy's asyncio engine, run on the event loop's own thread instead of a driver's.
 
-aiosqlite sends every cursor call to a thread of its own and waits for the answer: four
-round trips per statement, each costing a thread switch and, while the loop is busy, a wait for
-the GIL. A statement on a WAL database with `synchronous=NORMAL` is work in memory and the page
-cache (no fsync at commit), shorter than one such round trip, so here it runs where it is asked
-for. Two things keep the loop free as before: the loop gets a turn after every statement (or,
-within one step of quick reads, every millisecond), and the one wait SQLite knows, another
-connection holding the write lock, is spent asleep on the loop rather than in SQLite's busy
-handler (`retry_while_locked`).
+Chosen by its own scheme, `sqlite+inline:///path.db`. aiosqlite sends every cursor call to a
+thread of its own and waits for the answer: four round trips per statement, each costing a
+thread switch and, while the loop is busy, a wait for the GIL. A statement on a WAL database
+with `synchronous=NORMAL` is work in memory and the page cache (no fsync at commit), shorter
+than one such round trip, so here it runs where it is asked for. Two things keep the loop free
+as before: the loop gets a turn after every statement (or, within one step of quick reads,
+every millisecond), and the one wait SQLite knows, another connection holding the write lock,
+is spent asleep on the loop rather than in SQLite's busy handler (`retry_while_locked`).
+
+Written for SQLAlchemy 2.1 (SUPPORTED below, pinned in pyproject.toml): giving the loop a turn
+from inside a statement needs the asyncio bridge's own `sqlalchemy.util.await_` and
+`in_greenlet`, which SQLAlchemy does not promise to keep. Importing this module under another
+release fails at once, and tests/integration/test_sqlite_inline.py checks those names' behaviour.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import sqlalchemy
 from greenlet import getcurrent
 from sqlalchemy import event, pool
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
-from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util import await_
 from sqlalchemy.util.concurrency import in_greenlet
+
+from bot import sqlite_engine
+
+# The SQLAlchemy releases this module was written for and tested with: >= 2.1.9, < 2.2.
+SUPPORTED = ((2, 1, 9), (2, 2))
+
+
+def supports(version: str) -> bool:
+    """Whether SQLAlchemy `version` ("2.1.9", "2.2.0b1") is one this module was written for."""
+    found = re.match(r"(\d+)\.(\d+)\.(\d+)", version)
+    if found is None:
+        return False
+    numbers = tuple(int(number) for number in found.groups())
+    low, high = SUPPORTED
+    return low <= numbers and numbers[:2] < high
+
+
+if not supports(sqlalchemy.__version__):
+    raise ImportError(
+        f"sqlite+inline:// is written for SQLAlchemy >=2.1.9,<2.2, not {sqlalchemy.__version__}: "
+        "use sqlite+aiosqlite:// or the SQLAlchemy release pyproject.toml pins"
+    )
 
 DRIVER = "inline"
 T = TypeVar("T")
@@ -35,7 +65,7 @@ T = TypeVar("T")
 # retry_while_locked does the waiting, asleep. (With the lock taken up front, the statements of
 # a WAL transaction meet no other lock.)
 BUSY_TIMEOUT_SECONDS = 0.0
-LOCK_WAIT_SECONDS = 30.0
+LOCK_WAIT_SECONDS = sqlite_engine.LOCK_WAIT_SECONDS
 
 
 class InlineSQLiteDialect(SQLiteDialect_pysqlite):
@@ -47,9 +77,9 @@ class InlineSQLiteDialect(SQLiteDialect_pysqlite):
 
     @classmethod
     def get_pool_class(cls, url: URL) -> type[pool.Pool]:
-        if cls._is_url_file_db(url):
-            return pool.AsyncAdaptedQueuePool
-        return pool.StaticPool
+        if sqlite_engine.in_memory(url):
+            return pool.StaticPool
+        return pool.AsyncAdaptedQueuePool
 
     def do_begin(self, dbapi_connection: Any) -> None:
         """Begins as `choose_begin` decided, on the driver's connection itself: through
@@ -65,15 +95,20 @@ class InlineSQLiteDialect(SQLiteDialect_pysqlite):
 registry.register(f"sqlite.{DRIVER}", __name__, "InlineSQLiteDialect")
 
 
-def in_memory(url: str) -> bool:
-    """Whether the URL names no file: one connection, shared (StaticPool), takes no pool size."""
-    return not SQLiteDialect_pysqlite._is_url_file_db(make_url(url))
+def create_engine(url: str, **options: Any) -> AsyncEngine:
+    """An engine on `url` (sqlite+inline://) whose statements run on the loop's thread."""
+    engine = create_async_engine(url, connect_args=connect_args(), **options)
+    event.listen(engine.sync_engine, "connect", _set_pragmas)
+    event.listen(engine.sync_engine, "begin", choose_begin)
+    install(engine.sync_engine)
+    return engine
 
 
-def inline_url(url: str) -> str:
-    """The same database, with the driver above: `sqlite+aiosqlite:///x.db` → `sqlite+inline:///x.db`."""
-    _, rest = url.split("://", 1)
-    return f"sqlite+{DRIVER}://{rest}"
+def _set_pragmas(dbapi_connection: Any, _record: object) -> None:
+    # Even on a database already in WAL mode this needs a moment without another process's
+    # exclusive lock (one opening the file after its last connection closed, say): with no
+    # busy timeout it would fail at once, so it waits as a writer does.
+    retry_while_locked(lambda: sqlite_engine.set_pragmas(dbapi_connection))
 
 
 class _Cursor(sqlite3.Cursor):
@@ -136,20 +171,14 @@ def _let_the_loop_run(*_: Any) -> None:
         setattr(current, _SLICE_FROM, time.perf_counter())
 
 
-# The execution option that marks a connection's transactions as reads (`Database.reading`).
-READ_ONLY = "esmbot_read_only"
-
-
 def choose_begin(connection: Connection) -> None:
     """Has the transaction take the write lock as it begins (`do_begin`, which sleeps on the
     loop between tries while another connection has it).
 
-    A transaction of a connection marked READ_ONLY takes no lock at all: in WAL mode readers
-    and the one writer do not wait on each other, and processes serving together read in
-    parallel. SQLite itself refuses its writes (`query_only`), so none goes unnoticed.
+    A reading transaction (`sqlite_engine.READ_ONLY`) takes no lock at all, as with aiosqlite.
     """
     dbapi_connection: Any = connection.connection.dbapi_connection
-    read_only = bool(connection.get_execution_options().get(READ_ONLY))
+    read_only = sqlite_engine.reads_only(connection)
     if dbapi_connection.query_only is not read_only:
         dbapi_connection.execute(f"PRAGMA query_only={int(read_only)}")
         dbapi_connection.query_only = read_only

@@ -139,9 +139,12 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(
             "environment variable MicrosoftAppTenantId: required when MicrosoftAppType is SingleTenant"
         )
-    if not settings.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+    if not settings.database_url.startswith(
+        ("sqlite+aiosqlite://", "sqlite+inline://", "postgresql+asyncpg://")
+    ):
         raise ConfigError(
-            "environment variable DATABASE_URL: use sqlite+aiosqlite:///path.db or "
+            "environment variable DATABASE_URL: use sqlite+aiosqlite:///path.db, "
+            "sqlite+inline:///path.db or "
             f"postgresql+asyncpg://user@host/db, got {settings.database_url.split('://')[0]}://…"
         )
     if settings.port > 65535:

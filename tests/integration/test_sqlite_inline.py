@@ -1,123 +1,65 @@
-"""SQLite runs on the loop's thread, yet the loop goes on while another connection holds the lock."""
+"""sqlite+inline:// runs on the loop's thread, yet gives the loop its turns, on the SQLAlchemy it was written for."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-import threading
+import subprocess
+import sys
+import tomllib
 from collections.abc import Awaitable
+from pathlib import Path
 
-import pytest
+import sqlalchemy
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot import sqlite_inline
-from bot.db import Database, create_engine
+from bot.db import Database
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
-async def _ticks_while(work: asyncio.Future[object] | asyncio.Task[object]) -> int:
-    """How many times a 1 ms ticker ran on the loop while `work` was unfinished."""
-    ticks = 0
-    while not work.done():
-        await asyncio.sleep(0.001)
-        ticks += 1
-    return ticks
+def test_the_installed_sqlalchemy_is_one_the_module_was_written_for():
+    assert sqlite_inline.supports(sqlalchemy.__version__), sqlalchemy.__version__
+    assert [sqlite_inline.supports(v) for v in ("2.1.9", "2.1.12", "2.1.10rc1")] == [True] * 3
+    assert not any(sqlite_inline.supports(v) for v in ("2.0.44", "2.1.8", "2.2.0", "3.0.0", "x"))
 
 
-async def test_statements_run_on_the_loops_own_thread(tmp_path):
-    database = Database(f"sqlite+aiosqlite:///{tmp_path}/thread.db")
-    seen: list[int] = []
-    try:
-        async with database.transaction() as session:
-            connection = await session.connection()
-            raw = await connection.get_raw_connection()
-            raw.driver_connection.create_function(  # type: ignore[union-attr]
-                "thread_id", 0, lambda: seen.append(threading.get_ident()) or 1
-            )
-            await session.execute(text("SELECT thread_id()"))
-    finally:
-        await database.close()
-
-    assert seen == [threading.get_ident()]
+def test_pyproject_pins_sqlalchemy_to_what_the_module_supports():
+    (low, high) = sqlite_inline.SUPPORTED
+    pin = f"sqlalchemy[asyncio]>={'.'.join(map(str, low))},<{'.'.join(map(str, high))}"
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert pin in dependencies
 
 
-async def test_waiting_for_another_connections_lock_leaves_the_loop_free(tmp_path):
-    path = tmp_path / "locked.db"
-    database = Database(f"sqlite+aiosqlite:///{path}")
-    # Another process, as far as SQLite can tell: a connection of its own holding the write lock.
-    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    holder.execute("PRAGMA journal_mode=WAL")
-    holder.execute("CREATE TABLE t (n INTEGER)")
-    holder.execute("BEGIN IMMEDIATE")
-    holder.execute("INSERT INTO t VALUES (1)")
+def test_under_another_sqlalchemy_the_module_refuses_to_load():
+    pretend = "import sqlalchemy; sqlalchemy.__version__ = '2.2.0'; import bot.sqlite_inline"
+    run = subprocess.run(
+        [sys.executable, "-c", pretend], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode != 0
+    assert "sqlite+inline:// is written for SQLAlchemy >=2.1.9,<2.2, not 2.2.0" in run.stderr
 
-    async def write() -> list[int]:
-        async with database.transaction() as session:
-            await session.execute(text("INSERT INTO t VALUES (2)"))
-        async with database.transaction() as session:
-            return list((await session.execute(text("SELECT n FROM t ORDER BY n"))).scalars())
+
+async def test_the_bridge_names_it_relies_on_still_behave_as_it_expects(tmp_path):
+    # await_ hands an awaitable to the loop from inside a statement's greenlet and returns its
+    # result; in_greenlet tells that greenlet from plain code. Neither is public SQLAlchemy.
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/bridge.db")
+
+    def inside(_connection: Connection) -> tuple[bool, object]:
+        return sqlite_inline.in_greenlet(), sqlite_inline.await_(asyncio.sleep(0, "slept"))
 
     try:
-        writing = asyncio.create_task(write())
-        loop = asyncio.get_running_loop()
-        loop.call_later(0.3, holder.execute, "COMMIT")
-        ticks = await _ticks_while(writing)
-        rows = await writing
+        async with engine.connect() as connection:
+            assert await connection.run_sync(inside) == (True, "slept")
     finally:
-        holder.close()
-        await database.close()
-
-    assert rows == [1, 2]
-    # 300 ms of waiting: a loop blocked in SQLite's busy handler would have ticked about never.
-    assert ticks > 50
-
-
-async def test_a_new_connection_waits_out_another_processs_exclusive_lock(tmp_path):
-    # Serving processes open connections while another may hold the file exclusively (one
-    # opening it after the last connection closed, or a migration): the connection's setup
-    # waits, asleep on the loop, rather than fail the request or job that asked for it.
-    path = tmp_path / "exclusive.db"
-    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    holder.execute("CREATE TABLE t (n INTEGER)")
-    holder.execute("BEGIN EXCLUSIVE")
-    holder.execute("INSERT INTO t VALUES (1)")
-    database = Database(f"sqlite+aiosqlite:///{path}")
-
-    async def read() -> list[int]:
-        async with database.reading() as session:
-            return list((await session.execute(text("SELECT n FROM t"))).scalars())
-
-    try:
-        reading = asyncio.create_task(read())
-        asyncio.get_running_loop().call_later(0.3, holder.execute, "COMMIT")
-        ticks = await _ticks_while(reading)
-        rows = await reading
-    finally:
-        holder.close()
-        await database.close()
-
-    assert rows == [1]
-    assert ticks > 50
-
-
-async def test_a_lock_never_released_ends_in_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(sqlite_inline, "LOCK_WAIT_SECONDS", 0.2)
-    path = tmp_path / "stuck.db"
-    database = Database(f"sqlite+aiosqlite:///{path}")
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("PRAGMA journal_mode=WAL")
-    holder.execute("BEGIN IMMEDIATE")
-    try:
-        with pytest.raises(OperationalError, match="database is locked"):
-            async with asyncio.timeout(5), database.transaction() as session:
-                await session.execute(text("SELECT 1"))
-    finally:
-        holder.close()
-        await database.close()
+        await engine.dispose()
+    assert not sqlite_inline.in_greenlet()
 
 
 async def test_a_long_transaction_lets_other_work_run_between_its_statements(tmp_path):
-    database = Database(f"sqlite+aiosqlite:///{tmp_path}/long.db")
+    database = Database(f"sqlite+inline:///{tmp_path}/long.db")
 
     async def many_statements() -> None:
         async with database.transaction() as session:
@@ -171,7 +113,7 @@ def _plain_read(database: Database, statements: int) -> Awaitable[object]:
 
 
 async def test_a_plain_read_runs_at_once_but_never_keeps_the_loop_long(tmp_path):
-    database = Database(f"sqlite+aiosqlite:///{tmp_path}/reads.db")
+    database = Database(f"sqlite+inline:///{tmp_path}/reads.db")
     try:
         await database.read(lambda connection: connection.execute(text("SELECT 1")))  # connect
         quick = await _loop_turns_while(_plain_read(database, 5))
@@ -184,26 +126,3 @@ async def test_a_plain_read_runs_at_once_but_never_keeps_the_loop_long(tmp_path)
     assert quick <= 1
     # ...and a long one does, about once per LOOP_SLICE_SECONDS rather than per statement.
     assert 1 <= long < 3000 / 5
-
-
-async def test_connections_of_one_process_outside_the_queue_wait_for_each_other(tmp_path):
-    # A bare engine has no writer queue: its connections meet at SQLite's lock, in one loop, so
-    # one that waited in SQLite's busy handler would stop the holder from ever finishing.
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/bare.db")
-    async with engine.begin() as connection:
-        await connection.execute(text("CREATE TABLE t (n INTEGER)"))
-
-    async def write(number: int) -> None:
-        async with engine.begin() as connection:
-            await connection.execute(text("INSERT INTO t VALUES (:n)"), {"n": number})
-            await asyncio.sleep(0.01)  # holds the lock while the others try
-
-    try:
-        async with asyncio.timeout(10):
-            await asyncio.gather(*(write(number) for number in range(8)))
-        async with engine.connect() as connection:
-            stored = sorted((await connection.execute(text("SELECT n FROM t"))).scalars())
-    finally:
-        await engine.dispose()
-
-    assert stored == list(range(8))

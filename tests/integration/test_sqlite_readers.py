@@ -11,9 +11,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from bot.db import Database
 
 
-@pytest.fixture
-async def url(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path}/readers.db"
+@pytest.fixture(params=["aiosqlite", "inline"])
+async def url(request, tmp_path):
+    url = f"sqlite+{request.param}:///{tmp_path}/readers.db"
     database = Database(url)
     async with database.transaction() as session:
         await session.execute(text("CREATE TABLE t (n INTEGER)"))
