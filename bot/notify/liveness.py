@@ -34,9 +34,10 @@ class Watch:
         for name, until in others:
             since = self._seen.get(name)
             if since is None or since[0] != until:
-                since = (until, at if self._counted else float("-inf"))
+                since = (until, at)
             seen[name] = since
-            if until < silent_since and at - since[1] >= self.renew_within:
+            unrenewed = not self._counted or at - since[1] >= self.renew_within
+            if until < silent_since and unrenewed:
                 found.append((name, until))
         self._seen, self._counted = seen, True
         return found
