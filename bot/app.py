@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
+import multiprocessing
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -58,6 +58,16 @@ SCHEDULER = web.AppKey("scheduler", SchedulerRunner)
 ACCOUNTS = web.AppKey("accounts", AccountLookup)
 
 
+def replica_name(settings: Settings) -> str:
+    """The replica's name, the same when it restarts: a new start releases the old one's claims.
+
+    Serving processes differ in their host and port or, forked for one port, in their slot
+    (bot/web/workers.py names a restarted worker as the one it replaces).
+    """
+    place = settings.replica_name or f"{socket.gethostname()}:{settings.port}"
+    return f"{place}:{multiprocessing.current_process().name}"
+
+
 def create_app(
     settings: Settings,
     organisation: Organisation,
@@ -89,8 +99,7 @@ def create_app(
     authentication = create_authentication(settings)
     adapter = create_adapter(authentication)
     sender = TeamsSender(adapter, settings.app_id)
-    # The process id too: serving processes forked from one parent may build at the same address.
-    name = f"{socket.gethostname()}:{os.getpid()}:{id(app)}"
+    name = replica_name(settings)
     # Teams' limits are the bot's, not a replica's: the dispatchers on one database share them.
     pacer = Pacer(tenant_windows=_tenant_windows(settings))
     dispatcher = Dispatcher(

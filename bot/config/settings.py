@@ -45,6 +45,9 @@ class Settings:
     teams_rate_per_second: int = 30
     # Serving processes sharing the port; each is a replica like one on another machine.
     workers: int = 1
+    # Where this replica runs, the same after each restart of it and no other replica's;
+    # empty: the host and the port. Each serving process adds its slot (see bot/app.py).
+    replica_name: str = ""
 
     @property
     def local_mode(self) -> bool:
@@ -87,6 +90,7 @@ _ENV_NAMES: dict[str, str] = {
     "ESMBOT_API_TOKEN": "api_token",
     "ESMBOT_TEAMS_RATE": "teams_rate_per_second",
     "ESMBOT_WORKERS": "workers",
+    "ESMBOT_REPLICA_NAME": "replica_name",
 }
 _INT_FIELDS = {"port", "max_body_bytes", "teams_rate_per_second", "workers"}
 MAX_WORKERS = 64

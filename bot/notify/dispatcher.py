@@ -11,15 +11,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database
 from bot.directory.models import Conversation
 from bot.notify import outbox
+from bot.notify.claims import Claimant, hand_back
 from bot.notify.compose import Notifier
-from bot.notify.delivery import DeliveryError, Reopen, Send
+from bot.notify.delivery import DeliveryError, Reopen, Send, Sent
 from bot.notify.metrics import Metrics
 from bot.notify.models import OutboxMessage
 from bot.notify.pacing import Pacer
@@ -55,6 +57,7 @@ class Dispatcher:
     clock: Callable[[], datetime]
     settings: DeliverySettings = field(default_factory=DeliverySettings)
     pacer: Pacer = field(default_factory=Pacer)
+    # The replica's stable name: the same after a restart (see Replicas.name).
     name: str = "dispatcher"
     metrics: Metrics = field(default_factory=Metrics)
     # The other dispatchers on the database, whose sends share Teams' limits with this one's;
@@ -64,6 +67,15 @@ class Dispatcher:
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
     # Sends pass the pacer's final check one at a time, in the order their slots came.
     _turn: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def __post_init__(self) -> None:
+        if self.replicas is not None and self.replicas.name != self.name:
+            raise ValueError("a dispatcher and its heartbeat must bear the same replica name")
+
+    @property
+    def claimant(self) -> Claimant:
+        """What its claims say of it: with a heartbeat, which start of the replica made them."""
+        return Claimant(self.name, None if self.replicas is None else self.replicas.start)
 
     def wake(self) -> None:
         """New rows were written: look now instead of at the next poll."""
@@ -130,8 +142,16 @@ class Dispatcher:
             if brake is not None and brake > now:
                 await asyncio.sleep(min((brake - now).total_seconds(), self.settings.idle_poll))
                 return 0
+            # Rows a dead dispatcher held go out before newer ones, in the same round.
+            handed_back = await hand_back(
+                session, claimant=self.claimant, now=now, heartbeats=self.replicas is not None
+            )
             rows = await outbox.claim(
-                session, now=now, limit=self._round_size(), lease=self.settings.lease
+                session,
+                now=now,
+                limit=self._round_size(),
+                lease=self.settings.lease,
+                claimant=self.claimant,
             )
             for row in rows:
                 if outbox.is_redraw(row) and row.replaces_activity_id is None:
@@ -141,6 +161,11 @@ class Dispatcher:
             wanted = {row.conversation_id for row in rows}
             found = await session.scalars(select(Conversation).where(Conversation.id.in_(wanted)))
             conversations = {conversation.id: conversation for conversation in found}
+        if handed_back:
+            log.warning(
+                "messages of a dispatcher that died are sent again", extra={"rows": handed_back}
+            )
+            self.metrics.resent_after_crash(handed_back)
         if not rows:
             return 0
         limit = asyncio.Semaphore(self.settings.in_flight)
@@ -170,7 +195,7 @@ class Dispatcher:
         now = time.monotonic()
         wait = self.pacer.earliest(key, now) - now
         if wait > self.settings.defer_after:
-            await self._release(row, delay=wait)
+            await self._hold_back(row, delay=wait)
             return
         try:  # a drafted row is rendered once it is about to leave (bot/notify/drafts.py)
             activity = self.notifier.activity_of(row)
@@ -192,7 +217,7 @@ class Dispatcher:
             if not unsure:
                 self.pacer.started(key, now)
         if unsure and self.replicas is not None:
-            await self._release(row, delay=self.replicas.settings.interval)
+            await self._hold_back(row, delay=self.replicas.settings.interval)
             return
         async with limit:
             started = time.monotonic()
@@ -200,6 +225,7 @@ class Dispatcher:
                 sent = await self.send(
                     conversation.reference, activity, row.replaces_activity_id or None
                 )
+                answered = time.monotonic()
             except DeliveryError as error:
                 self.metrics.teams_answered(error.status, time.monotonic() - started)
                 await self._handle(row, conversation, error)
@@ -207,18 +233,33 @@ class Dispatcher:
             finally:
                 # Answered or failed, it is no longer on its way (an error counts a bit late).
                 self.pacer.answered(key, time.monotonic())
-        self.metrics.teams_answered(200, time.monotonic() - started)
-        log.debug(
-            "delivered", extra={"row": row.id, "ms": round((time.monotonic() - started) * 1000, 1)}
-        )
-        async with self.database.transaction() as session:
-            stored = await session.get(OutboxMessage, row.id)
-            if stored is not None:
-                stored.status, stored.sent_at = outbox.SENT, self.clock()
-                stored.sent_activity_id, stored.last_error = sent.activity_id, None
-                if stored.draft is not None:  # what was sent, in place of its draft
-                    stored.activity, stored.draft = activity, None
+            # First of all, and still in its slot: until this commits, a crash would have the
+            # message sent again, so the next send waits for it rather than it for the next
+            # send's work (a 1,000-row broadcast: about 30 ms instead of 230 ms on SQLite).
+            await self._mark_sent(row, sent, activity)
+        self.metrics.teams_answered(200, answered - started)
+        log.debug("delivered", extra={"row": row.id, "ms": round((answered - started) * 1000, 1)})
         self.metrics.sent(row)
+
+    async def _mark_sent(self, row: OutboxMessage, sent: Sent, activity: dict[str, Any]) -> None:
+        """Records the delivery in a transaction of its own: one statement, nothing else."""
+        values: dict[str, Any] = {
+            "status": outbox.SENT,
+            "sent_at": self.clock(),
+            "sent_activity_id": sent.activity_id,
+            "last_error": None,
+        }
+        if row.draft is not None:  # what was sent, in place of its draft
+            values.update(activity=activity, draft=None)
+        # Whoever holds the row now: Teams took it, so it is sent (if the claim was handed
+        # back meanwhile, this keeps it from going out again).
+        async with self.database.transaction() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id)
+                .values(values)
+                .execution_options(synchronize_session=False)
+            )
 
     async def _handle(
         self, row: OutboxMessage, conversation: Conversation, error: DeliveryError
@@ -229,13 +270,11 @@ class Dispatcher:
                 "row": row.id,
                 "status": error.status,
                 "code": error.code,
-                "attempt": row.attempts,
+                "attempt": row.tries,
             },
         )
         if error.status == 429:
-            pause = (
-                error.retry_after if error.retry_after is not None else self._backoff(row.attempts)
-            )
+            pause = error.retry_after if error.retry_after is not None else self._backoff(row.tries)
             async with self.database.transaction() as session:
                 await outbox.apply_brake(
                     session, until=self.clock() + timedelta(seconds=pause), holder=self.name
@@ -243,8 +282,11 @@ class Dispatcher:
         if row.replaces_activity_id and error.status in (400, 404):
             # The card to update is gone or too old to edit; a 404 for a deleted chat shows
             # again on the new post and is handled there.
-            await self._release(
-                row, delay=0, error=f"{error.status} on update: posting anew", post_anew=True
+            await self._retry(
+                row,
+                delay=0,
+                error=f"{error.status} on update: posting anew",
+                replaces_activity_id=outbox.POST_ANEW,
             )
             return
         if error.status == 403:
@@ -253,19 +295,20 @@ class Dispatcher:
             )
             await self._fail(row, f"403 {error.code}".strip(), notify=True)
             return
-        reopened_before = "re-created" in (row.last_error or "")
-        if error.status == 404 and not reopened_before and await self._reopen(conversation):
-            await self._release(row, delay=0, error="404: the chat was re-created")
+        if error.status == 404 and not row.chat_reopened and await self._reopen(conversation):
+            await self._retry(
+                row, delay=0, error="404: the chat was re-created", chat_reopened=True
+            )
             return
         if error.status == 404:
             await self._unreachable(conversation, "the conversation no longer exists")
             await self._fail(row, f"404 {error.code}".strip(), notify=True)
             return
-        if not error.retryable or row.attempts >= self.settings.max_attempts:
+        if not error.retryable or row.tries >= self.settings.max_attempts:
             await self._fail(row, f"{error.status or 'no answer'}: {error}", notify=True)
             return
-        delay = error.retry_after if error.retry_after is not None else self._backoff(row.attempts)
-        await self._release(row, delay=delay, error=f"{error.status or 'no answer'}: {error}")
+        delay = error.retry_after if error.retry_after is not None else self._backoff(row.tries)
+        await self._retry(row, delay=delay, error=f"{error.status or 'no answer'}: {error}")
 
     def _backoff(self, attempts: int) -> float:
         # Exponential with full jitter, so that replicas retrying together spread out.
@@ -274,31 +317,36 @@ class Dispatcher:
         )
         return random.uniform(ceiling / 2, ceiling)
 
-    async def _release(
-        self,
-        row: OutboxMessage,
-        *,
-        delay: float,
-        error: str | None = None,
-        post_anew: bool = False,
-    ) -> None:
+    async def _retry(self, row: OutboxMessage, *, delay: float, error: str, **values: Any) -> None:
+        """Tried and failed: due again after `delay`, with what the failure taught in `values`."""
+        if await self._hand_back(row, delay=delay, last_error=error[:2000], **values):
+            self.metrics.retried(row)
+
+    async def _hold_back(self, row: OutboxMessage, *, delay: float) -> None:
+        """Pacing has no slot for the row soon enough: it waits in the database, not tried."""
+        await self._hand_back(row, delay=delay, held_back=OutboxMessage.held_back + 1)
+
+    async def _hand_back(self, row: OutboxMessage, *, delay: float, **values: Any) -> bool:
+        """Makes a row this dispatcher still holds pending again; False if it no longer held it."""
         async with self.database.transaction() as session:
-            stored = await session.get(OutboxMessage, row.id)
-            if stored is not None and stored.status == outbox.SENDING:
-                stored.status = outbox.PENDING
-                if post_anew:
-                    stored.replaces_activity_id = outbox.POST_ANEW
-                stored.next_attempt_at = self.clock() + timedelta(seconds=delay)
-                stored.last_error = error or stored.last_error
-                if error is None:
-                    stored.attempts -= 1  # held back by pacing: that was not a try
-                else:
-                    self.metrics.retried(row)
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id, self.claimant.holds())
+                .values(
+                    status=outbox.PENDING,
+                    next_attempt_at=self.clock() + timedelta(seconds=delay),
+                    **values,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def _fail(self, row: OutboxMessage, error: str, *, notify: bool) -> None:
         async with self.database.transaction() as session:
-            stored = await session.get(OutboxMessage, row.id)
-            if stored is None:
+            stored = await session.scalar(
+                select(OutboxMessage).where(OutboxMessage.id == row.id, self.claimant.holds())
+            )
+            if stored is None:  # handed back meanwhile: another dispatcher has it now
                 return
             stored.status, stored.last_error = outbox.FAILED, error[:2000]
             if notify and row.audience != "agents" and not _in_broadcast_progress(row):
@@ -325,7 +373,7 @@ class Dispatcher:
                         "recipient": failed.audience,
                         "message": failed.template,
                         "error": failed.last_error or "",
-                        "attempts": failed.attempts,
+                        "attempts": failed.tries,
                     },
                     ticket_id=failed.ticket_id,
                 )

@@ -63,6 +63,13 @@ class Metrics:
             namespace=NAMESPACE,
             registry=self.registry,
         )
+        self._resent = Counter(
+            "outbox_resent_after_crash",
+            "Messages a dispatcher had claimed when it died, handed back to be sent again: Teams "
+            "may have taken some of them already, the only messages that can arrive twice.",
+            namespace=NAMESPACE,
+            registry=self.registry,
+        )
         self._latency = Histogram(
             "delivery_latency_seconds",
             "How long one call to Teams took, answered or not.",
@@ -133,6 +140,9 @@ class Metrics:
 
     def failed(self, row: OutboxMessage) -> None:
         self._failed.labels(row.audience, row.template).inc()
+
+    def resent_after_crash(self, rows: int) -> None:
+        self._resent.inc(rows)
 
     def teams_answered(self, status: int | None, seconds: float) -> None:
         """One call to Teams: `status` None means no answer (timeout, network), success is 2xx."""

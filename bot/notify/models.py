@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ColumnElement, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -42,12 +42,26 @@ class OutboxMessage(Base):
     status: Mapped[str] = mapped_column(
         String(16), default="pending"
     )  # pending, sent, failed, cancelled
+    # How often a dispatcher claimed the row; `held_back` of those claims pacing handed back
+    # before trying, so the tries are the difference (see `tries`).
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    held_back: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The dispatcher that claimed the row last: its replica's stable name, and the start of it
+    # (None for a dispatcher without a heartbeat, whose claims only their lease ends).
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    claim_start: Mapped[str | None] = mapped_column(String(32))
+    # A deleted 1:1 chat is opened anew once per message: a second 404 means it stays gone.
+    chat_reopened: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     sent_activity_id: Mapped[str | None] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    @property
+    def tries(self) -> int:
+        """How often the row went to Teams, or may have: its claims that pacing did not hand back."""
+        return self.attempts - self.held_back
 
 
 class Coordination(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +12,9 @@ from sqlalchemy.orm import aliased
 
 from bot.notify.models import Coordination, OutboxMessage, set_coordination
 from bot.notify.routing import REDRAWS_TICKET_CARD, TICKET_CARD
+
+if TYPE_CHECKING:
+    from bot.notify.claims import Claimant
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 BRAKE = "teams-brake"
@@ -21,27 +25,28 @@ CARD_TEMPLATES = REDRAWS_TICKET_CARD | {TICKET_CARD}
 
 
 async def claim(
-    session: AsyncSession, *, now: datetime, limit: int, lease: timedelta
+    session: AsyncSession, *, now: datetime, limit: int, lease: timedelta, claimant: Claimant
 ) -> Sequence[OutboxMessage]:
-    """Takes up to `limit` due rows for this dispatcher, oldest first.
+    """Takes up to `limit` due rows for `claimant`, oldest first.
 
-    A claimed row is `sending` until its lease ends; a dispatcher that died mid-delivery leaves
-    rows that fall due again when the lease runs out. On PostgreSQL SKIP LOCKED lets several
-    replicas claim side by side without waiting for or taking each other's rows. A redraw of a
-    customer's ticket card waits until the card rows before it are settled, so it knows which
-    activity to update and never overtakes an older state.
+    A claimed row is `sending`, and names its claimant, until the claimant records what became
+    of it; the rows of one that died are handed back first (`claims.hand_back`), at the latest
+    when the lease runs out. On PostgreSQL SKIP LOCKED lets several replicas claim side by side
+    without waiting for or taking each other's rows. A redraw of a customer's ticket card waits
+    until the card rows before it are settled, so it knows which activity to update and never
+    overtakes an older state.
     """
     due = (
         select(OutboxMessage.id)
         .where(
-            OutboxMessage.status.in_((PENDING, SENDING)),
+            OutboxMessage.status == PENDING,
             OutboxMessage.next_attempt_at <= now,
             or_(OutboxMessage.template.not_in(REDRAWS_TICKET_CARD), ~_earlier_card_unsettled()),
         )
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     )
-    if _dialect(session) == "postgresql":
+    if dialect(session) == "postgresql":
         due = due.with_for_update(skip_locked=True)
     ids = list((await session.scalars(due)).all())
     if not ids:
@@ -49,7 +54,13 @@ async def claim(
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(ids))
-        .values(status=SENDING, next_attempt_at=now + lease, attempts=OutboxMessage.attempts + 1)
+        .values(
+            status=SENDING,
+            next_attempt_at=now + lease,
+            attempts=OutboxMessage.attempts + 1,
+            claimed_by=claimant.replica,
+            claim_start=claimant.start,
+        )
     )
     rows = (
         await session.scalars(
@@ -124,5 +135,5 @@ async def apply_brake(session: AsyncSession, *, until: datetime, holder: str) ->
     )
 
 
-def _dialect(session: AsyncSession) -> str:
+def dialect(session: AsyncSession) -> str:
     return session.bind.dialect.name if session.bind else "sqlite"

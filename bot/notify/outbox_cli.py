@@ -163,7 +163,7 @@ async def _list(database: Database, command: Listing) -> int:
         {
             "id": str(row.id),
             "status": row.status,
-            "attempts": str(row.attempts),
+            "attempts": str(row.tries),
             "audience": row.audience,
             "template": row.template,
             "conversation": conversation or "-",
@@ -210,7 +210,7 @@ async def _retry(database: Database, command: Retry) -> int:
             if row.status != outbox.FAILED:
                 continue
             row.status, row.attempts, row.next_attempt_at = outbox.PENDING, 0, now
-            row.last_error = None
+            row.held_back, row.chat_reopened, row.last_error = 0, False, None
             retried.append(row.id)
             if conversation is not None and not conversation.reachable:
                 warnings.append(

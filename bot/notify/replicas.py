@@ -6,14 +6,16 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database
+from bot.notify.liveness import Heartbeat, Watch
 from bot.notify.metrics import Metrics
 from bot.notify.models import Coordination, set_coordination
 from bot.notify.pacing import Pacer
@@ -21,7 +23,7 @@ from bot.notify.pacing import Pacer
 log = logging.getLogger(__name__)
 
 PREFIX = "dispatcher:"
-NAME_LENGTH = 64  # Coordination.name
+HOLDER_LENGTH = 128  # Coordination.holder
 # A newcomer's first send waits until the others' sends at their old share have left Teams'
 # short windows (1 s for the tenant, 1 s and 2 s per conversation). Longer windows: see README.
 SHORT_WINDOWS_SECONDS = 2.0
@@ -41,10 +43,14 @@ class ReplicaSettings:
     # The others stop counting a row not renewed for this long. Longer than `stale_after`, so
     # that a dispatcher has stopped sending before anyone raises their share for it.
     ttl: float = 6.0
+    # A dispatcher not heard of for this long is dead: its row is deleted, and with it go its
+    # claims (bot/notify/claims.py). Longer than `ttl` by a margin for hosts whose clocks
+    # differ a little, and for a send still on its way when the heartbeat stopped.
+    dead_after: float = 10.0
 
     def __post_init__(self) -> None:
-        if not 0 < self.interval < self.stale_after < self.ttl:
-            raise ValueError("replica settings need 0 < interval < stale_after < ttl")
+        if not 0 < self.interval < self.stale_after < self.ttl < self.dead_after:
+            raise ValueError("replica settings need 0 < interval < stale_after < ttl < dead_after")
 
     @property
     def settle(self) -> float:
@@ -56,14 +62,24 @@ class ReplicaSettings:
         return self.stale_after + SHORT_WINDOWS_SECONDS
 
 
-def row_name(name: str) -> str:
-    """The dispatcher's row; a long name keeps its end, where the process's own part is."""
-    return PREFIX + name[-(NAME_LENGTH - len(PREFIX)) :]
+def row_name(start: str) -> str:
+    """The heartbeat row of one start of a dispatcher; its holder is the replica's name."""
+    return PREFIX + start
 
 
-async def announce(session: AsyncSession, *, name: str, until: datetime) -> None:
-    """Writes or renews the dispatcher's row: it counts as live until `until`."""
-    await set_coordination(session, name=row_name(name), until=until, holder=name)
+def holder_name(name: str) -> str:
+    """The replica's name as its rows hold it; a long name keeps its end, where its own part is."""
+    return name[-HOLDER_LENGTH:]
+
+
+def new_start() -> str:
+    """What tells this start of a replica from its earlier ones: its claims carry it."""
+    return uuid.uuid4().hex[:16]
+
+
+async def announce(session: AsyncSession, *, start: str, name: str, until: datetime) -> None:
+    """Writes or renews a dispatcher's row: it counts as live until `until`."""
+    await set_coordination(session, name=row_name(start), until=until, holder=holder_name(name))
 
 
 async def live(session: AsyncSession, *, now: datetime) -> int:
@@ -76,12 +92,12 @@ async def live(session: AsyncSession, *, now: datetime) -> int:
     return int(count or 0)
 
 
-async def withdraw(session: AsyncSession, *, name: str, now: datetime) -> None:
+async def withdraw(session: AsyncSession, *, start: str, now: datetime) -> None:
     """Removes the dispatcher's row, and those of dispatchers long gone."""
     await session.execute(
         delete(Coordination).where(
             Coordination.name.startswith(PREFIX, autoescape=True),
-            or_(Coordination.name == row_name(name), Coordination.until < now - FORGET_AFTER),
+            or_(Coordination.name == row_name(start), Coordination.until < now - FORGET_AFTER),
         )
     )
 
@@ -93,26 +109,37 @@ class Replicas:
     Safe at the edges: a newcomer announces itself and, if it found others, waits `settle`
     before it sends; one that stops withdraws after its last send; one that dies stops
     counting when its row expires, and only then do the others raise their share (each
-    window once its length has passed, see `Pacer.share`).
+    window once its length has passed, see `Pacer.share`). A dead one's row is deleted, at
+    the replica's own next start or once the others find it dead, and with it go its claims.
     """
 
     database: Database
     pacer: Pacer
+    # Stable across restarts of the replica (bot/app.py), unlike `start`.
     name: str
     clock: Callable[[], datetime]
     settings: ReplicaSettings = field(default_factory=ReplicaSettings)
     metrics: Metrics | None = None
     # Moments on the pacer's clock.
     monotonic: Callable[[], float] = time.monotonic
+    start: str = field(default_factory=new_start)
     _fresh_until: float = float("-inf")
+    _watch: Watch = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._watch = Watch(self.settings.dead_after, self.settings.ttl)
 
     @property
     def count(self) -> int:
         """How many dispatchers (this one included) shared the limits at the last count."""
         return self.pacer.sharers
 
-    async def beat(self) -> int:
-        """Renews this dispatcher's row, counts the live ones and sets the pacer's share."""
+    async def beat(self, *, joining: bool = False) -> int:
+        """Renews this dispatcher's row, buries the dead, counts the live ones, sets the share.
+
+        `joining`: this is the start's first beat, and the rows of the replica's earlier
+        starts are its own: they are dead, however recently they beat.
+        """
         # Taken before the count is read: whoever announced before this moment is in it.
         began = self.monotonic()
         now = self.clock()
@@ -120,9 +147,13 @@ class Replicas:
         # then counts the first (in one transaction, each could miss the other's row).
         async with self.database.transaction() as session:
             await announce(
-                session, name=self.name, until=now + timedelta(seconds=self.settings.ttl)
+                session,
+                start=self.start,
+                name=self.name,
+                until=now + timedelta(seconds=self.settings.ttl),
             )
         async with self.database.transaction() as session:
+            await self._bury(session, now=now, at=began, joining=joining)
             # Its own row was just renewed: a clock that jumped cannot leave it uncounted.
             count = max(1, await live(session, now=now))
         self.pacer.share(count, self.monotonic())
@@ -131,11 +162,40 @@ class Replicas:
             self.metrics.dispatchers(count, self.pacer.tenant_rate(self.monotonic()))
         return count
 
+    async def _bury(
+        self, session: AsyncSession, *, now: datetime, at: float, joining: bool
+    ) -> None:
+        """Deletes the rows of dead dispatchers, unless one was renewed since it was read."""
+        found = await session.execute(
+            select(Coordination.name, Coordination.until, Coordination.holder).where(
+                Coordination.name.startswith(PREFIX, autoescape=True),
+                Coordination.name != row_name(self.start),
+            )
+        )
+        others = [(name, until, holder) for name, until, holder in found]
+        dead: set[Heartbeat] = set(
+            self._watch.dead([(name, until) for name, until, _ in others], now=now, at=at)
+        )
+        if joining:
+            mine = holder_name(self.name)
+            dead.update((name, until) for name, until, holder in others if holder == mine)
+        for name, until in sorted(dead):
+            log.warning(
+                "a dispatcher is gone; what it had claimed is sent again",
+                extra={"heartbeat": name, "until": until.isoformat()},
+            )
+            await session.execute(
+                delete(Coordination).where(
+                    and_(Coordination.name == name, Coordination.until == until)
+                )
+            )
+
     async def join(self) -> float:
         """Announces this dispatcher; returns how long to wait before its first send."""
         # Alone, nobody else sends: each sender has a live row (a stopped one withdrew after
-        # its last send, a dead one stopped sending before its row expired).
-        return self.settings.settle if await self.beat() > 1 else 0.0
+        # its last send, a dead one stopped sending before its row expired, and the replica's
+        # own earlier start is dead).
+        return self.settings.settle if await self.beat(joining=True) > 1 else 0.0
 
     def fresh(self, now: float) -> bool:
         """Whether the last count is recent enough to send on at its share (`now`: monotonic)."""
@@ -160,4 +220,4 @@ class Replicas:
         """After the last send: the others may raise their share once they count again."""
         self._fresh_until = float("-inf")
         async with self.database.transaction() as session:
-            await withdraw(session, name=self.name, now=self.clock())
+            await withdraw(session, start=self.start, now=self.clock())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,8 +46,12 @@ def boot_fixture(aiohttp_client, settings, organisation):  # type: ignore[no-unt
     """Starts a replica of the bot on the test's database, with the given clock."""
     secured = dataclasses.replace(settings, api_token=TOKEN)
 
+    started = itertools.count(1)
+
     async def start(clock: Clock, **options: Any) -> tuple[Any, Any]:
-        app = create_app(secured, organisation, clock=clock, delivery=QUICK, **options)
+        # Each a replica of its own, as if on another host (they share this process).
+        replica = dataclasses.replace(secured, replica_name=f"replica-{next(started)}")
+        app = create_app(replica, organisation, clock=clock, delivery=QUICK, **options)
         return app, await aiohttp_client(app)
 
     return start

@@ -20,7 +20,7 @@ from bot.notify.compose import Notifier
 from bot.notify.delivery import Send
 from bot.notify.dispatcher import DeliverySettings, Dispatcher
 from bot.notify.models import OutboxMessage
-from bot.notify.pacing import Pacer, Window
+from bot.notify.pacing import CONVERSATION_WINDOWS, Pacer, Window
 from bot.notify.render import Renderer
 from bot.notify.replicas import Replicas, ReplicaSettings
 from bot.teams.adapter import create_adapter, create_authentication
@@ -49,6 +49,7 @@ def build_replica(
     delivery: DeliverySettings = QUICK,
     send: Callable[[TeamsSender], Send] | None = None,
     tenant: tuple[Window, ...] = FAST_TENANT,
+    conversation: tuple[Window, ...] = CONVERSATION_WINDOWS,
     sharing: ReplicaSettings | None = None,
 ) -> Replica:
     """Put together as bot/app.py does it, with a counter on the way out.
@@ -69,7 +70,7 @@ def build_replica(
         replica.delivered += 1
         return sent
 
-    pacer = Pacer(tenant_windows=tenant)
+    pacer = Pacer(conversation_windows=conversation, tenant_windows=tenant)
     replica.dispatcher = Dispatcher(
         database=database,
         send=counted,

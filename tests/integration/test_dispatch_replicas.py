@@ -134,7 +134,13 @@ async def test_replicas_never_claim_the_same_row(replicas, database, connector):
         from bot.notify import outbox
 
         async with dispatcher.database.transaction() as session:
-            rows = await outbox.claim(session, now=utcnow(), limit=100, lease=timedelta(seconds=60))
+            rows = await outbox.claim(
+                session,
+                now=utcnow(),
+                limit=100,
+                lease=timedelta(seconds=60),
+                claimant=dispatcher.claimant,
+            )
             await asyncio.sleep(0.05)  # hold the locks while the others claim
             claimed[dispatcher.name] = [row.id for row in rows]
 

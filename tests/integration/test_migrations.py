@@ -88,3 +88,28 @@ async def _sql(url: str, *statements: str) -> list[tuple[object, ...]]:
             return [tuple(row) for row in result] if result.returns_rows else []
     finally:
         await engine.dispose()
+
+
+async def test_outbox_claims_carry_the_reopened_and_held_back_states_both_ways(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    await upgrade(url, "0003")
+    reopened = (
+        OUTBOX_ROW.replace("'rendered'", "'reopened'")
+        .replace("'2026-01-01 00:00:00')", "'2026-01-01 00:00:00', '404: the chat was re-created')")
+        .replace("created_at)", "created_at, last_error)")
+    )
+    await _sql(url, CONVERSATION, OUTBOX_ROW, reopened)
+
+    await upgrade(url)
+    upgraded = await _sql(
+        url, "SELECT dedupe_key, chat_reopened, held_back FROM outbox ORDER BY id"
+    )
+    # A claim that pacing handed back untried, as the dispatcher now records it.
+    await _sql(url, "UPDATE outbox SET attempts = 3, held_back = 2 WHERE dedupe_key = 'rendered'")
+
+    await downgrade(url, "0003")
+    downgraded = await _sql(url, "SELECT dedupe_key, attempts, last_error FROM outbox ORDER BY id")
+
+    assert upgraded == [("rendered", 0, 0), ("reopened", 1, 0)]
+    # The older schema counts tries only, and reads the reopened state from the error.
+    assert downgraded == [("rendered", 1, None), ("reopened", 0, "404: the chat was re-created")]

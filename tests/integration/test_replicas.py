@@ -14,7 +14,7 @@ from bot.notify import outbox
 from bot.notify.metrics import Metrics
 from bot.notify.models import OutboxMessage
 from bot.notify.pacing import Pacer, Window
-from bot.notify.replicas import PREFIX, Replicas, ReplicaSettings, announce, live, row_name
+from bot.notify.replicas import Replicas, ReplicaSettings, announce, holder_name, live
 from tests.integration.replicas import replicas, seed, statuses
 
 __all__ = ["replicas"]  # the fixture
@@ -117,7 +117,7 @@ async def test_a_dispatcher_with_no_recent_count_is_not_fresh(database):
 async def test_rows_of_other_kinds_and_long_gone_dispatchers_are_not_counted(database):
     clock = Clock()
     async with database.transaction() as session:
-        await announce(session, name="gone-long-ago", until=T0 - timedelta(days=1))
+        await announce(session, start="0", name="gone-long-ago", until=T0 - timedelta(days=1))
     one = member(database, "host-a:1", clock)
     await one.join()
     async with database.transaction() as session:
@@ -129,10 +129,10 @@ async def test_rows_of_other_kinds_and_long_gone_dispatchers_are_not_counted(dat
 
 
 def test_a_long_name_keeps_its_end_within_the_column():
-    name = "a-very-long-kubernetes-pod-name-esmbot-7d9f8c6b5-x2x9q:140243250873504"
+    name = "a-very-long-kubernetes-pod-name-esmbot-7d9f8c6b5-x2x9q:3978:esmbot-worker-1" * 2
 
-    assert len(row_name(name)) == 64
-    assert row_name(name).startswith(PREFIX) and row_name(name).endswith(":140243250873504")
+    assert len(holder_name(name)) == 128
+    assert holder_name(name).endswith(":3978:esmbot-worker-1")
 
 
 def test_the_margins_must_nest():

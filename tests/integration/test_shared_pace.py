@@ -122,7 +122,7 @@ async def test_the_survivor_of_a_dead_dispatcher_goes_back_to_the_full_rate(
     await seed(database, rows, limited.url)
     async with database.transaction() as session:
         # A dispatcher that announced itself and then died: its row is never renewed.
-        await announce(session, name="dead:1", until=utcnow() + timedelta(seconds=5))
+        await announce(session, start="dead", name="dead:1", until=utcnow() + timedelta(seconds=5))
     survivor = replicas("replica-1", tenant=TENANT, sharing=SHARING)
     sharing = survivor.dispatcher.replicas
     assert sharing is not None

@@ -12,6 +12,7 @@ from bot.app import create_app
 from bot.db import utcnow
 from bot.demo.activities import installation_update
 from bot.notify import outbox
+from bot.notify.claims import Claimant
 from bot.notify.models import OutboxMessage
 from tests import jira_payloads as jp
 from tests.conftest import ALEX, LEARNER
@@ -160,7 +161,9 @@ async def test_a_redraw_is_claimed_only_after_the_card_rows_before_it_are_settle
 
     async def claim() -> list[int]:
         async with database.transaction() as session:
-            rows = await outbox.claim(session, now=later, limit=10, lease=timedelta(hours=1))
+            rows = await outbox.claim(
+                session, now=later, limit=10, lease=timedelta(hours=1), claimant=Claimant("test")
+            )
             return [row.id for row in rows]
 
     async def settle(row_id: int, status: str, activity: str | None = None) -> None:
