@@ -36,13 +36,13 @@ def serve(settings: Settings, organisation: Organisation) -> int:
     from bot.app import create_app
     from bot.heap import freeze_startup_heap
     from bot.migrate import run_upgrade
-    from bot.web.workers import serve as serve_app
+    from bot.web.serving import serve as serve_app
 
-    run_upgrade(settings.database_url)  # once, before any serving process starts
+    run_upgrade(settings.database_url)
     log.info(
         "esmbot starting",
         extra={"port": settings.port, "local_mode": settings.local_mode,
-               "workers": settings.workers},
+               "reuse_port": settings.reuse_port},
     )  # fmt: skip
 
     def make_app() -> web.Application:
@@ -50,7 +50,13 @@ def serve(settings: Settings, organisation: Organisation) -> int:
         app.on_startup.append(freeze_startup_heap)  # last: after every start-up hook built its part
         return app
 
-    return serve_app(make_app, host=settings.host, port=settings.port, workers=settings.workers)
+    return serve_app(
+        make_app,
+        host=settings.host,
+        port=settings.port,
+        reuse_port=settings.reuse_port,
+        own_port=settings.own_port,
+    )
 
 
 def database(settings: Settings, action: str) -> int:

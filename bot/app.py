@@ -87,7 +87,7 @@ def create_app(
     authentication = create_authentication(settings)
     adapter = create_adapter(authentication)
     sender = TeamsSender(adapter, settings.app_id)
-    # The process id too: serving processes forked from one parent may build at the same address.
+    # The process id too: several processes on one host (ESMBOT_REUSE_PORT) share its name.
     name = f"{socket.gethostname()}:{os.getpid()}:{id(app)}"
     # Teams' limits are the bot's, not a replica's: the dispatchers on one database share them.
     pacer = Pacer(tenant_windows=_tenant_windows(settings))

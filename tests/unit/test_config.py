@@ -196,7 +196,8 @@ def test_settings_use_the_bot_framework_names():
         False,
     )
     assert load_settings({}).local_mode
-    assert (load_settings({}).workers, load_settings({"ESMBOT_WORKERS": "3"}).workers) == (1, 3)
+    assert [load_settings(e).reuse_port for e in ({}, {"ESMBOT_REUSE_PORT": "1"})] == [False, True]
+    assert not load_settings({"ESMBOT_REUSE_PORT": "false"}).reuse_port
     assert load_settings({}).database_url == "sqlite+aiosqlite:///./esmbot.db"
 
 
@@ -210,8 +211,8 @@ def test_settings_use_the_bot_framework_names():
         ({"MicrosoftAppType": "SingleTenant"}, "MicrosoftAppTenantId: required"),
         ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL: use sqlite+aiosqlite"),
         ({"LOG_FORMAT": "xml"}, "LOG_FORMAT: use json or text"),
-        ({"ESMBOT_WORKERS": "0"}, "ESMBOT_WORKERS: must be positive, got 0"),
-        ({"ESMBOT_WORKERS": "65"}, "ESMBOT_WORKERS: at most 64 processes, got 65"),
+        ({"ESMBOT_REUSE_PORT": "maybe"}, "ESMBOT_REUSE_PORT: use 1 or 0, got 'maybe'"),
+        ({"ESMBOT_OWN_PORT": "3978"}, "ESMBOT_OWN_PORT: 3978 is not a TCP port other than PORT"),
     ],
 )
 def test_bad_environment_names_the_variable(environ, message):
