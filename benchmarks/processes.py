@@ -14,7 +14,7 @@ import aiohttp
 
 
 def cpu_seconds(pid: int) -> float:
-    """The CPU time a process and its children (serving workers) have used so far, read from
+    """The CPU time a process and its children have used so far, read from
     /proc: user and system, its own and that of children it has already waited for."""
     with open(f"/proc/{pid}/stat") as handle:
         fields = handle.read().rsplit(")", 1)[1].split()

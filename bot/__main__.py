@@ -34,7 +34,7 @@ def serve(settings: Settings, organisation: Organisation, warnings: list[str]) -
     from bot.app import create_app
     from bot.heap import freeze_startup_heap
     from bot.migrate import run_upgrade
-    from bot.web.workers import serve as serve_app
+    from bot.web.serving import serve as serve_app
 
     run_upgrade(settings.database_url)  # once, before any serving process starts
     example = organisation.source == str(EXAMPLE_CONFIG)
@@ -48,7 +48,11 @@ def serve(settings: Settings, organisation: Organisation, warnings: list[str]) -
         return app
 
     return serve_app(
-        make_app, host=settings.listen_host, port=settings.port, workers=settings.workers
+        make_app,
+        host=settings.listen_host,
+        port=settings.port,
+        reuse_port=settings.reuse_port,
+        own_port=settings.own_port,
     )
 
 

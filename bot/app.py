@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
+import os
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -61,11 +61,17 @@ ACCOUNTS = web.AppKey("accounts", AccountLookup)
 def replica_name(settings: Settings) -> str:
     """The replica's name, the same when it restarts: a new start releases the old one's claims.
 
-    Serving processes differ in their host and port or, forked for one port, in their slot
-    (bot/web/workers.py names a restarted worker as the one it replaces).
+    Replicas differ in their host and port. Processes sharing one port on a host
+    (ESMBOT_REUSE_PORT) differ in their own port or, with none, in their process id: a
+    restarted one then has a new name, and its dead predecessor's claims come back once its
+    heartbeat is found dead.
     """
-    place = settings.replica_name or f"{socket.gethostname()}:{settings.port}"
-    return f"{place}:{multiprocessing.current_process().name}"
+    if settings.replica_name:
+        return settings.replica_name
+    place = f"{socket.gethostname()}:{settings.own_port or settings.port}"
+    if settings.reuse_port and settings.own_port is None:
+        place += f":{os.getpid()}"
+    return place
 
 
 def create_app(

@@ -43,11 +43,14 @@ class Settings:
     api_token: str = ""
     # Teams allows a bot about 30 messages a second per tenant (50 in newer documents).
     teams_rate_per_second: int = 30
-    # Serving processes sharing the port; each is a replica like one on another machine.
-    workers: int = 1
     # Where this replica runs, the same after each restart of it and no other replica's;
-    # empty: the host and the port. Each serving process adds its slot (see bot/app.py).
+    # empty: the host and the port. See bot/app.py.
     replica_name: str = ""
+    # Listen with SO_REUSEPORT, so that several processes on one host can share the port.
+    reuse_port: bool = False
+    # A second port of this process's alone (with reuse_port, the shared one reaches any of
+    # them), so that Prometheus can scrape each process's own counters.
+    own_port: int | None = None
 
     @property
     def local_mode(self) -> bool:
@@ -89,11 +92,13 @@ _ENV_NAMES: dict[str, str] = {
     "JIRA_WEBHOOK_TOKEN": "jira_webhook_token",
     "ESMBOT_API_TOKEN": "api_token",
     "ESMBOT_TEAMS_RATE": "teams_rate_per_second",
-    "ESMBOT_WORKERS": "workers",
     "ESMBOT_REPLICA_NAME": "replica_name",
+    "ESMBOT_REUSE_PORT": "reuse_port",
+    "ESMBOT_OWN_PORT": "own_port",
 }
-_INT_FIELDS = {"port", "max_body_bytes", "teams_rate_per_second", "workers"}
-MAX_WORKERS = 64
+_INT_FIELDS = {"port", "max_body_bytes", "teams_rate_per_second", "own_port"}
+_BOOL_FIELDS = {"reuse_port"}
+_BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 _APP_TYPES = {"MultiTenant", "SingleTenant", "UserAssignedMSI"}
 _LOG_FORMATS = {"", "json", "text"}
 _LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR"}
@@ -111,9 +116,14 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str = ".en
     fields: dict[str, object] = {}
     for env_name, field in _ENV_NAMES.items():
         raw = values.get(env_name)
-        if raw is None or (raw == "" and field in _INT_FIELDS):
+        if raw is None or (raw == "" and field in _INT_FIELDS | _BOOL_FIELDS):
             continue
-        fields[field] = _parse_int(env_name, raw) if field in _INT_FIELDS else raw.strip()
+        if field in _INT_FIELDS:
+            fields[field] = _parse_int(env_name, raw)
+        elif field in _BOOL_FIELDS:
+            fields[field] = _parse_bool(env_name, raw)
+        else:
+            fields[field] = raw.strip()
     settings = Settings(**fields)  # type: ignore[arg-type]
     _validate(settings)
     return settings
@@ -126,6 +136,13 @@ def _parse_int(name: str, raw: str) -> int:
         raise ConfigError(f"environment variable {name}: {raw!r} is not a whole number") from None
     if value <= 0:
         raise ConfigError(f"environment variable {name}: must be positive, got {value}")
+    return value
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    value = _BOOLEANS.get(raw.strip().lower())
+    if value is None:
+        raise ConfigError(f"environment variable {name}: use 1 or 0, got {raw!r}")
     return value
 
 
@@ -153,10 +170,12 @@ def _validate(settings: Settings) -> None:
         )
     if settings.port > 65535:
         raise ConfigError(f"environment variable PORT: {settings.port} is not a TCP port")
-    if settings.workers > MAX_WORKERS:
+    if settings.own_port is not None and (
+        settings.own_port > 65535 or settings.own_port == settings.port
+    ):
         raise ConfigError(
-            f"environment variable ESMBOT_WORKERS: at most {MAX_WORKERS} processes, "
-            f"got {settings.workers}"
+            f"environment variable ESMBOT_OWN_PORT: {settings.own_port} is not a TCP port "
+            "other than PORT"
         )
     if settings.log_format not in _LOG_FORMATS:
         raise ConfigError(

@@ -10,7 +10,6 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 from botbuilder.schema import Activity
 from msrest.exceptions import DeserializationError
 
-from bot.teams.wire_in import from_wire
 from bot.web.errors import ClientError, json_error, read_json_object
 
 log = logging.getLogger(__name__)
@@ -48,7 +47,7 @@ def _activity_from(body: dict[str, object]) -> Activity:
     if not isinstance(body.get("type"), str) or not body["type"]:
         raise ClientError(400, "not a Bot Framework activity: 'type' is missing")
     try:
-        activity = from_wire(Activity, body)
+        activity = Activity().deserialize(body)
     except (DeserializationError, ValueError, TypeError, AttributeError) as error:
         raise ClientError(400, f"not a valid activity: {error}") from None
     missing = [

@@ -18,7 +18,6 @@ from botbuilder.schema import (
 from msrest.exceptions import ClientRequestError
 
 from bot.notify.delivery import DeliveryError, Sent
-from bot.teams.wire import as_json
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +98,7 @@ class TeamsSender:
             return None
         fresh.user = stale.user
         fresh.bot = stale.bot
-        return as_json(fresh)
+        return fresh.serialize()
 
 
 def _delivery_error(error: BaseException) -> DeliveryError:

@@ -8,7 +8,6 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ChannelAccount
 
 from bot.directory.service import ConversationSighting, PersonSighting
-from bot.teams.wire import as_json
 
 _SCOPES = {"personal": "personal", "channel": "channel", "groupChat": "groupChat"}
 
@@ -46,7 +45,7 @@ def conversation_sighting(activity: Activity) -> ConversationSighting:
         conversation_id=conversation_id,
         scope=_SCOPES.get(activity.conversation.conversation_type or "", "personal"),
         service_url=activity.service_url,
-        reference=as_json(reference),
+        reference=reference.serialize(),
         tenant_id=tenant_id(activity),
         team_id=team.get("id"),
         channel_id=channel.get("id"),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from datetime import time
 from pathlib import Path
 
 import pytest
 
-from bot.config import load_organisation, load_settings, parse_organisation
+from bot.config import Settings, load_organisation, load_settings, parse_organisation
 from bot.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "esmbot.example.toml"
@@ -238,7 +239,8 @@ def test_settings_use_the_bot_framework_names():
         False,
     )
     assert load_settings({}).local_mode
-    assert (load_settings({}).workers, load_settings({"ESMBOT_WORKERS": "3"}).workers) == (1, 3)
+    assert [load_settings(e).reuse_port for e in ({}, {"ESMBOT_REUSE_PORT": "1"})] == [False, True]
+    assert not load_settings({"ESMBOT_REUSE_PORT": "false"}).reuse_port
     assert load_settings({}).database_url == "sqlite+aiosqlite:///./esmbot.db"
 
 
@@ -252,8 +254,8 @@ def test_settings_use_the_bot_framework_names():
         ({"MicrosoftAppType": "SingleTenant"}, "MicrosoftAppTenantId: required"),
         ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL: use sqlite+aiosqlite"),
         ({"LOG_FORMAT": "xml"}, "LOG_FORMAT: use json or text"),
-        ({"ESMBOT_WORKERS": "0"}, "ESMBOT_WORKERS: must be positive, got 0"),
-        ({"ESMBOT_WORKERS": "65"}, "ESMBOT_WORKERS: at most 64 processes, got 65"),
+        ({"ESMBOT_REUSE_PORT": "maybe"}, "ESMBOT_REUSE_PORT: use 1 or 0, got 'maybe'"),
+        ({"ESMBOT_OWN_PORT": "3978"}, "ESMBOT_OWN_PORT: 3978 is not a TCP port other than PORT"),
     ],
 )
 def test_bad_environment_names_the_variable(environ, message):
@@ -269,3 +271,14 @@ def test_a_dotenv_file_fills_in_what_the_environment_lacks(tmp_path, monkeypatch
     settings = load_settings(env_file=str(tmp_path / ".env"))
 
     assert (settings.port, settings.log_format) == (4000, "json")
+
+
+def test_processes_sharing_a_port_have_names_of_their_own():
+    from bot.app import replica_name
+
+    shared = Settings(reuse_port=True)
+    assert replica_name(shared).endswith(f":{shared.port}:{os.getpid()}")
+    assert replica_name(Settings(reuse_port=True, own_port=9101)).endswith(":9101")
+    assert replica_name(Settings(reuse_port=True, replica_name="a")) == "a"
+    # One process to a port keeps its name across restarts: no process id in it.
+    assert replica_name(Settings()).endswith(f":{Settings().port}")
