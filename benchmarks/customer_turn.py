@@ -96,26 +96,22 @@ async def serve_connector(port: int, customers: int) -> None:
 # esmbot's process.
 
 
-def serve_esmbot(port: int, database_url: str, workers: int) -> None:
+def serve_esmbot(port: int, database_url: str) -> None:
     from aiohttp import web
 
     from bot.app import create_app
     from bot.config import Settings, load_organisation
     from bot.heap import freeze_startup_heap
     from bot.logs import configure_logging
-    from bot.web.workers import serve
 
     configure_logging("WARNING", "text")
     settings = Settings(database_url=database_url, host="127.0.0.1", port=port, log_level="WARNING")
     organisation = load_organisation(ORGANISATION)
 
-    def make_app() -> web.Application:
-        # Only the turn is measured: no outbox delivery or sweeps running beside it.
-        app = create_app(settings, organisation, dispatch=False, schedule=False)
-        app.on_startup.append(freeze_startup_heap)  # as `python -m bot serve` does
-        return app
-
-    serve(make_app, host="127.0.0.1", port=port, workers=workers, shutdown_timeout=5)
+    # Only the turn is measured: no outbox delivery or sweeps running beside it.
+    app = create_app(settings, organisation, dispatch=False, schedule=False)
+    app.on_startup.append(freeze_startup_heap)  # as `python -m bot serve` does
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None, shutdown_timeout=5)
 
 
 # The customers' process.
@@ -315,8 +311,7 @@ async def measure(target: str, args: argparse.Namespace) -> dict[str, Any]:
                 runner += ["-m", "cProfile", "-o", f"{args.profile}.{target}"]
             if target == "esmbot":
                 database = await fresh_database(args.database, workdir, PG_NAME)
-                command = [SCRIPT, "esmbot", "--port", str(bot_port), "--database-url", database,
-                           "--workers", str(args.workers)]  # fmt: skip
+                command = [SCRIPT, "esmbot", "--port", str(bot_port), "--database-url", database]
             else:
                 script = "echo_bot.py" if target == "floor" else "bare_bot.py"
                 command = [str(ROOT / "benchmarks" / script), "--port", str(bot_port)]
@@ -350,7 +345,6 @@ async def measure(target: str, args: argparse.Namespace) -> dict[str, Any]:
     return {
         "target": target,
         "database": args.database if target == "esmbot" else None,
-        "workers": args.workers if target == "esmbot" else 1,
         "phases": figures,
         "bot_errors": logged[:5],
     }
@@ -389,9 +383,8 @@ def main() -> None:
         role = argparse.ArgumentParser()
         role.add_argument("--port", type=int, required=True)
         role.add_argument("--database-url", required=True)
-        role.add_argument("--workers", type=int, default=1)
         options = role.parse_args(sys.argv[2:])
-        serve_esmbot(options.port, options.database_url, options.workers)
+        serve_esmbot(options.port, options.database_url)
         return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
@@ -404,9 +397,6 @@ def main() -> None:
         type=float,
         default=0.0,
         help="mean seconds a customer pauses after each answer (0: types again at once)",
-    )
-    parser.add_argument(
-        "--workers", type=int, default=1, help="esmbot's serving processes (ESMBOT_WORKERS)"
     )
     parser.add_argument("--profile", help="run the bot under cProfile, writing to FILE.<target>")
     args = parser.parse_args()

@@ -1,4 +1,4 @@
-"""Load benchmark: Jira webhooks posted to a running esmbot (or the bare floor server) over loopback.
+"""Load benchmark: Jira webhooks posted to a running esmbot (or the floor server) over loopback.
 
 Run: .venv/bin/python benchmarks/webhook_load.py [--database sqlite|postgresql] [--target esmbot|floor]
 The server runs in its own process; this process only sends requests and measures.
@@ -86,11 +86,11 @@ async def load(
 
 
 def start_server(
-    target: str, database_url: str, port: int, workdir: str, workers: int = 1
+    target: str, database_url: str, port: int, workdir: str, connections: int
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
-        "ESMBOT_WORKERS": str(workers),
+        "FLOOR_POOL_SIZE": str(connections),
         "DATABASE_URL": database_url,
         "PORT": str(port),
         "HOST": "127.0.0.1",
@@ -164,7 +164,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             await wait_ready(f"http://127.0.0.1:{connector_port}/bench/stats")
             await seed_recipients(database_url, f"http://127.0.0.1:{connector_port}/")
         port = free_port()
-        server = start_server(args.target, database_url, port, workdir, args.workers)
+        server = start_server(args.target, database_url, port, workdir, args.connections)
         try:
             await wait_ready(f"http://127.0.0.1:{port}/healthz")
             path = "/api/events/jira" if args.target == "esmbot" else "/insert"
@@ -189,7 +189,6 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "target": args.target,
         "database": args.database,
         "connections": args.connections,
-        "workers": args.workers,
         "recipients": args.recipients,
         "events": len(latencies),
         "events_per_second": round(len(latencies) / elapsed),
@@ -208,10 +207,7 @@ def main() -> None:
     parser.add_argument("--target", choices=["esmbot", "floor"], default="esmbot")
     parser.add_argument("--events", type=int, default=6000)
     parser.add_argument("--warmup", type=int, default=600)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument(
-        "--workers", type=int, default=1, help="esmbot's serving processes (ESMBOT_WORKERS)"
-    )
+    parser.add_argument("--connections", type=int, default=32)
     parser.add_argument(
         "--recipients",
         action="store_true",
