@@ -5,7 +5,8 @@ Run: .venv/bin/python benchmarks/pairs.py --pairs 3 --figure events_per_second -
 Each command prints one JSON document; a figure is a dotted path into it (`phases.1.p99_ms`).
 Alternating spreads a machine that speeds up or slows down over both sides, and the 1-minute
 load average read from /proc/loadavg before each run says how busy the machine was. The table
-is Markdown, ready for the README; `--json FILE` also keeps every run.
+is Markdown, ready for the README; `--json FILE` also keeps every run, and `--runs FILE`
+tabulates kept runs again (other figures, say) without running anything.
 """
 
 from __future__ import annotations
@@ -56,10 +57,13 @@ def alternate(commands: dict[str, str], pairs: int) -> list[dict[str, Any]]:
     return runs
 
 
-def table(runs: list[dict[str, Any]], figures: list[str], labels: dict[str, str]) -> str:
-    """Every run as a row, then each side's medians, then A's medians over B's."""
+def table(runs: list[dict[str, Any]], specs: list[str], labels: dict[str, str]) -> str:
+    """Every run as a row, then each side's medians, then A's medians over B's; a spec is a
+    figure's path, or `path=heading` to head its column with a shorter name."""
+    figures = [spec.split("=", 1)[0] for spec in specs]
+    headings = [spec.split("=", 1)[-1] for spec in specs]
     lines = [
-        "| pair | side | started | load (1 min) | " + " | ".join(figures) + " |",
+        "| pair | side | started | load (1 min) | " + " | ".join(headings) + " |",
         "|---|---|---|---|" + "---|" * len(figures),
     ]
     for run in runs:
@@ -95,17 +99,26 @@ def _shown(value: Any) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--a", required=True, help="the first command (esmbot, usually)")
-    parser.add_argument("--b", required=True, help="the second command (its floor, usually)")
+    parser.add_argument("--a", help="the first command (esmbot, usually)")
+    parser.add_argument("--b", help="the second command (its floor, usually)")
     parser.add_argument("--labels", nargs=2, default=["A", "B"], metavar=("A", "B"))
     parser.add_argument("--pairs", type=int, default=3)
-    parser.add_argument("--figure", action="append", required=True, help="a dotted path")
+    parser.add_argument(
+        "--figure", action="append", required=True, help="a dotted path, or path=heading"
+    )
     parser.add_argument("--json", help="also write every run to this file")
+    parser.add_argument("--runs", help="tabulate the runs a --json file kept, running nothing")
     args = parser.parse_args()
     if args.pairs < 1:
         parser.error("--pairs must be at least 1")
-    runs = alternate({"a": args.a, "b": args.b}, args.pairs)
-    if args.json:
+    if args.runs:
+        with open(args.runs) as handle:
+            runs = json.load(handle)
+    elif args.a and args.b:
+        runs = alternate({"a": args.a, "b": args.b}, args.pairs)
+    else:
+        parser.error("give the two commands (--a and --b), or --runs FILE")
+    if args.json and not args.runs:
         with open(args.json, "w") as handle:
             json.dump(runs, handle, indent=1)
     print(table(runs, args.figure, dict(zip(("a", "b"), args.labels, strict=True))))

@@ -29,12 +29,14 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_runs_a_and_b_in_turn_and_prints_each_run_with_its_load_and_the_medians(tmp_path):
     log = tmp_path / "order"
     done = run(
-        "--pairs", "3", "--figure", "phases.0.rate", "--labels", "esmbot", "floor",
+        "--pairs", "3", "--figure", "phases.0.rate=turns/s", "--labels", "esmbot", "floor",
         "--a", side("A", log, "10, 30, 20"), "--b", side("B", log, "5, 4, 100"),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert log.read_text() == "ABABAB"
-    rows = [line.split("|")[1:-1] for line in done.stdout.splitlines()[2:]]
+    lines = done.stdout.splitlines()
+    assert lines[0] == "| pair | side | started | load (1 min) | turns/s |"
+    rows = [line.split("|")[1:-1] for line in lines[2:]]
     assert [(row[0].strip(), row[1].strip()) for row in rows[:6]] == [
         ("1", "esmbot"), ("1", "floor"), ("2", "esmbot"),
         ("2", "floor"), ("3", "esmbot"), ("3", "floor"),
@@ -53,3 +55,16 @@ def test_a_figure_the_output_lacks_is_named_not_a_traceback(tmp_path):
     assert done.returncode != 0
     assert "no figure at 'phases.3.rate'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_kept_runs_are_tabulated_again_without_running_anything(tmp_path):
+    log, kept = tmp_path / "order", tmp_path / "runs.json"
+    first = run(
+        "--pairs", "1", "--figure", "phases.0.rate", "--json", str(kept),
+        "--a", side("A", log, "7"), "--b", side("B", log, "2"),
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    again = run("--runs", str(kept), "--figure", "phases.0.rate=rate")
+    assert again.returncode == 0, again.stderr
+    assert log.read_text() == "AB"  # nothing ran the second time
+    assert again.stdout.splitlines()[-1].split("|")[-2].strip() == "3.5"
