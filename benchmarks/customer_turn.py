@@ -103,19 +103,15 @@ def serve_esmbot(port: int, database_url: str) -> None:
     from bot.config import Settings, load_organisation
     from bot.heap import freeze_startup_heap
     from bot.logs import configure_logging
-    from bot.web.serving import serve
 
     configure_logging("WARNING", "text")
     settings = Settings(database_url=database_url, host="127.0.0.1", port=port, log_level="WARNING")
     organisation = load_organisation(ORGANISATION)
 
-    def make_app() -> web.Application:
-        # Only the turn is measured: no outbox delivery or sweeps running beside it.
-        app = create_app(settings, organisation, dispatch=False, schedule=False)
-        app.on_startup.append(freeze_startup_heap)  # as `python -m bot serve` does
-        return app
-
-    serve(make_app, host="127.0.0.1", port=port, shutdown_timeout=5)
+    # Only the turn is measured: no outbox delivery or sweeps running beside it.
+    app = create_app(settings, organisation, dispatch=False, schedule=False)
+    app.on_startup.append(freeze_startup_heap)  # as `python -m bot serve` does
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None, shutdown_timeout=5)
 
 
 # The customers' process.

@@ -1,11 +1,14 @@
 """Fan-out benchmark: a planned outage to N customer chats through esmbot's outbox and dispatcher.
 
-Run: .venv/bin/python benchmarks/fanout.py [--database sqlite|postgresql] [--customers 10000]
-        [--replicas 2]
+Run: .venv/bin/python benchmarks/fanout.py [--target esmbot|floor] [--database sqlite|postgresql]
+        [--customers 10000] [--replicas 2]
 The connector double (enforcing Teams' limits, answering 429 past them) and the bot
 (`python -m bot serve`, one process per replica, all on one database) each run in their own
 process on 127.0.0.1; this process seeds the database, starts the broadcast in it, watches its
-progress and reads the bots' peak memory.
+progress and reads the bots' peak memory. `--target floor` sends the same messages with
+`fanout_floor.py` instead. The outage's service name carries a tag of this run, and the double
+counts only messages that hold it: whatever else the bot sends meanwhile (a weekly report its
+scheduler catches up on) is reported as `others`, not taken for a duplicate.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from databases import KINDS, drop_database, fresh_database  # noqa: E402
-from processes import free_port, reference_for, wait_ready  # noqa: E402
+from processes import cpu_seconds, free_port, reference_for, wait_ready  # noqa: E402
 
 PG_NAME = "esmbot_bench_fanout"
 CEILING = 30.0  # messages per second: Teams' limit for one bot in a tenant
@@ -99,7 +103,7 @@ async def seed(database_url: str, service_url: str, customers: int) -> None:
         await database.close()
 
 
-async def start_broadcast(database_url: str) -> tuple[str, float]:
+async def start_broadcast(database_url: str, tag: str) -> tuple[str, float]:
     """Starts the broadcast as the bot would; returns its id and how long the fan-out took."""
     from bot.app import TEMPLATES
     from bot.config import load_organisation
@@ -114,7 +118,7 @@ async def start_broadcast(database_url: str) -> tuple[str, float]:
         Renderer(TEMPLATES, organisation.default_locale, organisation.time_zone), organisation
     )
     start = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
-    outage = Outage("OpenCart shop", start, start + timedelta(hours=3), "Database upgrade.")
+    outage = Outage(f"OpenCart shop {tag}", start, start + timedelta(hours=3), "Database upgrade.")
     database = Database(database_url)
     try:
         began = time.perf_counter()
@@ -160,12 +164,6 @@ def proc_status(pid: int) -> dict[str, str]:
         return dict(line.split(":", 1) for line in handle if ":" in line)
 
 
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as handle:
-        fields = handle.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def stats(url: str) -> dict[str, Any]:
     async with aiohttp.ClientSession() as session, session.get(f"{url}bench/stats") as response:
         return await response.json()
@@ -177,69 +175,115 @@ def start(command: list[str], env: dict[str, str], workdir: str) -> subprocess.P
     )
 
 
-async def run(args: argparse.Namespace) -> dict[str, object]:
+async def run_esmbot(
+    args: argparse.Namespace, connector_url: str, tag: str, env: dict[str, str], workdir: str
+) -> dict[str, Any]:
+    """Seeds the database, starts the bots, writes the broadcast and waits for its delivery."""
     from bot.notify.replicas import ReplicaSettings
 
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
     within = args.customers / CEILING * 2 + 120  # twice the ideal time: a stuck run ends
-    with tempfile.TemporaryDirectory() as workdir:
-        database_url = await fresh_database(args.database, workdir, PG_NAME)
-        connector_port = free_port()
-        bot_ports = [free_port() for _ in range(args.replicas)]
-        connector_url = f"http://127.0.0.1:{connector_port}/"
-        script = str(ROOT / "benchmarks" / "connector_server.py")
-        connector = start([sys.executable, script, "--port", str(connector_port)], env, workdir)
-        bots: list[subprocess.Popen[bytes]] = []
-        try:
-            await wait_ready(f"{connector_url}bench/stats")
-            seeded = time.perf_counter()
-            await seed(database_url, connector_url, args.customers)
-            seeded = time.perf_counter() - seeded
-            bot_env = {**env, "DATABASE_URL": database_url, "HOST": "127.0.0.1"}
-            for port in bot_ports:
-                command = [sys.executable, "-m", "bot", "serve"]
-                bots.append(start(command, {**bot_env, "PORT": str(port)}, workdir))
-            for port in bot_ports:
-                await wait_ready(f"http://127.0.0.1:{port}/healthz")
-            if len(bots) > 1:  # measure the replicas sharing the limits, not one of them joining
-                await asyncio.sleep(ReplicaSettings().settle + ReplicaSettings().interval)
-            broadcast_id, enqueue_seconds = await start_broadcast(database_url)
-            progress, unsent, wall = await watch(database_url, broadcast_id, within)
-            await asyncio.sleep(1.0)  # a late duplicate would arrive now
-            double = await stats(connector_url)
-            peaks = [int(proc_status(bot.pid)["VmHWM"].split()[0]) / 1024 for bot in bots]
-            cpu = sum(cpu_seconds(bot.pid) for bot in bots)
-        finally:
-            for process in (*bots, connector):
-                process.terminate()
-            errors = "".join(bot.communicate(timeout=30)[1].decode() for bot in bots)
-            connector.communicate(timeout=30)
-            await drop_database(args.database, PG_NAME)
-    expected = args.customers + 1  # every customer and the management channel
-    rate = (double["accepted"] - 1) / double["span_seconds"] if double["span_seconds"] else 0.0
+    database_url = await fresh_database(args.database, workdir, PG_NAME)
+    bot_ports = [free_port() for _ in range(args.replicas)]
+    bots: list[subprocess.Popen[bytes]] = []
+    try:
+        seeded = time.perf_counter()
+        await seed(database_url, connector_url, args.customers)
+        seeded = time.perf_counter() - seeded
+        bot_env = {**env, "DATABASE_URL": database_url, "HOST": "127.0.0.1"}
+        for port in bot_ports:
+            command = [sys.executable, "-m", "bot", "serve"]
+            bots.append(start(command, {**bot_env, "PORT": str(port)}, workdir))
+        for port in bot_ports:
+            await wait_ready(f"http://127.0.0.1:{port}/healthz")
+        if len(bots) > 1:  # measure the replicas sharing the limits, not one of them joining
+            await asyncio.sleep(ReplicaSettings().settle + ReplicaSettings().interval)
+        broadcast_id, enqueue_seconds = await start_broadcast(database_url, tag)
+        progress, unsent, wall = await watch(database_url, broadcast_id, within)
+        peaks = [int(proc_status(bot.pid)["VmHWM"].split()[0]) / 1024 for bot in bots]
+        cpu = sum(cpu_seconds(bot.pid) for bot in bots)
+    finally:
+        for bot in bots:
+            bot.terminate()
+        errors = "".join(bot.communicate(timeout=30)[1].decode() for bot in bots)
+        await drop_database(args.database, PG_NAME)
     return {
         "database": args.database,
-        "customers": args.customers,
         "replicas": args.replicas,
         "seed_seconds": round(seeded, 1),
         "enqueue_seconds": round(enqueue_seconds, 2),
-        "delivery_seconds": round(double["span_seconds"], 1),
         "wall_seconds": round(wall, 1),
+        "unsent": unsent,
+        "progress": progress.as_dict(),
+        "peak_rss_mb": round(max(peaks), 1),  # of the largest replica
+        "cpu_seconds": round(cpu, 1),  # of all replicas together
+        "bot_errors": errors.strip().splitlines()[-5:],
+    }
+
+
+async def run_floor(
+    args: argparse.Namespace, connector_url: str, tag: str, env: dict[str, str], workdir: str
+) -> dict[str, Any]:
+    """Runs the floor to its end; it reports its own memory and CPU time."""
+    from bot.demo.activities import channel_conversation_id
+
+    script = str(ROOT / "benchmarks" / "fanout_floor.py")
+    command = [sys.executable, script, "--service-url", connector_url,
+               "--customers", str(args.customers), "--tag", tag,
+               "--channel", channel_conversation_id("management")]  # fmt: skip
+    began = time.monotonic()
+    floor = await asyncio.create_subprocess_exec(
+        *command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    out, err = await floor.communicate()
+    if floor.returncode != 0:
+        raise RuntimeError(f"the floor failed:\n{err.decode()[-2000:]}")
+    done = json.loads(out)
+    return {
+        "wall_seconds": round(time.monotonic() - began, 1),
+        "unsent": 0,
+        "peak_rss_mb": done["peak_rss_mb"],
+        "cpu_seconds": done["cpu_seconds"],
+    }
+
+
+async def run(args: argparse.Namespace) -> dict[str, object]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
+    tag = f"run-{uuid.uuid4().hex[:8]}"
+    with tempfile.TemporaryDirectory() as workdir:
+        connector_port = free_port()
+        connector_url = f"http://127.0.0.1:{connector_port}/"
+        script = str(ROOT / "benchmarks" / "connector_server.py")
+        command = [sys.executable, script, "--port", str(connector_port), "--tag", tag]
+        connector = start(command, env, workdir)
+        try:
+            await wait_ready(f"{connector_url}bench/stats")
+            target = run_esmbot if args.target == "esmbot" else run_floor
+            figures = await target(args, connector_url, tag, env, workdir)
+            await asyncio.sleep(1.0)  # a late duplicate would arrive now
+            double = await stats(connector_url)
+        finally:
+            connector.terminate()
+            connector.communicate(timeout=30)
+    expected = args.customers + 1  # every customer and the management channel
+    rate = (double["accepted"] - 1) / double["span_seconds"] if double["span_seconds"] else 0.0
+    return {
+        "target": args.target,
+        "customers": args.customers,
+        "delivery_seconds": round(double["span_seconds"], 1),
         "messages_per_second": round(rate, 2),
         "percent_of_ceiling": round(rate / CEILING * 100, 1),
         "busiest_second": double["busiest_second"],
         "throttled_429": double["throttled"],
-        "lost": expected - double["conversations"] + unsent,
+        "lost": expected - double["conversations"] + figures.pop("unsent"),
         "duplicates": double["accepted"] - double["conversations"],
-        "progress": progress.as_dict(),
-        "bot_peak_rss_mb": round(max(peaks), 1),  # of the largest replica
-        "bot_cpu_seconds": round(cpu, 1),  # of all replicas together
-        "bot_errors": errors.strip().splitlines()[-5:],
+        "others": double["others"],  # sent meanwhile, not part of this run
+        **figures,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--target", choices=["esmbot", "floor"], default="esmbot")
     parser.add_argument("--database", choices=KINDS, default="sqlite")
     parser.add_argument("--customers", type=int, default=10000)
     parser.add_argument("--replicas", type=int, default=1, help="bot processes on one database")

@@ -1,4 +1,4 @@
-"""Load benchmark: Jira webhooks posted to a running esmbot (or the bare floor server) over loopback.
+"""Load benchmark: Jira webhooks posted to a running esmbot (or the floor server) over loopback.
 
 Run: .venv/bin/python benchmarks/webhook_load.py [--database sqlite|postgresql] [--target esmbot|floor]
 The server runs in its own process; this process only sends requests and measures.
@@ -86,10 +86,11 @@ async def load(
 
 
 def start_server(
-    target: str, database_url: str, port: int, workdir: str
+    target: str, database_url: str, port: int, workdir: str, connections: int
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
+        "FLOOR_POOL_SIZE": str(connections),
         "DATABASE_URL": database_url,
         "PORT": str(port),
         "HOST": "127.0.0.1",
@@ -163,7 +164,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             await wait_ready(f"http://127.0.0.1:{connector_port}/bench/stats")
             await seed_recipients(database_url, f"http://127.0.0.1:{connector_port}/")
         port = free_port()
-        server = start_server(args.target, database_url, port, workdir)
+        server = start_server(args.target, database_url, port, workdir, args.connections)
         try:
             await wait_ready(f"http://127.0.0.1:{port}/healthz")
             path = "/api/events/jira" if args.target == "esmbot" else "/insert"
@@ -206,7 +207,7 @@ def main() -> None:
     parser.add_argument("--target", choices=["esmbot", "floor"], default="esmbot")
     parser.add_argument("--events", type=int, default=6000)
     parser.add_argument("--warmup", type=int, default=600)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=32)
     parser.add_argument(
         "--recipients",
         action="store_true",
