@@ -16,6 +16,7 @@ run: migrate
 test: install playground-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 migrate: install
@@ -63,6 +64,7 @@ $(NODE_STAMP): playground/package-lock.json playground/package.json
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis esmbot.db esmbot.db-wal esmbot.db-shm
+	rm -rf $(VENV) .pytest_cache .mypy_cache .hypothesis esmbot.db esmbot.db-wal esmbot.db-shm
