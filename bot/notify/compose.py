@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import Row, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -333,6 +333,8 @@ _PERSONAL_CHATS = (
 )  # the people's reachable 1:1 chats with the bot, the most recently seen first
 
 
+# A row of _PERSONAL_CHATS: conversation id, person id, name, locale, time zone.
+_PersonalChat: TypeAlias = Row[int, int | None, str, str | None, str | None]
 _PRELOADED = "preloaded_recipients"
 _INSERT = insert(OutboxMessage.__table__)
 
@@ -349,7 +351,7 @@ def _channel_recipient(conversation_id: int) -> Recipient:
     return Recipient(conversation_id, Reader(name=None, locale=None, time_zone=None))
 
 
-def _personal_recipient(chat: Row[Any]) -> Recipient:
+def _personal_recipient(chat: _PersonalChat) -> Recipient:
     return Recipient(chat.id, Reader(name=chat.name, locale=chat.locale, time_zone=chat.time_zone))
 
 

@@ -209,6 +209,7 @@ class _Authorization(AsyncHTTPPolicy):
             request.http_request.headers["Authorization"] = header
         else:
             request.http_request.headers.pop("Authorization", None)
+        assert self.next is not None  # the pipeline links each policy to the one after it
         return await self.next.send(request, **kwargs)
 
     async def _header(self) -> str | None:

@@ -40,7 +40,7 @@ def from_wire(model: type[M], data: dict[str, Any]) -> M:
         found = None
     if isinstance(found, model):
         return found
-    return model.deserialize(data)  # type: ignore[no-any-return]
+    return model.deserialize(data)
 
 
 @dataclass(frozen=True)

@@ -299,7 +299,7 @@ async def _apply_snapshot(
                 work.changes.append(Change.ASSIGNED)
             work.audit["assignee"] = event.assignee.label if event.assignee else None
     if event.status is not None:
-        _follow_status(work, event, organisation)
+        _follow_status(work, event, event.status, organisation)
 
 
 async def _set_reporter(session: AsyncSession, ticket: Ticket, ref: PersonRef) -> None:
@@ -314,8 +314,10 @@ async def _set_reporter(session: AsyncSession, ticket: Ticket, ref: PersonRef) -
         log.info("reporter not matched", extra={"ticket": ticket.key, "reporter": ref.label})
 
 
-def _follow_status(work: _Work, event: TicketEvent, organisation: Organisation) -> None:
-    ticket, target = work.ticket, Status(event.status)
+def _follow_status(
+    work: _Work, event: TicketEvent, target: Status, organisation: Organisation
+) -> None:
+    ticket = work.ticket
     current = Status(ticket.status)
     if target == current:
         return
