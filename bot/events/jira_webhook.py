@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.config.jira_mapping import JiraMapping
 from bot.errors import EsmbotError
-from bot.tickets.events import Comment, EventKind, PersonRef, TicketEvent
+from bot.tickets.events import Comment, EventKind, FieldValue, PersonRef, TicketEvent
 from bot.tickets.lifecycle import Status
 
 ISSUE_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}-[0-9]{1,9}$")
@@ -64,7 +64,7 @@ def parse_webhook(
     changelog = _object(body.get("changelog"))
     return TicketEvent(
         kind=_issue_kind(kind, changelog, snapshot),
-        dedupe_key=_dedupe(kind, issue, changelog, delivery_id, body),
+        dedupe_key=_dedupe_text(_dedupe_key(kind, issue, changelog, delivery_id, body)),
         fields=snapshot.ticket_fields(),
         status=snapshot.status(),
         assignee=snapshot.person("assignee"),
@@ -146,10 +146,6 @@ def _issue_kind(kind: str, changelog: Mapping[str, Any], snapshot: _Snapshot) ->
     return EventKind.UPDATED
 
 
-def _dedupe(*args: Any) -> str:
-    return _dedupe_text(_dedupe_key(*args))
-
-
 def _dedupe_text(key: str) -> str:
     # Anything the sender controls may be long; the column is not.
     return key if len(key) <= 200 else "jira:sha256:" + hashlib.sha256(key.encode()).hexdigest()
@@ -187,8 +183,8 @@ class _Snapshot:
     def __init__(self, fields: Mapping[str, Any], mapping: JiraMapping) -> None:
         self.fields, self.mapping = fields, mapping
 
-    def ticket_fields(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+    def ticket_fields(self) -> dict[str, FieldValue]:
+        out: dict[str, FieldValue] = {}
         if isinstance(self.fields.get("summary"), str):
             out["summary"] = self.fields["summary"][:512]
         if "description" in self.fields:
