@@ -99,7 +99,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str = ".en
         if raw is None or (raw == "" and field in _INT_FIELDS):
             continue
         fields[field] = _parse_int(env_name, raw) if field in _INT_FIELDS else raw.strip()
-    settings = Settings(**fields)  # type: ignore[arg-type]
+    settings = Settings(**fields)  # type: ignore[arg-type]  # each value has its field's kind
     _validate(settings)
     return settings
 

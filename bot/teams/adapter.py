@@ -273,11 +273,11 @@ class _AiohttpSender(AsyncHTTPSender):
             ):
                 return Response(request, AsyncRequestsClientResponse(outgoing, answer))
             try:
-                retry = retry.increment(method, url, response=status)  # type: ignore[arg-type]
+                retry = retry.increment(method, url, response=status)  # type: ignore[arg-type]  # Retry reads only what _Status has
             except MaxRetryError as error:
                 # requests raised RetryError here, which msrest turned into this.
                 raise ClientRequestError("Error occurred in request.", error) from error
-            await _pause(retry.get_retry_after(status) or retry.get_backoff_time())  # type: ignore[arg-type]
+            await _pause(retry.get_retry_after(status) or retry.get_backoff_time())  # type: ignore[arg-type]  # Retry reads only what _Status has
 
     async def _exchange(
         self, method: str, url: str, headers: dict[str, str], body: bytes | None
