@@ -17,6 +17,7 @@ run: install
 test: install playground-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/deptry .
 	$(BIN)/python -m pytest
 
@@ -67,7 +68,8 @@ $(NODE_STAMP): playground/package-lock.json playground/package.json
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/deptry .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis esmbot.db esmbot.db-wal esmbot.db-shm
+	rm -rf $(VENV) .pytest_cache .mypy_cache .hypothesis esmbot.db esmbot.db-wal esmbot.db-shm

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import DateTime, MetaData, Row, inspect, text
+from sqlalchemy import DateTime, MetaData, Row, Table, inspect, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -43,6 +43,8 @@ class Base(DeclarativeBase):
     """The declarative base of every esmbot table."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Every model here is mapped to a table of its own, never to a join or a select.
+    __table__: ClassVar[Table]
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -123,7 +123,7 @@ class _Connection(sqlite3.Connection):
     # Whether the transaction being begun only reads (`choose_begin` sets it).
     begins_reading = False
 
-    def cursor(self, factory: Any = _Cursor) -> sqlite3.Cursor:  # type: ignore[override]
+    def cursor(self, factory: Any = _Cursor) -> sqlite3.Cursor:  # type: ignore[override]  # one factory, not typeshed's overloads
         return super().cursor(factory)
 
 

@@ -9,7 +9,7 @@ from apscheduler.triggers.base import BaseTrigger
 from scheduler.schedules import DaySchedule
 
 
-class ScheduleTrigger(BaseTrigger):
+class ScheduleTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 ships no types
     """Fires at the schedule's moments; the catch-up after a restart asks the same schedule."""
 
     __slots__ = ("schedule",)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import difflib
 import shlex
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from bot.config import Organisation
 from bot.db import Database
@@ -68,10 +68,10 @@ class UsageError(CommandError):
 class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of printing and exiting the process."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message}\nUsage: {self.format_usage().removeprefix('usage: ').strip()}")
 
-    def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         raise UsageError(message or self.format_usage())
 
 
@@ -144,7 +144,7 @@ class Registry:
             raise ValueError(f"command /{command.name} is declared twice")
         self._commands[command.name] = command
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Command]:
         return iter(sorted(self._commands.values(), key=lambda command: command.name))
 
     def get(self, name: str) -> Command | None:

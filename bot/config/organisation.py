@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -26,6 +26,7 @@ _WEEKDAYS = {day: number for number, day in enumerate(WEEKDAYS)}
 _AAD_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,8 @@ class _Section:
     def where(self, key: str) -> str:
         return f"{self.source}: [{self.name}].{key}"
 
-    def get(self, key: str, kind: type, default: Any = None) -> Any:
-        value = self.data.get(key, default)
+    def get(self, key: str, kind: type[_T], default: _T | None = None) -> _T:
+        value: object = self.data.get(key, default)
         if value is None:
             raise ConfigError(f"{self.where(key)} is required")
         if kind is float and isinstance(value, int) and not isinstance(value, bool):

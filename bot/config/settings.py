@@ -124,7 +124,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str = ".en
             fields[field] = _parse_bool(env_name, raw)
         else:
             fields[field] = raw.strip()
-    settings = Settings(**fields)  # type: ignore[arg-type]
+    settings = Settings(**fields)  # type: ignore[arg-type]  # each value has its field's kind
     _validate(settings)
     return settings
 

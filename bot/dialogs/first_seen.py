@@ -157,9 +157,9 @@ def _day(words: str, today: date, month_first: bool) -> tuple[date | None, str]:
             number, month_name, year = match[1], match[2], match[3]
         else:
             month_name, number, year = match[4], match[5], match[6]
-        month = _MONTHS.get(month_name) or _MONTHS.get(month_name[:3])
-        if month is not None:
-            return _dated(today, int(number), month, year), _cut(words, match)
+        named = _MONTHS.get(month_name) or _MONTHS.get(month_name[:3])
+        if named is not None:
+            return _dated(today, int(number), named, year), _cut(words, match)
     for name, weekday in _WEEKDAYS.items():
         if re.search(rf"\b{name}\b", words):
             back = (today.weekday() - weekday) % 7

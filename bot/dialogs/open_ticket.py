@@ -111,6 +111,7 @@ class OpenTicketDialog(ComponentDialog):
         choice.recognizer_options = FindChoicesOptions(recognize_ordinals=False)
         self.add_dialog(choice)
         self.add_dialog(ReviewPrompt(REVIEW))
+        steps: list[Callable[[WaterfallStepContext], Awaitable[DialogTurnResult]]]
         steps = [self._first_step]
         steps += [
             self._make_step(previous, field) for previous, field in itertools.pairwise(FIELDS)

@@ -88,7 +88,7 @@ class SqlStorage(Storage):
                         .where(BotStateRow.key == key, BotStateRow.e_tag == expected)
                         .values(document=document, e_tag=new_tag, updated_at=now)
                     )
-                    if result.rowcount == 0:  # type: ignore[attr-defined]
+                    if result.rowcount == 0:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
                         exists = await session.get(BotStateRow, key)
                         if exists is not None:
                             raise StateConflict(f"state {key!r} was changed by someone else")

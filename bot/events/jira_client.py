@@ -383,7 +383,7 @@ class JiraClient:
 
     def _backoff_for(self, attempt: int) -> float:
         # Jitter spreads out the retries of many callers that failed at the same moment.
-        ceiling = min(self._max_backoff, self._backoff * 2 ** (attempt - 1))
+        ceiling = min(self._max_backoff, self._backoff * 2.0 ** (attempt - 1))
         return ceiling * random.uniform(0.5, 1.0)
 
     def _retry_after(self, header: str | None) -> float | None:

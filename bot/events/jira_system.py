@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeVar
 
 from bot.config.jira_mapping import JiraMapping
 from bot.directory.models import Person
@@ -10,6 +11,8 @@ from bot.errors import EsmbotError
 from bot.events.jira_client import JiraClient
 from bot.tickets.lifecycle import Status
 from bot.tickets.system import Draft, Recorded
+
+_Default = TypeVar("_Default", str, None)
 
 
 class JiraSystem:
@@ -64,7 +67,7 @@ class JiraSystem:
         await self._client.set_priority(key, name)
 
 
-def _jira_name(table: Mapping[str, str], value: str, *, default: str | None) -> str | None:
+def _jira_name(table: Mapping[str, str], value: str, *, default: _Default) -> str | _Default:
     # The mapping reads Jira → esmbot; the first Jira name listed for a value is used to write back.
     for jira_name, ours in table.items():
         if ours == value:

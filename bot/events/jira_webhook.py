@@ -11,7 +11,8 @@ from typing import Any
 
 from bot.config.jira_mapping import JiraMapping
 from bot.errors import EsmbotError
-from bot.tickets.events import Comment, EventKind, PersonRef, TicketEvent
+from bot.tickets.events import Comment, EventKind, FieldValue, PersonRef, TicketEvent
+from bot.tickets.lifecycle import Status
 
 ISSUE_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}-[0-9]{1,9}$")
 ISSUE_EVENTS = {"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"}
@@ -47,7 +48,7 @@ def parse_webhook(
         raise NotAJiraEvent(f"{kind} without an issue key ('issue.key')")
     if not ISSUE_KEY.match(key.strip()):
         raise NotAJiraEvent(f"{key[:80]!r} is not a Jira issue key (like SR-12)")
-    fields = issue.get("fields") if isinstance(issue.get("fields"), dict) else {}
+    fields = _object(issue.get("fields"))
     occurred_at = _epoch_ms(body.get("timestamp")) or now
     snapshot = _Snapshot(fields, mapping)
     common: dict[str, Any] = {
@@ -60,10 +61,10 @@ def parse_webhook(
     }
     if kind in COMMENT_EVENTS:
         return _comment_event(kind, body, common, snapshot, mapping, delivery_id)
-    changelog = body.get("changelog") if isinstance(body.get("changelog"), dict) else {}
+    changelog = _object(body.get("changelog"))
     return TicketEvent(
         kind=_issue_kind(kind, changelog, snapshot),
-        dedupe_key=_dedupe(kind, issue, changelog, delivery_id, body),
+        dedupe_key=_dedupe_text(_dedupe_key(kind, issue, changelog, delivery_id, body)),
         fields=snapshot.ticket_fields(),
         status=snapshot.status(),
         assignee=snapshot.person("assignee"),
@@ -145,10 +146,6 @@ def _issue_kind(kind: str, changelog: Mapping[str, Any], snapshot: _Snapshot) ->
     return EventKind.UPDATED
 
 
-def _dedupe(*args: Any) -> str:
-    return _dedupe_text(_dedupe_key(*args))
-
-
 def _dedupe_text(key: str) -> str:
     # Anything the sender controls may be long; the column is not.
     return key if len(key) <= 200 else "jira:sha256:" + hashlib.sha256(key.encode()).hexdigest()
@@ -186,8 +183,8 @@ class _Snapshot:
     def __init__(self, fields: Mapping[str, Any], mapping: JiraMapping) -> None:
         self.fields, self.mapping = fields, mapping
 
-    def ticket_fields(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+    def ticket_fields(self) -> dict[str, FieldValue]:
+        out: dict[str, FieldValue] = {}
         if isinstance(self.fields.get("summary"), str):
             out["summary"] = self.fields["summary"][:512]
         if "description" in self.fields:
@@ -212,11 +209,11 @@ class _Snapshot:
             out["resolution"] = resolution
         return out
 
-    def status(self) -> Any:
+    def status(self) -> Status | None:
         raw = self.fields.get("status")
         if not isinstance(raw, dict):
             return None
-        category = raw.get("statusCategory") if isinstance(raw.get("statusCategory"), dict) else {}
+        category = _object(raw.get("statusCategory"))
         return self.mapping.status(raw.get("name"), category.get("key"))
 
     def person(self, name: str) -> PersonRef | None:
@@ -263,9 +260,14 @@ def _person(raw: object, mapping: JiraMapping) -> PersonRef | None:
 
 
 def _name(raw: object) -> str | None:
-    if isinstance(raw, dict) and isinstance(raw.get("name"), str):
-        return raw["name"]
+    if isinstance(raw, dict) and isinstance(name := raw.get("name"), str):
+        return name
     return None
+
+
+def _object(raw: object) -> dict[str, Any]:
+    """A JSON object of the payload, or an empty one in place of anything else."""
+    return raw if isinstance(raw, dict) else {}
 
 
 def adf_text(raw: object) -> str:

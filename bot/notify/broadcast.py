@@ -168,7 +168,7 @@ async def cancel_broadcast(session: AsyncSession, broadcast_id: str) -> int:
         .values(status=outbox.CANCELLED, last_error="the broadcast was cancelled")
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
 
 
 async def _customers(session: AsyncSession) -> list[_Customer]:

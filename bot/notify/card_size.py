@@ -21,32 +21,44 @@ TEXT_LIMIT = 2000  # the whole plain-text fallback
 # When a card is still too big (emoji and escapes take more bytes than letters), the free texts
 # are cut further, step by step, rather than failing the message.
 SHRINK_STEPS = (1.0, 0.5, 0.25, 0.1)
-_TICKET_LIMITS = {
-    **dict.fromkeys(("type", "priority", "module", "assignee_name", "reporter_name"), SHORT_LIMIT),
-    **dict.fromkeys(("impact", "steps", "description", "resolution"), LONG_LIMIT),
-    "summary": SUMMARY_LIMIT,
-}
 # What the card adds to the body and actions of the template's output: its type, version and
 # width, with room to spare.
 _CARD_FRAME_BYTES = 128
 
 
 def clip_ticket(ticket: TicketView | None, scale: float) -> TicketView | None:
+    """The ticket with each free text cut to its limit, the limits scaled down by `scale`."""
     if ticket is None:
         return None
-    cut = {
-        name: clip(getattr(ticket, name), max(40, int(limit * scale)))
-        for name, limit in _TICKET_LIMITS.items()
-        if getattr(ticket, name) is not None
-    }
-    return replace(ticket, **cut)
+    short, long = _scaled(SHORT_LIMIT, scale), _scaled(LONG_LIMIT, scale)
+    return replace(
+        ticket,
+        summary=clip(ticket.summary, _scaled(SUMMARY_LIMIT, scale)),
+        type=clip(ticket.type, short),
+        priority=clip(ticket.priority, short),
+        reporter_name=clip(ticket.reporter_name, short),
+        module=_clip_optional(ticket.module, short),
+        assignee_name=_clip_optional(ticket.assignee_name, short),
+        impact=_clip_optional(ticket.impact, long),
+        steps=_clip_optional(ticket.steps, long),
+        description=_clip_optional(ticket.description, long),
+        resolution=_clip_optional(ticket.resolution, long),
+    )
+
+
+def _scaled(limit: int, scale: float) -> int:
+    return max(40, int(limit * scale))
+
+
+def _clip_optional(value: str | None, limit: int) -> str | None:
+    return None if value is None else clip(value, limit)
 
 
 def clip_extra(value: object, scale: float) -> object:
     if isinstance(value, str):
-        return clip(value, max(40, int(LONG_LIMIT * scale)))
+        return clip(value, _scaled(LONG_LIMIT, scale))
     if isinstance(value, Outage):
-        limit = max(40, int(LONG_LIMIT * scale))
+        limit = _scaled(LONG_LIMIT, scale)
         return replace(
             value, service=clip(value.service, SHORT_LIMIT), text=clip(value.text, limit)
         )

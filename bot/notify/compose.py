@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias, TypedDict
 
 from sqlalchemy import Row, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -42,6 +42,20 @@ class Recipient:
 
     conversation_id: int
     reader: Reader
+
+
+class DraftRow(TypedDict):
+    """An outbox row as `compose` writes it: the draft now, the activity rendered when sent."""
+
+    next_attempt_at: datetime
+    dedupe_key: str
+    conversation_id: int
+    ticket_id: int
+    audience: str
+    template: str
+    activity: None
+    draft: dict[str, Any]
+    broadcast_id: None
 
 
 class Notifier:
@@ -133,7 +147,7 @@ class Notifier:
         intents: tuple[Intent, ...] | list[Intent],
         origin: str,
         extras: Mapping[str, Any],
-    ) -> list[dict[str, Any]]:
+    ) -> list[DraftRow]:
         """One row per intent and conversation, as values for `insert`, each holding the draft
         it is rendered from when sent; `origin` (the event) makes replays harmless."""
         if not intents:
@@ -141,7 +155,7 @@ class Notifier:
         view = await self.ticket_view(session, ticket)
         extras = {**_DEFAULT_EXTRAS, "vendor": self._organisation.service, **extras}
         now = self._clock()
-        rows = []
+        rows: list[DraftRow] = []
         for intent in intents:
             recipients = await self._recipients(session, intent, ticket)
             if not recipients:
@@ -333,6 +347,8 @@ _PERSONAL_CHATS = (
 )  # the people's reachable 1:1 chats with the bot, the most recently seen first
 
 
+# A row of _PERSONAL_CHATS: conversation id, person id, name, locale, time zone.
+_PersonalChat: TypeAlias = Row[int, int | None, str, str | None, str | None]
 _PRELOADED = "preloaded_recipients"
 _INSERT = insert(OutboxMessage.__table__)
 
@@ -349,7 +365,7 @@ def _channel_recipient(conversation_id: int) -> Recipient:
     return Recipient(conversation_id, Reader(name=None, locale=None, time_zone=None))
 
 
-def _personal_recipient(chat: Row[Any]) -> Recipient:
+def _personal_recipient(chat: _PersonalChat) -> Recipient:
     return Recipient(chat.id, Reader(name=chat.name, locale=chat.locale, time_zone=chat.time_zone))
 
 

@@ -52,7 +52,7 @@ def clip(value: object, limit: int) -> str:
 def plain(value: object, limit: int | None = None) -> str:
     """One line of plain text, for titles, button labels and the text fallback."""
     if _kept(value, limit):
-        return _plain_text(value, limit)  # type: ignore[arg-type]
+        return _plain_text(value, limit)
     text = _WHITESPACE.sub(" ", clean(value))
     return text if limit is None else clip(text, limit)
 
@@ -60,7 +60,7 @@ def plain(value: object, limit: int | None = None) -> str:
 def md(value: object, limit: int | None = None) -> str:
     """Text shown as itself in a TextBlock or fact: no link, emphasis, list or mention survives."""
     if _kept(value, limit):
-        return _md_text(value, limit)  # type: ignore[arg-type]
+        return _md_text(value, limit)
     return _escape_md(clean(value) if limit is None else clip(value, limit))
 
 

@@ -42,7 +42,7 @@ def instant(value: datetime, pattern: str, zone: ZoneInfo, locale: Locale) -> st
 def number(value: float | int | Decimal, digits: int | None, locale: Locale) -> str:
     """A number with the language's decimal sign and grouping; `digits` fixes the decimals."""
     pattern = None if digits is None else "#,##0" + ("." + "0" * digits if digits else "")
-    return format_decimal(value, pattern, locale=locale)
+    return format_decimal(value, pattern, locale=locale)  # type: ignore[no-any-return]  # stubs omit its str
 
 
 def duration(value: timedelta, locale: Locale) -> str | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from itertools import chain
 
 from jinja2 import Environment, nodes
 
@@ -22,14 +23,16 @@ class TemplateChecker:
         if name in self._checked:
             return
         try:
-            source, _, _ = self._env.loader.get_source(self._env, name)  # type: ignore[union-attr]
+            if self._env.loader is None:
+                raise LookupError("the environment has no template loader")
+            source, _, _ = self._env.loader.get_source(self._env, name)
             tree = self._env.parse(source, name)
         except Exception as error:  # not found, or a syntax error with its line
             raise TemplateError(f"{type(error).__name__}: {error}", template=name) from None
         macros = {macro.name for macro in tree.find_all(nodes.Macro)} | {"caller"}
         imports = {node.target for node in tree.find_all(nodes.Import)}
-        for node in tree.find_all(nodes.FromImport):
-            macros |= {name if isinstance(name, str) else name[1] for name in node.names}
+        for from_import in tree.find_all(nodes.FromImport):
+            macros |= {name if isinstance(name, str) else name[1] for name in from_import.names}
         for output in tree.find_all(nodes.Output):
             for child in output.nodes:
                 if not _is_safe_output(child, macros, imports):
@@ -38,9 +41,15 @@ class TemplateChecker:
                     )
                     raise TemplateError(message, template=name)
         self._checked.add(name)
-        for node in tree.find_all((nodes.Import, nodes.FromImport, nodes.Include, nodes.Extends)):
-            if isinstance(node.template, nodes.Const):
-                self.check(node.template.value)
+        uses: Iterator[nodes.Import | nodes.FromImport | nodes.Include | nodes.Extends] = chain(
+            tree.find_all(nodes.Import),
+            tree.find_all(nodes.FromImport),
+            tree.find_all(nodes.Include),
+            tree.find_all(nodes.Extends),
+        )
+        for used in uses:
+            if isinstance(used.template, nodes.Const):
+                self.check(used.template.value)
 
 
 def missing_phrases(languages: Mapping[str, Mapping[str, object]]) -> dict[str, list[str]]:

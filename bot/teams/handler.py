@@ -225,7 +225,7 @@ class EsmbotHandler(TeamsActivityHandler):
                 if stored is not None:
                     stored.reachable, stored.unreachable_reason = False, "app uninstalled"
 
-    async def on_teams_members_added(  # type: ignore[override]
+    async def on_teams_members_added(
         self,
         teams_members_added: list[ChannelAccount],
         team_info: object,

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Unpack
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,7 +17,14 @@ from bot.directory.models import Person
 from bot.errors import EsmbotError
 from bot.notify.compose import Notifier
 from bot.tickets.csat import SurveyAnswer, answer_survey
-from bot.tickets.events import Comment, EventKind, PersonRef, TicketEvent
+from bot.tickets.events import (
+    Comment,
+    EventDetails,
+    EventKind,
+    FieldValue,
+    PersonRef,
+    TicketEvent,
+)
 from bot.tickets.flows import Applied, apply_event
 from bot.tickets.lifecycle import IllegalTransition, Status, can_transition
 from bot.tickets.models import Ticket
@@ -30,7 +37,7 @@ log = logging.getLogger(__name__)
 
 # Checks the ticket under its row lock, just before the event is applied; returns more details
 # for the event, or raises to change nothing.
-Guard = Callable[[AsyncSession, Ticket], Awaitable[dict[str, Any]]]
+Guard = Callable[[AsyncSession, Ticket], Awaitable[EventDetails]]
 
 
 class UnknownTicket(EsmbotError):
@@ -81,7 +88,7 @@ class TicketActions:
         now = self.clock()
         async with self.database.transaction() as session:
             key = recorded.key or await next_key(session, prefix=LOCAL_PREFIX)
-            fields: dict[str, Any] = {
+            fields: dict[str, FieldValue] = {
                 "summary": draft.summary,
                 "description": draft.description,
                 "type": draft.type,
@@ -150,7 +157,7 @@ class TicketActions:
         *,
         actor: Person,
         reason: str | None = None,
-        fields: dict[str, Any] | None = None,
+        fields: dict[str, FieldValue] | None = None,
     ) -> Applied:
         """A status change asked for in Teams: refused early if the lifecycle forbids it."""
         ticket = await self._ticket(key)
@@ -232,7 +239,7 @@ class TicketActions:
             await self.system.assign(ticket.key, actor)
         owner: list[Person | None] = [None]  # as found under the lock
 
-        async def guard(session: AsyncSession, locked: Ticket) -> dict[str, Any]:
+        async def guard(session: AsyncSession, locked: Ticket) -> EventDetails:
             owner[0] = await _owner(session, locked)
             if Status(locked.status) == Status.ACKNOWLEDGED:
                 raise AlreadyTaken(locked.key, owner[0], asker=actor, acknowledged=True)
@@ -321,7 +328,7 @@ class TicketActions:
         *,
         dedupe_key: str | None = None,
         guard: Guard | None = None,
-        **details: Any,
+        **details: Unpack[EventDetails],
     ) -> Applied:
         now = self.clock()
         async with self.database.transaction() as session:
@@ -363,7 +370,7 @@ async def _owner(session: AsyncSession, ticket: Ticket) -> Person | None:
 
 
 def _owner_must_be_none(assignee: Person) -> Guard:
-    async def guard(session: AsyncSession, locked: Ticket) -> dict[str, Any]:
+    async def guard(session: AsyncSession, locked: Ticket) -> EventDetails:
         holder = await _owner(session, locked)
         if holder is not None:
             raise AlreadyTaken(locked.key, holder, asker=assignee)

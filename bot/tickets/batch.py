@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Organisation
-from bot.notify.compose import Notifier
+from bot.notify.compose import DraftRow, Notifier
 from bot.tickets.due import Action, NewAction
 from bot.tickets.due_models import DueAction
 from bot.tickets.events import EventKind, PersonRef, TicketEvent
-from bot.tickets.flows import Applied, Lookups, apply_one, new_ticket
+from bot.tickets.flows import Applied, AuditLine, Lookups, apply_one, new_ticket
 from bot.tickets.models import Ticket
 from bot.tickets.models import TicketEvent as EventRow
 from bot.tickets.people import matched_people, preload_people
@@ -79,9 +78,9 @@ class BatchLookups(Lookups):
         self.duplicates: list[bool] = []
         # Written at the batch's end as plain rows, one statement per table: nothing reads them
         # back within the batch, and the objects the session would track cost more than the rows.
-        self.audit_lines: list[dict[str, Any]] = []
+        self.audit_lines: list[AuditLine] = []
         self.planned: list[NewAction] = []
-        self.messages: list[dict[str, Any]] = []
+        self.messages: list[DraftRow] = []
 
     @classmethod
     async def load(cls, session: AsyncSession, events: Sequence[TicketEvent]) -> BatchLookups:
@@ -141,7 +140,7 @@ class BatchLookups(Lookups):
     async def flush(self) -> None:
         pass  # the batch flushes once, at its end
 
-    def record(self, row: dict[str, Any]) -> None:
+    def record(self, row: AuditLine) -> None:
         self.audit_lines.append(row)
 
     def plan(self, action: NewAction) -> Action:
@@ -149,7 +148,7 @@ class BatchLookups(Lookups):
         self.planned.append(action)
         return action
 
-    async def send(self, notifier: Notifier, rows: list[dict[str, Any]]) -> None:
+    async def send(self, notifier: Notifier, rows: list[DraftRow]) -> None:
         self.messages.extend(rows)  # the batch's notifier writes them all in `write`
 
     async def write(self, notifier: Notifier | None) -> None:

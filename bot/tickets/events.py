@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TypedDict
 
 from bot.tickets.lifecycle import Status
 
@@ -47,6 +47,8 @@ class Comment:
     external_id: str | None = None
 
 
+# A descriptive field's value: text, or a time for first_occurred_at; None clears it.
+FieldValue = str | datetime | None
 # Descriptive fields a created or updated event may carry, with their meaning.
 TICKET_FIELDS = (
     "summary",
@@ -76,7 +78,7 @@ class TicketEvent:
     occurred_at: datetime
     actor: PersonRef | None = None
     external_id: str | None = None
-    fields: dict[str, Any] = field(default_factory=dict)
+    fields: dict[str, FieldValue] = field(default_factory=dict)
     status: Status | None = None
     assignee: PersonRef | None = None
     unassigned: bool = False
@@ -91,6 +93,20 @@ class TicketEvent:
         unknown = set(self.fields) - set(TICKET_FIELDS)
         if unknown:
             raise ValueError(f"unknown ticket fields: {', '.join(sorted(unknown))}")
+
+
+class EventDetails(TypedDict, total=False):
+    """What an event may say beyond its kind, ticket and actor, by the names TicketEvent takes."""
+
+    external_id: str | None
+    fields: dict[str, FieldValue]
+    status: Status | None
+    assignee: PersonRef | None
+    unassigned: bool
+    reporter: PersonRef | None
+    comment: Comment | None
+    reason: str | None
+    created_at: datetime | None
 
 
 class Change(StrEnum):

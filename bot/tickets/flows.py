@@ -6,14 +6,14 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Organisation
-from bot.notify.compose import Notifier
+from bot.notify.compose import DraftRow, Notifier
 from bot.notify.routing import Intent, TicketFacts, route
 from bot.tickets.due import Action, NewAction, add_to_session, replan, times_of
 from bot.tickets.events import TICKET_FIELDS, Change, EventKind, PersonRef, TicketEvent
@@ -59,6 +59,20 @@ class Applied:
     messages: int = field(default=0, compare=False)
 
 
+class AuditLine(TypedDict):
+    """A line of a ticket's history (a ticket_events row) as plain values."""
+
+    ticket_id: int | None
+    ticket_key: str
+    at: datetime
+    actor_id: int | None
+    actor_label: str
+    kind: str
+    payload: dict[str, Any]
+    source: str
+    dedupe_key: str
+
+
 class Lookups:
     """How applying one event finds what it touches: a query each, and a flush where it matters.
 
@@ -82,7 +96,7 @@ class Lookups:
         """The ticket's due actions by dedupe key when known already; None: replan reads them."""
         return None
 
-    def record(self, row: dict[str, Any]) -> None:
+    def record(self, row: AuditLine) -> None:
         """Writes an audit line: here an object, so that a duplicate fails at the next flush."""
         self.session.add(EventRow(**row))
 
@@ -90,7 +104,7 @@ class Lookups:
         """Writes a newly planned due action; returns what a later re-plan may change."""
         return add_to_session(self.session, action)
 
-    async def send(self, notifier: Notifier, rows: list[dict[str, Any]]) -> None:
+    async def send(self, notifier: Notifier, rows: list[DraftRow]) -> None:
         """Writes an event's outbox rows; a duplicate fails here, inside the event's savepoint."""
         await notifier.insert(self.session, rows)
 
@@ -146,7 +160,7 @@ async def apply_one(
 ) -> Applied:
     """The change, its audit line and its messages, found and written through `lookups`."""
     # The audit line as plain values: a batch writes all of its lines with one statement.
-    row: dict[str, Any] = {
+    row: AuditLine = {
         "ticket_id": None,
         "ticket_key": event.ticket_key,
         "at": event.occurred_at,
@@ -299,7 +313,7 @@ async def _apply_snapshot(
                 work.changes.append(Change.ASSIGNED)
             work.audit["assignee"] = event.assignee.label if event.assignee else None
     if event.status is not None:
-        _follow_status(work, event, organisation)
+        _follow_status(work, event, event.status, organisation)
 
 
 async def _set_reporter(session: AsyncSession, ticket: Ticket, ref: PersonRef) -> None:
@@ -314,8 +328,10 @@ async def _set_reporter(session: AsyncSession, ticket: Ticket, ref: PersonRef) -
         log.info("reporter not matched", extra={"ticket": ticket.key, "reporter": ref.label})
 
 
-def _follow_status(work: _Work, event: TicketEvent, organisation: Organisation) -> None:
-    ticket, target = work.ticket, Status(event.status)
+def _follow_status(
+    work: _Work, event: TicketEvent, target: Status, organisation: Organisation
+) -> None:
+    ticket = work.ticket
     current = Status(ticket.status)
     if target == current:
         return

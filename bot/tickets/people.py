@@ -78,8 +78,8 @@ async def preload_people(
             person = next((p for p in found if email in (p.email, p.upn)), None)
         if person is None and ref.jira_name:
             continue
-        if _remember(person, ref, remember):
-            by_account[ref.jira_account_id] = person
+        if person is not None and (account := _remember(person, ref, remember)):
+            by_account[account] = person
         memo[ref] = person
 
 
@@ -93,13 +93,15 @@ async def _by_jira_name(session: AsyncSession, *, ref: PersonRef, remember: bool
         .order_by(Person.id)
         .limit(1)
     )
-    _remember(person, ref, remember)
+    if person is not None:
+        _remember(person, ref, remember)
     return person
 
 
-def _remember(person: Person | None, ref: PersonRef, remember: bool) -> bool:
-    """Teaches the person the Jira account the ref names, if they have none yet."""
-    if person is None or not remember or not ref.jira_account_id or person.jira_account_id:
-        return False
+def _remember(person: Person, ref: PersonRef, remember: bool) -> str | None:
+    """Teaches the person the Jira account the ref names, if they have none yet; that account,
+    or None when nothing was learnt."""
+    if not remember or not ref.jira_account_id or person.jira_account_id:
+        return None
     person.jira_account_id = ref.jira_account_id
-    return True
+    return ref.jira_account_id

@@ -66,7 +66,7 @@ def ticket_seen(connection: Connection, *, key: str, person: Person) -> Ticket |
     return None if row is None else detached(Ticket, row)
 
 
-def _visible_values(key: str, person: Person) -> dict[str, Any]:
+def _visible_values(key: str, person: Person) -> dict[str, str | int]:
     return {"key": key.strip().upper(), "person_id": person.id}
 
 

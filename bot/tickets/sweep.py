@@ -186,6 +186,7 @@ class Sweeper:
             if survey is not None:
                 return "skipped: already surveyed"
             timers, calendar = self.organisation.timers, self.organisation.calendar
+            expires_at = calendar.add(now, timers.survey_expiry)
             survey = CsatSurvey(
                 ticket_id=ticket.id,
                 person_id=ticket.reporter_id,
@@ -193,7 +194,7 @@ class Sweeper:
                 status="sent",
                 due_at=action.due_at,
                 sent_at=now,
-                expires_at=calendar.add(now, timers.survey_expiry),
+                expires_at=expires_at,
             )
             session.add(survey)
             await session.flush()
@@ -210,7 +211,7 @@ class Sweeper:
                 ticket_id=ticket.id,
                 key=base.format(kind=SURVEY_EXPIRY),
                 kind=SURVEY_EXPIRY,
-                due_at=survey.expires_at,
+                due_at=expires_at,
             )
             await self._tell(
                 session,
