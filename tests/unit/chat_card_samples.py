@@ -19,7 +19,9 @@ def chat_samples(
 ) -> dict[str, dict[str, tuple[TicketView | None, dict[str, object]]]]:
     """Template → kind → (ticket, extras); card_samples.py turns them into Samples."""
     lines = tuple(
-        TicketLine(f"SR-{n}", f"Checkout problem number {n}", status, "Alex Agent", AT)
+        TicketLine(
+            f"SR-{n}", f"Checkout problem number {n}", status, "Alex Agent", AT, "first_response"
+        )
         for n, status in enumerate(Status, 1)
     )
     hostile_lines = tuple(TicketLine("SR-9", huge, Status.NEW, injection, None) for _ in range(15))
@@ -72,10 +74,10 @@ def chat_samples(
         "customer/ticket_status": {
             "realistic": (
                 replace(realistic, status=Status.WAITING_FOR_CUSTOMER),
-                {"history": story, "due": None},
+                {"history": story, "due": None, "due_name": None},
             ),
             "hostile": (replace(hostile, status=Status.RESOLVED),
-                        {"history": hostile_story, "due": AT}),
+                        {"history": hostile_story, "due": AT, "due_name": "resolution"}),
         },
         "customer/reply_received": {
             "realistic": (None, {"kind": "answer", "key": "SR-2", "text": "Stripe"}),
