@@ -53,7 +53,9 @@ class CommandContext:
                 "commands need TicketActions with a notifier: its renderer has the words"
             )
         person = self.person
-        reader = Reader(name=person.name, locale=person.locale, time_zone=person.time_zone)
+        # In a channel the organisation's clock, as on every card there.
+        zone = person.time_zone if self.conversation.scope == "personal" else None
+        reader = Reader(name=person.name, locale=person.locale, time_zone=zone)
         return notifier.renderer.phrases(reader)
 
 
