@@ -67,6 +67,17 @@ def chat_samples(
             "realistic": (None, draft),
             "hostile": (None, hostile_draft | {"sent_as": injection}),
         },
+        "customer/choose": {
+            "realistic": (None, {
+                "question": "How urgent is it for you? The service desk checks it.",
+                "field": "priority",
+                "choices": [["P1", "P1 – Critical: the shop or a key process is down"],
+                            ["P2", "P2 – High: important work is blocked, no workaround"],
+                            ["not_sure", "Not sure – let the desk decide"]],
+            }),
+            "hostile": (None, {"question": huge, "field": injection,
+                               "choices": [[injection, huge]] * 40}),
+        },
         "customer/my_tickets": {
             "realistic": (None, {"tickets": lines, "total": len(lines), "closed": False}),
             "hostile": (None, {"tickets": hostile_lines, "total": 4000, "closed": True}),
