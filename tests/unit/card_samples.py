@@ -276,6 +276,8 @@ HOSTILE_WEEKLY = WeeklyFigures(
     low_rated=100_000,
     not_solved=100_000,
     mean_interactions=None,
+    period="month",  # as /report month asks for it
+    days=30,
 )
 
 

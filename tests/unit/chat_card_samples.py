@@ -76,7 +76,7 @@ def chat_samples(
                             ["not_sure", "Not sure – let the desk decide"]],
             }),
             "hostile": (None, {"question": huge, "field": injection,
-                               "choices": [[injection, huge]] * 40}),
+                               "choices": [[injection, huge]] * 12}),
         },
         "customer/my_tickets": {
             "realistic": (None, {"tickets": lines, "total": len(lines), "closed": False}),
