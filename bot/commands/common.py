@@ -67,8 +67,9 @@ async def person_named(context: CommandContext, text: str) -> Person:
 
 
 def zone_of(context: CommandContext) -> ZoneInfo:
-    """The reader's time zone as Teams reported it, else the organisation's."""
-    if context.person.time_zone:
+    """The zone times are written in: in a channel the organisation's, so that every message
+    there speaks of one clock; in a 1:1 chat the reader's as Teams reported it."""
+    if context.conversation.scope == "personal" and context.person.time_zone:
         try:
             return ZoneInfo(context.person.time_zone)
         except (ZoneInfoNotFoundError, ValueError):

@@ -9,81 +9,28 @@ from bot.commands.common import MANAGERS, joined, person_named, roles_of, span, 
 from bot.commands.registry import Command, CommandContext, CommandError, Reply, argument
 from bot.notify.broadcast import broadcast_progress, start_outage_broadcast
 from bot.notify.views import Outage
-from bot.reports.kpis import Kpis, period, period_kpis
-from bot.reports.service_levels import LevelCheck, ServiceLevels, service_levels
+from bot.reports.kpis import period
+from bot.reports.weekly import compose_figures
 from bot.tickets.durations import parse_duration
-
-_SLA_NAMES = {
-    "first_response": "first response",
-    "resolution": "resolution",
-    "vendor_escalation": "vendor escalation",
-}
 
 
 async def report(context: CommandContext, args: argparse.Namespace) -> Reply:
+    """The weekly report's card, for the period asked: the same figures and verdicts."""
     now, zone = context.actions.clock(), zone_of(context)
     covered = period(args.period or "week", now=now, zone=zone)
     async with context.database.transaction() as session:
-        kpis = await period_kpis(
+        figures = await compose_figures(
             session,
-            start=covered.start,
-            end=covered.end,
-            now=now,
             organisation=context.organisation,
+            covered=covered,
+            now=now,
+            period=covered.name,
         )
-    since = covered.start.astimezone(zone)
-    title = (
-        f"Report for {covered.label} (since {since:%a %d %b %H:%M}, {zone.key}): "
-        f"{_tickets(kpis.opened)} opened."
+    extras = {"weekly": figures}
+    rendered = context.renderer.render(
+        "management", "weekly_report", ticket=None, reader=context.reader, extras=extras
     )
-    levels = service_levels(kpis, context.organisation)
-    return Reply("\n".join([title, *report_lines(kpis, levels)]))
-
-
-def report_lines(kpis: Kpis, levels: ServiceLevels) -> list[str]:
-    """The figures, one line each, in the order a manager reads them.
-
-    The verdicts are the weekly report's (bot/reports/service_levels.py), so both say the same.
-    """
-    lines = []
-    if kpis.opened:
-        owners = [f"{name} {count}" for name, count in kpis.by_owner.items()]
-        owners += [f"unassigned {kpis.unassigned}"] if kpis.unassigned else []
-        lines += [
-            f"By type: {_listed(kpis.by_type)}",
-            f"By priority: {_listed(kpis.by_priority)}",
-            f"By status now: {_listed(kpis.by_status)}",
-            f"By owner: {', '.join(owners)}",
-            "Mean time to first response: "
-            + _mean(kpis.mean_first_response, kpis.responded, "answered"),
-            "Mean time to resolve: " + _mean(kpis.mean_resolution, kpis.resolved, "resolved"),
-        ]
-        share = round((kpis.within_sla or 0.0) * 100)
-        missed = ", ".join(
-            f"{_SLA_NAMES[name]} {count}" for name, count in kpis.breaches.items() if count
-        )
-        lines.append(
-            f"Within SLA: {share} % ({_tickets(kpis.breached_tickets)} breached"
-            + (f": {missed})" if missed else ")")
-        )
-        lines.append("Targets: " + ", ".join(_verdict(check) for check in levels.checks))
-        lines.append(f"Reopened: {kpis.reopened}")
-        lines.append(f"Resolved on first contact: {kpis.first_contact} of {kpis.resolved} resolved")
-        lines.append(
-            f"Closed but not solved: {kpis.not_solved} (reopened {kpis.reopened}, "
-            f"rated low {kpis.low_rated})"
-        )
-        lines.append(f"Interactions per ticket: {kpis.mean_interactions or 0:.1f}")
-    if kpis.csat_average is None:
-        lines.append("Satisfaction: no survey answers in this period.")
-    else:
-        verdict = "on target" if levels.csat_met else "below target"
-        lines.append(
-            f"Satisfaction: {kpis.csat_average:.1f} of 4 from {kpis.csat_answers} "
-            f"answer{'s' if kpis.csat_answers != 1 else ''}, {verdict} "
-            f"({kpis.csat_target:g})"
-        )
-    return lines
+    return Reply(rendered.summary, card={**rendered.card, "fallbackText": rendered.text})
 
 
 async def whois(context: CommandContext, args: argparse.Namespace) -> Reply:
@@ -141,29 +88,6 @@ async def outage(context: CommandContext, args: argparse.Namespace) -> Reply:
         f"{customers} customer{'s' if customers != 1 else ''} will hear of it at the pace "
         "Teams allows; the management channel gets a notice."
     )
-
-
-def _verdict(check: LevelCheck) -> str:
-    promise = f"{_SLA_NAMES[check.name]} within {check.target}"
-    if check.met is None:
-        return f"{promise} not measured"
-    if check.met:
-        return f"{promise} met"
-    return f"{promise} missed ({check.missed} of {check.measured} late)"
-
-
-def _tickets(count: int) -> str:
-    return f"{count} ticket{'s' if count != 1 else ''}"
-
-
-def _listed(counts: dict[str, int]) -> str:
-    return ", ".join(f"{name} {count}" for name, count in counts.items())
-
-
-def _mean(value: timedelta | None, count: int, verb: str) -> str:
-    if value is None:
-        return f"none {verb} yet"
-    return f"{span(value)} ({count} {verb})"
 
 
 MANAGER_COMMANDS = (

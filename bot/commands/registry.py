@@ -13,6 +13,7 @@ from bot.config import Organisation
 from bot.db import Database
 from bot.directory.models import Conversation, Person
 from bot.errors import EsmbotError
+from bot.notify.render import Renderer
 from bot.notify.views import Reader
 from bot.notify.words import Phrases
 from bot.tickets.actions import TicketActions
@@ -44,17 +45,28 @@ class CommandContext:
     organisation: Organisation
     mentions: Mapping[str, Person] = field(default_factory=dict)
 
-    def phrases(self) -> Phrases:
-        """The asker's words: their Teams language where esmbot has words for it, else the
-        organisation's default language, as on the cards esmbot sends them."""
+    @property
+    def renderer(self) -> Renderer:
+        """The renderer of the cards esmbot sends, for a command's words and its own cards."""
         notifier = self.actions.notifier
         if notifier is None:
             raise RuntimeError(
                 "commands need TicketActions with a notifier: its renderer has the words"
             )
+        return notifier.renderer
+
+    @property
+    def reader(self) -> Reader:
+        """Who reads the answer: in the asker's Teams language; in a channel on the
+        organisation's clock, as every card there, and in a 1:1 chat on the asker's own."""
         person = self.person
-        reader = Reader(name=person.name, locale=person.locale, time_zone=person.time_zone)
-        return notifier.renderer.phrases(reader)
+        zone = person.time_zone if self.conversation.scope == "personal" else None
+        return Reader(name=person.name, locale=person.locale, time_zone=zone)
+
+    def phrases(self) -> Phrases:
+        """The asker's words: their Teams language where esmbot has words for it, else the
+        organisation's default language, as on the cards esmbot sends them."""
+        return self.renderer.phrases(self.reader)
 
 
 class CommandError(EsmbotError):

@@ -92,10 +92,26 @@ class Teams:
                         return Button(message.posted_id, data=data, inputs=inputs)
                 if ticket is not None:
                     continue  # a hero card's buttons carry no ticket
+                picked = _picked(content, title)
+                if picked is not None:
+                    return Button(message.posted_id, data=picked)
                 for hero in content.get("buttons") or []:
                     if hero.get("type") == "imBack" and hero.get("title") == title:
                         return Button(message.posted_id, says=str(hero.get("value") or title))
         return None
+
+
+def _picked(card: Mapping[str, Any], title: str) -> dict[str, Any] | None:
+    """What a card sends when the answer of that title is picked in its choice set and its one
+    Action.Submit ("Next") is pressed, or None if it offers no such answer."""
+    submits = [a for a in card.get("actions") or [] if a.get("type") == "Action.Submit"]
+    for item in card.get("body") or []:
+        if not (isinstance(item, Mapping) and item.get("type") == "Input.ChoiceSet"):
+            continue
+        for choice in item.get("choices") or []:
+            if choice.get("title") == title and len(submits) == 1:
+                return dict(submits[0].get("data") or {}) | {item["id"]: choice.get("value")}
+    return None
 
 
 def _input_ids(items: Sequence[Any]) -> list[str]:
@@ -166,7 +182,8 @@ class Say:
 
 @dataclass(frozen=True)
 class Press:
-    """A press on a button: the newest message here that shows one of that title.
+    """A press on a button: the newest message here that shows one of that title (or an
+    answer of that title, picked in a card's choice set before its Next is pressed).
 
     `ticket` picks the card of that ticket; `fill` is what the person enters in the card's fields
     first (Teams sends it along with the button's data); `value` submits that instead of the
@@ -307,14 +324,14 @@ SCENES = (
         title="Ms. Learner opens a ticket",
         intro=(
             "Ms. Learner writes what is wrong in her own words. esmbot recognises a new "
-            "problem and asks for what the desk needs, one question at a time, with buttons "
-            "where there is a fixed set. A summary card lets her check it all before it is sent. "
+            "problem and asks for what the desk needs, one question at a time, with the answers "
+            "to pick from where there is a fixed set. A summary card lets her check it all before it is sent. "
             "On confirm her ticket becomes SR-1: she is told by when she will hear from the desk, "
             "gets a card that follows the ticket, and the agents' channel gets a card to act on."
         ),
         steps=(
             Step(LEARNER, Say("checkout fails with an error")),
-            Step(LEARNER, Press("incident")),
+            Step(LEARNER, Press("Incident")),
             Step(LEARNER, Press("Checkout")),
             Step(LEARNER, Say("Customers cannot pay by card, so their orders are lost.")),
             Step(

@@ -31,8 +31,9 @@ _DIALOG_NAMES = {OPEN_TICKET: "new_ticket", REOPEN: "reopen", ANSWER_WHICH: "ans
 REOPEN_LOOKBACK = timedelta(days=62)
 # The Action.Submit verbs of the customer's cards that the chat answers.
 CHAT_VERBS = frozenset(
-    {"answer", "solved", "still_broken", "csat", "status", "new_ticket", "my_tickets", "draft"}
-)
+    {"answer", "solved", "still_broken", "csat", "status", "new_ticket", "my_tickets", "draft",
+     "choose"}
+)  # fmt: skip
 
 
 class CustomerChat:
@@ -232,9 +233,9 @@ class CustomerChat:
         data = dc.context.activity.value
         assert isinstance(data, dict)
         verb = data.get("action")
-        if verb == "draft":
+        if verb in ("draft", "choose"):  # the summary card, or an answer picked on a card
             if dc.active_dialog is not None and dc.stack[0].id == OPEN_TICKET:
-                if data.get("choice") == "cancel":
+                if verb == "draft" and data.get("choice") == "cancel":
                     await dc.cancel_all_dialogs()
                     await dc.context.send_activity(voice.text("chat.cancelled.new_ticket"))
                     return

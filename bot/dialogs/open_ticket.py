@@ -15,20 +15,18 @@ from botbuilder.dialogs import (
     WaterfallDialog,
     WaterfallStepContext,
 )
-from botbuilder.dialogs.choices import Choice, FindChoicesOptions, ListStyle
-from botbuilder.dialogs.prompts import (
-    ChoicePrompt,
-    PromptOptions,
-    PromptValidatorContext,
-    TextPrompt,
-)
+from botbuilder.dialogs.choices import Choice
+from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext, TextPrompt
 from botbuilder.schema import Activity
 
+from bot.config.organisation import LOCALES
 from bot.dialogs.first_seen import NotADate, read_first_seen
-from bot.dialogs.prompts import ReviewPrompt
+from bot.dialogs.prompts import CardChoicePrompt, ReviewPrompt
 from bot.dialogs.voice import Desk, Voice, voice_of
 from bot.directory.models import Person
 from bot.errors import EsmbotError
+from bot.notify.labels import MODULE, TYPE, label
+from bot.notify.views import Reader
 from bot.tickets.events import PersonRef
 from bot.tickets.people import match_person
 from bot.tickets.service import ticket_by_key
@@ -105,11 +103,7 @@ class OpenTicketDialog(ComponentDialog):
         self.add_dialog(TextPrompt(SUMMARY, self._summary_ok))
         self.add_dialog(TextPrompt(FOR_WHOM, self._for_whom_ok))
         self.add_dialog(TextPrompt(FIRST_SEEN, self._first_seen_ok))
-        choice = ChoicePrompt(CHOICE)
-        choice.style = ListStyle.hero_card
-        # Typed numbers are read as choice numbers in every language, without number models.
-        choice.recognizer_options = FindChoicesOptions(recognize_ordinals=False)
-        self.add_dialog(choice)
+        self.add_dialog(CardChoicePrompt(CHOICE))
         self.add_dialog(ReviewPrompt(REVIEW))
         steps: list[Callable[[WaterfallStepContext], Awaitable[DialogTurnResult]]]
         steps = [self._first_step]
@@ -169,18 +163,20 @@ class OpenTicketDialog(ComponentDialog):
         if not self._wanted(field, draft, only, voice):
             return await step.next(None)
         step.values["asked"] = field
-        t, organisation = voice.t, self._desk.organisation
+        organisation = self._desk.organisation
         if field == "for_whom":
             return await step.prompt(FOR_WHOM, _text(voice, "chat.open.for_whom"))
         if field == "summary":
             return await step.prompt(SUMMARY, _text(voice, "chat.open.summary"))
         if field == "type":
-            choices = [Choice(value=kind) for kind in organisation.ticket_types]
-            return await step.prompt(CHOICE, _choices(voice, "chat.open.type", choices))
+            choices = [_answer(voice, kind, kind=TYPE) for kind in organisation.ticket_types]
+            return await step.prompt(CHOICE, _choices(voice, field, "chat.open.type", choices))
         if field == "module":
-            choices = [Choice(value=module) for module in organisation.modules]
-            choices.append(Choice(value=t("chat.open.module_other"), synonyms=[OTHER, "andere"]))
-            prompt = _choices(voice, "chat.open.module", choices, service=organisation.service)
+            choices = [_answer(voice, module, kind=MODULE) for module in organisation.modules]
+            choices.append(_answer(voice, OTHER, key="chat.open.module_other", words=("andere",)))
+            prompt = _choices(
+                voice, field, "chat.open.module", choices, service=organisation.service
+            )
             return await step.prompt(CHOICE, prompt)
         if field == "module_other":
             return await step.prompt(TEXT, _text(voice, "chat.open.module_other_ask"))
@@ -191,11 +187,11 @@ class OpenTicketDialog(ComponentDialog):
         if field == "first_seen":
             return await step.prompt(FIRST_SEEN, _text(voice, "chat.open.first_seen"))
         choices = [
-            Choice(value=t(f"chat.open.priority_{name}"), synonyms=[name, *_PRIORITY_WORDS[name]])
+            _answer(voice, name, key=f"chat.open.priority_{name}", words=_PRIORITY_WORDS[name])
             for name in PRIORITIES
         ]
-        choices.append(Choice(value=t("chat.open.priority_not_sure"), synonyms=list(_NOT_SURE)))
-        return await step.prompt(CHOICE, _choices(voice, "chat.open.priority", choices))
+        choices.append(_answer(voice, NOT_SURE, key="chat.open.priority_not_sure", words=_NOT_SURE))
+        return await step.prompt(CHOICE, _choices(voice, field, "chat.open.priority", choices))
 
     def _wanted(self, field: str, draft: dict[str, Any], only: str | None, voice: Voice) -> bool:
         if field == "module_other":
@@ -212,7 +208,6 @@ class OpenTicketDialog(ComponentDialog):
         if step.values.get("asked") != field:
             return
         draft, result = step.values["draft"], step.result
-        voice = voice_of(step.context)
         if field == "for_whom":
             draft["for_email"] = None if result == ME else result
         elif field == "summary":
@@ -220,16 +215,11 @@ class OpenTicketDialog(ComponentDialog):
             draft["summary"] = given["summary"]
             draft.setdefault("description", given["description"])
         elif field in ("type", "module"):
-            value = result.value
-            draft[field] = OTHER if value == voice.t("chat.open.module_other") else value
+            draft[field] = result.value
         elif field == "module_other":
             draft["module"] = result.strip()[:100]
         elif field == "priority":
-            label = result.value
-            draft["priority"] = next(
-                (name for name in PRIORITIES if label == voice.t(f"chat.open.priority_{name}")),
-                None,
-            )
+            draft["priority"] = result.value if result.value in PRIORITIES else None
         elif field == "first_seen":
             draft["first_seen"] = result
         else:
@@ -370,12 +360,43 @@ def _text(voice: Voice, key: str, **params: object) -> PromptOptions:
     return PromptOptions(prompt=voice.text(key, **params))
 
 
-def _choices(voice: Voice, key: str, choices: list[Choice], **params: object) -> PromptOptions:
+def _choices(
+    voice: Voice, field: str, key: str, choices: list[Choice], **params: object
+) -> PromptOptions:
+    """A question with fixed answers as a card; `validations` names the question, so that an
+    answer from an older card is not taken for this one."""
+    answers = [[choice.value, choice.synonyms[0]] for choice in choices]
+    card = voice.card(
+        "choose", extras={"question": voice.t(key, **params), "field": field, "choices": answers}
+    )
     return PromptOptions(
-        prompt=voice.text(key, **params),
+        prompt=card,
         retry_prompt=voice.text("chat.open.choose"),
         choices=choices,
+        validations={"field": field},
     )
+
+
+def _answer(
+    voice: Voice,
+    value: str,
+    *,
+    kind: str | None = None,
+    key: str | None = None,
+    words: tuple[str, ...] = (),
+) -> Choice:
+    """One answer to a question with fixed answers: its stored value, shown in the customer's
+    words (the catalogue's label of a `kind`, or the phrase `key`), and read from what they type
+    in any language."""
+    readers = [voice.renderer.phrases(Reader(locale=language)) for language in LOCALES]
+    if kind is not None:
+        shown = voice.label(kind, value)
+        names = [label(phrases, kind, value) for phrases in readers]
+    else:
+        shown = voice.t(key or "")
+        names = [phrases.t(key or "") for phrases in readers]
+    # The first synonym is the title the card shows.
+    return Choice(value=value, synonyms=list(dict.fromkeys([shown, *names, *words])))
 
 
 def _card_extras(draft: dict[str, Any], voice: Voice) -> dict[str, Any]:
@@ -383,8 +404,8 @@ def _card_extras(draft: dict[str, Any], voice: Voice) -> dict[str, Any]:
     module = draft.get("module")
     return {
         "summary": draft.get("summary") or "",
-        "type": draft.get("type") or "",
-        "module": None if module == OTHER else module,
+        "type": voice.label(TYPE, draft["type"]) if draft.get("type") else "",
+        "module": voice.label(MODULE, module) if module and module != OTHER else None,
         "impact": draft.get("impact"),
         "steps": draft.get("steps"),
         "first_seen": datetime.fromisoformat(first_seen) if first_seen else None,

@@ -1,16 +1,18 @@
-"""Prompts the chat needs beyond botbuilder's: a card the customer answers with a button or words."""
+"""Prompts the chat needs beyond botbuilder's: cards the customer answers with a button or words."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from botbuilder.core import TurnContext
+from botbuilder.dialogs.choices import Choice, ChoiceRecognizers, FindChoicesOptions, FoundChoice
 from botbuilder.dialogs.prompts import Prompt, PromptOptions, PromptRecognizerResult
 from botbuilder.schema import ActivityTypes
 
 from bot.dialogs.intents import normalise
 
 REVIEW_VERB = "draft"
+CHOOSE_VERB = "choose"
 CONFIRM_WORDS = frozenset(
     {"confirm", "yes", "ok", "okay", "send", "send it", "submit", "looks good", "correct",
      "ja", "bestätigen", "senden", "abschicken", "passt", "stimmt", "richtig"}
@@ -18,12 +20,8 @@ CONFIRM_WORDS = frozenset(
 CHANGE_WORDS = ("change", "edit", "correct", "ändern", "bearbeiten", "korrigieren")
 
 
-class ReviewPrompt(Prompt):
-    """Shows the draft card; answered by its buttons or by "confirm" / "change impact" typed.
-
-    Recognises {"choice": "confirm"} or {"choice": "edit", "field": name}; `options.validations`
-    holds the names of the fields that can be changed, with the words that name them.
-    """
+class _CardPrompt(Prompt):
+    """Sends its prompt (a card) as it is, and the retry prompt when the answer was not read."""
 
     async def on_prompt(
         self,
@@ -36,6 +34,54 @@ class ReviewPrompt(Prompt):
             await turn_context.send_activity(options.retry_prompt)
         elif options.prompt is not None:
             await turn_context.send_activity(options.prompt)
+
+
+class CardChoicePrompt(_CardPrompt):
+    """A question with a fixed set of answers, asked with a card's Input.ChoiceSet.
+
+    Recognises a FoundChoice, as botbuilder's ChoicePrompt does: from the card's Action.Submit
+    ({"action": "choose", "field": name, "choice": value}, only for the question asked now,
+    named in `options.validations["field"]`), or from typed words matched against each choice's
+    value and synonyms (its labels in every language), or a typed number.
+    """
+
+    async def on_recognize(
+        self,
+        turn_context: TurnContext,
+        state: dict[str, object],
+        options: PromptOptions,
+    ) -> PromptRecognizerResult:
+        result = PromptRecognizerResult()
+        activity = turn_context.activity
+        if activity.type != ActivityTypes.message:
+            return result
+        choices: list[Choice] = options.choices or []
+        asked = (options.validations or {}).get("field")
+        value: Any = activity.value
+        if isinstance(value, dict) and value.get("action") == CHOOSE_VERB:
+            picked = value.get("choice")
+            for index, choice in enumerate(choices):
+                if value.get("field") == asked and picked == choice.value:
+                    result.succeeded = True
+                    result.value = FoundChoice(value=choice.value, index=index, score=1.0)
+            return result  # an answer to an older card is asked again, never misread
+        if not activity.text:
+            return result
+        # Numbers are read as the answers' numbers in every language, without number models.
+        found = ChoiceRecognizers.recognize_choices(
+            activity.text, choices, FindChoicesOptions(recognize_ordinals=False)
+        )
+        if found:
+            result.succeeded, result.value = True, found[0].resolution
+        return result
+
+
+class ReviewPrompt(_CardPrompt):
+    """Shows the draft card; answered by its buttons or by "confirm" / "change impact" typed.
+
+    Recognises {"choice": "confirm"} or {"choice": "edit", "field": name}; `options.validations`
+    holds the names of the fields that can be changed, with the words that name them.
+    """
 
     async def on_recognize(
         self,

@@ -34,6 +34,7 @@ class TicketLine:
     status: str
     owner: str | None
     due: datetime | None
+    due_name: str | None = None  # which deadline `due` is: "first_response" or "resolution"
 
 
 @dataclass(frozen=True)
@@ -49,16 +50,7 @@ async def my_tickets(voice: Voice, desk: Desk, *, closed: bool = False) -> Activ
         found, total = await requester.tickets_of(session, person=voice.person, closed=closed)
     if not found:
         return voice.text("chat.check.none_closed" if closed else "chat.check.none_open")
-    lines = tuple(
-        TicketLine(
-            key=ticket.key,
-            summary=ticket.summary,
-            status=ticket.status,
-            owner=owner,
-            due=requester.next_deadline(ticket),
-        )
-        for ticket, owner in found
-    )
+    lines = tuple(_line(ticket, owner) for ticket, owner in found)
     return voice.card("my_tickets", extras={"tickets": lines, "total": total, "closed": closed})
 
 
@@ -69,8 +61,14 @@ async def ticket_status(voice: Voice, desk: Desk, key: str) -> Activity:
         return voice.text("chat.check.unknown", key=key.upper())
     ticket, reporter, assignee, story = found
     view = notifier.view_of(ticket, reporter=reporter, assignee=assignee)
-    due = requester.next_deadline(ticket)
-    return voice.card("ticket_status", ticket=view, extras={"history": tuple(story), "due": due})
+    name, due = requester.next_deadline(ticket) or (None, None)
+    extras = {"history": tuple(story), "due": due, "due_name": name}
+    return voice.card("ticket_status", ticket=view, extras=extras)
+
+
+def _line(ticket: Ticket, owner: str | None) -> TicketLine:
+    name, due = requester.next_deadline(ticket) or (None, None)
+    return TicketLine(ticket.key, ticket.summary, ticket.status, owner, due, name)
 
 
 # The ticket, its reporter and assignee, and its history.

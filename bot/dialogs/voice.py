@@ -13,6 +13,7 @@ from botbuilder.schema import Activity
 from bot.config import Organisation
 from bot.db import Database
 from bot.directory.models import Person
+from bot.notify.labels import label, labelled
 from bot.notify.render import Renderer
 from bot.notify.views import Reader, TicketView
 from bot.notify.words import Phrases
@@ -58,6 +59,10 @@ class Voice:
     def when(self, moment: datetime | None) -> str:
         return self.phrases.when(moment)
 
+    def label(self, kind: str, value: str) -> str:
+        """A catalogue entry (a ticket type or area) in the customer's words."""
+        return label(self.phrases, kind, value)
+
     def text(self, key: str, /, **params: object) -> Activity:
         return MessageFactory.text(self.t(key, **params))
 
@@ -69,8 +74,9 @@ class Voice:
         extras: Mapping[str, Any] | None = None,
     ) -> Activity:
         """A customer card (`customer/<template>`) with its plain-text fallback and summary."""
+        shown = labelled(ticket, self.phrases)
         rendered = self.renderer.render(
-            "customer", template, ticket=ticket, reader=self.reader, extras=extras or {}
+            "customer", template, ticket=shown, reader=self.reader, extras=extras or {}
         )
         activity = MessageFactory.attachment(CardFactory.adaptive_card(rendered.card))
         activity.summary = rendered.summary

@@ -16,6 +16,7 @@ from bot.config import Organisation
 from bot.db import utcnow
 from bot.directory.models import AudienceBinding, Conversation, Person
 from bot.notify.drafts import Draft
+from bot.notify.labels import labelled
 from bot.notify.metrics import Metrics
 from bot.notify.models import OutboxMessage
 from bot.notify.outbox import PENDING
@@ -208,6 +209,7 @@ class Notifier:
         extras: Mapping[str, Any],
     ) -> dict[str, Any]:
         """The Teams activity of a message: its card, with the plain text as fallback."""
+        view = labelled(view, self._renderer.phrases(reader))
         rendered = self._renderer.render(folder, message, ticket=view, reader=reader, extras=extras)
         card = {**rendered.card, "fallbackText": rendered.text}
         return {

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.notify.models import Coordination, OutboxMessage, set_coordination
-from bot.notify.routing import REDRAWS_TICKET_CARD, TICKET_CARD
+from bot.notify.routing import FOLLOWS_TICKET_CARD, REDRAWS_TICKET_CARD, TICKET_CARD
 
 if TYPE_CHECKING:
     from bot.notify.claims import Claimant
@@ -34,14 +34,15 @@ async def claim(
     when the lease runs out. On PostgreSQL SKIP LOCKED lets several replicas claim side by side
     without waiting for or taking each other's rows. A redraw of a customer's ticket card waits
     until the card rows before it are settled, so it knows which activity to update and never
-    overtakes an older state.
+    overtakes an older state; the short news posted beside a redraw waits the same way, so it
+    never arrives before the card it speaks of.
     """
     due = (
         select(OutboxMessage.id)
         .where(
             OutboxMessage.status == PENDING,
             OutboxMessage.next_attempt_at <= now,
-            or_(OutboxMessage.template.not_in(REDRAWS_TICKET_CARD), ~_earlier_card_unsettled()),
+            or_(OutboxMessage.template.not_in(FOLLOWS_TICKET_CARD), ~_earlier_card_unsettled()),
         )
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)

@@ -18,11 +18,19 @@ MANAGEMENT = "management"
 # messages that only report progress, so the chat does not fill with status noise. What needs
 # the customer gets a new message: a question, the resolution, the survey, and an agent's
 # public reply (a person's words, often asking something, that the next status would
-# otherwise overwrite; Teams notifies of new posts, not of edits).
+# otherwise overwrite; Teams notifies of new posts, not of edits). News the customer should
+# notice (someone took the request, the vendor is involved) redraws the card and also posts a
+# one-line message, so that Teams notifies of it.
 TICKET_CARD = "customer/ticket_received"
 REDRAWS_TICKET_CARD = frozenset(
     {"customer/being_worked_on", "customer/status_changed", "customer/vendor_involved"}
 )
+NEWS_BESIDE_TICKET_CARD = frozenset(
+    {"customer/being_worked_on_news", "customer/vendor_involved_news"}
+)
+# Rows that wait until the ticket card rows before them are settled, so that none overtakes
+# the card it follows.
+FOLLOWS_TICKET_CARD = REDRAWS_TICKET_CARD | NEWS_BESIDE_TICKET_CARD
 
 
 @dataclass(frozen=True)
@@ -46,12 +54,16 @@ _TABLE: dict[Change, tuple[Intent, ...]] = {
         Intent(CUSTOMER, "customer/ticket_received"),
         Intent(AGENTS, "agents/new_ticket"),
     ),
-    Change.ACKNOWLEDGED: (Intent(CUSTOMER, "customer/being_worked_on"),),
+    Change.ACKNOWLEDGED: (
+        Intent(CUSTOMER, "customer/being_worked_on"),
+        Intent(CUSTOMER, "customer/being_worked_on_news"),
+    ),
     Change.WAITING_FOR_CUSTOMER: (Intent(CUSTOMER, "customer/question"),),
     Change.CUSTOMER_REPLIED: (Intent(ASSIGNEE, "agents/customer_replied"),),
     Change.ESCALATED_TO_VENDOR: (
         Intent(VENDOR, "vendor/escalation"),
         Intent(CUSTOMER, "customer/vendor_involved"),
+        Intent(CUSTOMER, "customer/vendor_involved_news"),
     ),
     Change.PUBLIC_COMMENT: (Intent(CUSTOMER, "customer/agent_reply"),),
     Change.INTERNAL_COMMENT: (Intent(AGENTS, "agents/internal_note"),),

@@ -1,4 +1,5 @@
-"""The weekly service-level report: last week's KPIs against the contract, for management."""
+"""The service-level report: a period's KPIs against the contract, weekly for management and on
+/report for any manager."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Organisation
-from bot.reports.kpis import iso_week, period_kpis, previous_week
+from bot.reports.kpis import Period, iso_week, period_kpis, previous_week
 from bot.reports.once import ManagementReport
 from bot.reports.service_levels import ServiceLevels, service_levels
 
@@ -38,6 +39,10 @@ class WeeklyFigures:
     low_rated: int
     not_solved: int
     mean_interactions: float | None
+    # What the report covers: "iso_week" (the weekly report), or /report's "today", "week"
+    # or "month", the last `days` days up to `at`.
+    period: str = "iso_week"
+    days: int = 7
 
     @property
     def number(self) -> int:
@@ -55,6 +60,20 @@ async def compose_weekly(
 ) -> WeeklyFigures:
     """Last week's figures: the ISO week before the one the report falls in."""
     covered = previous_week(fire, zone=organisation.time_zone)
+    return await compose_figures(
+        session, organisation=organisation, covered=covered, now=now, period="iso_week"
+    )
+
+
+async def compose_figures(
+    session: AsyncSession,
+    *,
+    organisation: Organisation,
+    covered: Period,
+    now: datetime,
+    period: str,
+) -> WeeklyFigures:
+    """The figures of the tickets opened in `covered`, as of `now`."""
     kpis = await period_kpis(
         session,
         start=covered.start,
@@ -82,6 +101,8 @@ async def compose_weekly(
         low_rated=kpis.low_rated,
         not_solved=kpis.not_solved,
         mean_interactions=kpis.mean_interactions,
+        period=period,
+        days=max(1, round((covered.end - covered.start).total_seconds() / 86400)),
     )
 
 

@@ -94,13 +94,16 @@ async def tickets_of(
     return [(ticket, name) for ticket, name in rows], int(total)
 
 
-def next_deadline(ticket: Ticket) -> datetime | None:
-    """The deadline the customer is waiting on: the first response, then the resolution."""
+def next_deadline(ticket: Ticket) -> tuple[str, datetime] | None:
+    """The deadline the customer is waiting on, by name: the first response, then the
+    resolution ("first_response" or "resolution", as under [sla] in the i18n files)."""
     if ticket.first_response_at is None and ticket.first_response_due is not None:
-        return ticket.first_response_due
+        return "first_response", ticket.first_response_due
     if Status(ticket.status) == Status.WAITING_FOR_CUSTOMER:
         return None  # the clock waits for them, so no date would be honest
-    return ticket.resolution_due if Status(ticket.status) in OPEN_STATUSES else None
+    if Status(ticket.status) in OPEN_STATUSES and ticket.resolution_due is not None:
+        return "resolution", ticket.resolution_due
+    return None
 
 
 async def waiting_on(session: AsyncSession, *, person: Person) -> list[Ticket]:

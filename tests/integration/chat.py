@@ -32,12 +32,24 @@ class Turn:
         return "\n".join(self.texts)
 
     def buttons(self) -> list[str]:
-        """The titles of the buttons on the hero cards of the replies (choice prompts)."""
+        """The answers offered by the replies' cards (a question with fixed answers)."""
         titles = []
         for call in self.replies:
             for attachment in call.body.get("attachments") or []:
-                titles += [b["title"] for b in attachment["content"].get("buttons", [])]
+                for item in attachment["content"].get("body", []):
+                    if item.get("type") == "Input.ChoiceSet":
+                        titles += [choice["title"] for choice in item["choices"]]
         return titles
+
+    def choices(self) -> dict[str, str]:
+        """The answers offered by the replies' cards: what each says, and its value."""
+        found = {}
+        for call in self.replies:
+            for attachment in call.body.get("attachments") or []:
+                for item in attachment["content"].get("body", []):
+                    if item.get("type") == "Input.ChoiceSet":
+                        found |= {choice["title"]: choice["value"] for choice in item["choices"]}
+        return found
 
     def card(self) -> dict[str, Any]:
         """The last Adaptive Card among the replies."""

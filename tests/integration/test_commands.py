@@ -32,8 +32,11 @@ async def test_ack_in_the_channel_tells_lena_that_alex_is_on_it(desk):
     card = (await desk.redrawn(ticket_card, 1))[0]  # her ticket card, redrawn in place
     assert "We're working on it" in fallback(card)
     assert "Alex Agent" in str(card)
+    # And a short new message, since Teams notifies of new posts, not of edits.
+    news = (await desk.new_cards(LENA_CHAT, 1, after=lena_before))[0]
+    assert "Alex Agent is on it" in fallback(news)
     await desk.quiet()
-    assert len(desk.cards(LENA_CHAT)) == lena_before
+    assert len(desk.cards(LENA_CHAT)) == lena_before + 1
     assert await desk.ticket(key, "status") == "acknowledged"
     assert await desk.ticket(key, "first_response_at") is not None
     alex = await desk.person(ALEX)
@@ -163,9 +166,11 @@ async def test_assign_me_in_the_1to1_chat_and_a_customer_cannot_own_tickets(desk
 async def test_status_moves_the_ticket_and_tells_the_customer(desk):
     key = await desk.open()
     ticket_card = await desk.ticket_card(key)
+    lena = len(desk.cards(LENA_CHAT))
     await desk.say(ALEX, f"/ack {key}")
     await desk.redrawn(ticket_card, 1)
-    lena = len(desk.cards(LENA_CHAT))
+    await desk.new_cards(LENA_CHAT, 1, after=lena)  # the news that Alex is on it
+    lena += 1
 
     answer = await desk.say(ALEX, f"/status {key} in_progress", channel="agents")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.demo.activities import channel_message
+from bot.demo.activities import channel_message, personal_conversation_id
 from bot.tickets.models import CsatSurvey
 from tests.conftest import ALEX, DANIELLE, LEARNER
 from tests.integration.desk import (
@@ -31,7 +31,24 @@ async def answered_survey(desk, key: str, score: int) -> None:
         )
 
 
-async def test_the_weekly_report_counts_times_breaches_and_csat(desk):
+async def report_card(desk, user, words: str, channel: str | None = None) -> dict:
+    """The card a /report answers with (the answer's summary is what notifications show)."""
+    conversation = MANAGEMENT if channel else personal_conversation_id(user)
+    before = len(desk.replies(conversation))
+    summary = await desk.say(user, words, channel=channel)
+    assert summary == ""  # a card, not a paragraph of text
+    answer = desk.replies(conversation)[before].body
+    assert answer["summary"]
+    cards = [a["content"] for a in answer.get("attachments") or []]
+    assert len(cards) == 1 and cards[0]["type"] == "AdaptiveCard"
+    return cards[0]
+
+
+def lines(card: dict) -> str:
+    return card["fallbackText"]
+
+
+async def test_the_report_is_a_card_like_the_weekly_report(desk):
     await desk.open(priority="P3")
     await desk.open("Payment down", priority="P1")
     desk.clock.advance(hours=1)
@@ -41,35 +58,35 @@ async def test_the_weekly_report_counts_times_breaches_and_csat(desk):
     await answered_survey(desk, "SR-1", score=2)
     desk.clock.advance(hours=3)  # SR-2 is now an hour past its 4 h first response
 
-    answer = await desk.say(DANIELLE, "/report week", channel="management")
+    card = await report_card(desk, DANIELLE, "/report week", channel="management")
 
-    assert answer.splitlines() == [
-        "Report for the last 7 days (since Mon 16 Nov 14:00, Europe/Berlin): 2 tickets opened.",
-        "By type: incident 2",
-        "By priority: P1 1, P3 1",
-        "By status now: new 1, resolved 1",
-        "By owner: Alex Agent 1, unassigned 1",
-        "Mean time to first response: 1 h (1 answered)",
-        "Mean time to resolve: 2 h (1 resolved)",
-        "Within SLA: 50 % (1 ticket breached: first response 1)",
-        # SR-2 (P1) answered nobody within its 4 h; both resolutions are still in time.
-        "Targets: first response within 48 hours missed (1 of 2 late), resolution within "
-        "5 working days met, vendor escalation within 24 hours not measured",
-        "Reopened: 0",
-        # SR-1: acknowledged and resolved, nothing else said; then rated 2, which counts as low.
-        "Resolved on first contact: 1 of 1 resolved",
-        "Closed but not solved: 1 (reopened 0, rated low 1)",
-        "Interactions per ticket: 1.0",  # SR-1's two, SR-2's none
-        "Satisfaction: 2.0 of 4 from 1 answer, below target (3)",
+    text = lines(card)
+    assert text.splitlines()[:3] == [
+        "Service-level report",
+        "The last 7 days: Mon 16 Nov 2026 to Mon 23 Nov 2026",
+        "1 of 3 service levels met · 2 tickets opened",
     ]
+    # SR-2 (P1) answered nobody within its 4 h; both resolutions are still in time.
+    assert (
+        "First response (Target: within 48 h · on average 1 h): 1 of 2 on time (50 %) – ✘ Missed"
+        in text
+    )
+    assert "Resolution (Target: within 5 working days · on average 2 h): 2 of 2" in text
+    # SR-1 was rated 2: below the target of 3.
+    assert "Satisfaction (Target: at least 3.0 of 4): 2.0 of 4 from one answer – ✘ Missed" in text
+    assert "Tickets by type: incident 2" in text
+    assert "Closed but not solved: 1 (reopened 0, rated low 1)" in text
+    assert "Resolved on first contact: 1 of 1 resolved" in text
+    assert "Figures as of Mon 23 Nov 2026, 14:00" in str(card)  # the organisation's clock
 
 
 async def test_a_quiet_day_and_the_wrong_people(desk):
-    today = await desk.say(DANIELLE, "/report today")
+    today = await report_card(desk, DANIELLE, "/report today")
 
-    assert today.splitlines() == [
-        "Report for today (since Mon 23 Nov 00:00, Europe/Berlin): 0 tickets opened.",
-        "Satisfaction: no survey answers in this period.",
+    assert lines(today).splitlines()[:3] == [
+        "Service-level report",
+        "Today, Mon 23 Nov 2026",
+        "Nothing to judge: no tickets and no survey answers · 0 tickets opened",
     ]
     assert await desk.say(ALEX, "/report", channel="agents") == (
         "Sorry, /report is only for managers. Nothing was changed."

@@ -63,6 +63,19 @@ async def test_the_queue_is_shown_in_the_readers_time_zone(desk):
     assert "first response due Mon 23 Nov 07:00" in answer
 
 
+async def test_in_a_channel_the_queue_and_sla_speak_of_the_organisations_clock(desk):
+    # Sam sits in New York, but the cards in the agents' channel are in Berlin time: one clock
+    # per place.
+    await three_tickets(desk)
+
+    queue = await desk.say(SAM, "/queue", channel="agents")
+    sla = await desk.say(SAM, "/sla SR-1", channel="agents")
+
+    assert "(Europe/Berlin)" in queue.splitlines()[0]
+    assert "first response due Mon 23 Nov 13:00" in queue
+    assert "(times in Europe/Berlin)" in sla.splitlines()[0]
+
+
 async def test_sla_shows_deadlines_time_left_and_no_pause(desk):
     key = await desk.open()
 

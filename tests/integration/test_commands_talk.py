@@ -53,9 +53,11 @@ async def test_a_manager_may_note_but_a_customer_may_not(desk):
 async def test_ask_sends_one_question_card_and_pauses_the_clock(desk):
     key = await desk.open()
     ticket_card = await desk.ticket_card(key)
-    await desk.say(ALEX, f"/ack {key}")
-    await desk.redrawn(ticket_card, 1)  # the ack redraws her ticket card: no new message
     lena = len(desk.cards(LENA_CHAT))
+    await desk.say(ALEX, f"/ack {key}")
+    await desk.redrawn(ticket_card, 1)  # the ack redraws her ticket card
+    await desk.new_cards(LENA_CHAT, 1, after=lena)  # and posts the short news beside it
+    lena += 1
     desk.clock.advance(minutes=30)
 
     answer = await desk.say(

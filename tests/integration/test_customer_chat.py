@@ -24,11 +24,16 @@ async def walk_to_review(desk: Desk, first: str = "checkout fails with an error"
     card's id."""
     asked = await say(desk, LEARNER, first)
     assert "What kind of request" in asked.text
-    assert "incident" in asked.buttons()
+    # Every type and every area is offered (a card's buttons would stop at six), in her words.
+    assert len(asked.buttons()) == 12 and "Service request" in asked.buttons()
     asked = await say(desk, LEARNER, "incident")
     assert "Which part of OpenCart" in asked.text
-    assert asked.buttons()[:2] == ["Checkout", "Payment"]
-    asked = await say(desk, LEARNER, "Checkout")
+    offered = asked.choices()
+    assert list(offered)[:2] == ["Checkout", "Payment"] and len(offered) == 7
+    assert offered["Something else"] == "other"
+    # Picked on the card and sent with Next, as Teams and Agents Playground send it.
+    picked = {"action": "choose", "field": "module", "choice": offered["Checkout"]}
+    asked = await press(desk, LEARNER, picked, card=asked.card_id)
     assert "How does it affect your work" in asked.text
     asked = await say(desk, LEARNER, "No customer can pay by card")
     assert "What did you do just before" in asked.text
@@ -36,7 +41,8 @@ async def walk_to_review(desk: Desk, first: str = "checkout fails with an error"
     assert "When did you first notice it" in asked.text
     asked = await say(desk, LEARNER, "today 8:30")
     assert "How urgent" in asked.text
-    assert any(button.startswith("P2") for button in asked.buttons())
+    # The priorities' definitions are there in full, to be read, not cut to a button's width.
+    assert "P2 – High: important work is blocked, no workaround" in asked.buttons()
     review = await say(desk, LEARNER, "P2")
     # Teams shows the summary in notifications and to clients that cannot draw the card.
     assert review.replies[-1].body.get("summary") == "Please check your ticket"
@@ -138,7 +144,7 @@ async def test_an_unreadable_date_and_an_unknown_module_are_explained(desk: Desk
     await say(desk, LEARNER, "checkout fails with an error")
     await say(desk, LEARNER, "incident")
     unknown = await say(desk, LEARNER, "Warehouse robots")
-    assert "Please pick one of the buttons" in unknown.text
+    assert "Please pick one of the answers" in unknown.text
     other = await say(desk, LEARNER, "Something else")
     assert "Which part is it" in other.text
     await say(desk, LEARNER, "Warehouse robots")
@@ -163,6 +169,31 @@ async def test_a_german_customer_is_asked_in_german(desk: Desk) -> None:
     assert "Um welche Art von Anliegen" in asked.text
     stopped = await say(desk, KIM, "abbrechen")
     assert "verworfen" in stopped.text
+
+
+async def test_a_german_customer_picks_from_the_catalogue_in_german(desk: Desk) -> None:
+    asked = await say(desk, KIM, "Die Kasse zeigt einen Fehler beim Bezahlen")
+    assert asked.choices()["Fehler"] == "bug" and "Serviceanfrage" in asked.choices()
+
+    asked = await say(desk, KIM, "Fehler")  # typed, in her words
+
+    assert "Welcher Teil von OpenCart" in asked.text
+    assert asked.choices()["Kasse"] == "Checkout"
+    # An answer pressed on the older card is not taken for this question.
+    stale = await press(desk, KIM, {"action": "choose", "field": "type", "choice": "incident"})
+    assert "Bitte wählen Sie eine der Antworten" in stale.text
+    asked = await say(desk, KIM, "Kasse")
+    for answer in ("Niemand kann bezahlen", "In den Warenkorb, bezahlen", "heute 8:30"):
+        asked = await say(desk, KIM, answer)
+    assert "P2 – Hoch: Wichtige Arbeit ist blockiert, ohne Umweg" in asked.buttons()
+    review = await press(desk, KIM, {"action": "choose", "field": "priority", "choice": "P2"})
+    facts = {f["title"]: f["value"] for f in review.card()["body"][2]["facts"]}
+    assert (facts["Art"], facts["Betroffener Bereich"]) == ("Fehler", "Kasse")
+    await say(desk, KIM, "bestätigen")
+
+    assert await desk.ticket("SR-1", "type") == "bug"  # stored as the catalogue names it
+    assert await desk.ticket("SR-1", "module") == "Checkout"
+    assert await desk.ticket("SR-1", "priority") == "P2"
 
 
 async def test_a_question_left_for_a_day_lapses_politely(desk: Desk) -> None:

@@ -43,6 +43,26 @@ async def test_my_tickets_lists_only_hers_most_urgent_first(desk: Desk) -> None:
     assert "Your open tickets" in card
 
 
+async def test_each_deadline_shown_to_her_says_which_one_it_is(desk: Desk) -> None:
+    first = await desk.open("Checkout fails with an error", priority="P3")
+    second = await desk.open("Nobody can log in", priority="P1")
+    await desk.say(ALEX, f"/ack {second}", channel="agents")
+
+    listed = (await say(desk, LEARNER, "my tickets")).card()
+
+    facts = {
+        shown["items"][0]["text"].split(" · ")[0]: {
+            fact["title"]: fact["value"] for fact in shown["items"][2]["facts"]
+        }
+        for shown in listed["body"][1:]
+        if shown.get("type") == "Container"
+    }
+    assert "First response by" in facts[first] and "Solution expected by" not in facts[first]
+    assert "Solution expected by" in facts[second] and "First response by" not in facts[second]
+    status = str((await say(desk, LEARNER, f"status {first}")).card())
+    assert "First response by" in status and "Expected by" not in status
+
+
 async def test_status_shows_the_story_and_someone_elses_ticket_does_not_exist(desk: Desk) -> None:
     key = await desk.open()
     await desk.say(ALEX, f"/ask {key} Which payment provider were you using?", channel="agents")

@@ -176,7 +176,7 @@ async def test_an_unknown_module_is_refused_until_a_button_or_other(setting: Set
     other = await client.send_activity("Something else")
     named = await client.send_activity("Warehouse robots")
 
-    assert "Please pick one of the buttons" in said(unknown)
+    assert "Please pick one of the answers" in said(unknown)
     assert "Which part is it" in said(other)
     assert "How does it affect your work" in said(named)
 

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bot.app import SCHEDULER, create_app
 from bot.demo.activities import channel_message, installation_update
+from bot.notify.compose import Notifier
 from bot.notify.models import OutboxMessage
+from bot.notify.render import Renderer
 from bot.tickets.due_models import DueAction
 from tests.conftest import DANIELLE, LEARNER
 
 # Monday 23 November 2026, 09:00 in Berlin.
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "messages"
 TOKEN = "sweep-token"
 
 
@@ -211,3 +215,22 @@ async def test_a_survey_follows_a_resolution_with_one_reminder(desk, clock):
 
     # Resolved Mon 11:00 UTC: the survey an hour later, its reminder 2 working days after that.
     assert produced["customer/survey"] == [T0 + timedelta(hours=4), at(25, 12)]
+
+
+async def test_a_first_response_nudge_carries_an_acknowledge_button(desk, clock, organisation):
+    app, client = desk
+    await open_ticket(client)
+
+    await run_until(app, clock, at(24, 9))
+
+    async with app[SCHEDULER]._database.transaction() as session:
+        nudge = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.template == "agents/sla_nudge")
+        )
+    assert nudge is not None
+    renderer = Renderer(TEMPLATES, "en", organisation.time_zone)
+    card = Notifier(renderer, organisation).activity_of(nudge)["attachments"][0]["content"]
+    pressed = [action["data"] for action in card["actions"] if action["type"] == "Action.Submit"]
+    assert {"action": "ack", "ticket": "OPS-1"} in [
+        {"action": data["action"], "ticket": data["ticket"]} for data in pressed
+    ]

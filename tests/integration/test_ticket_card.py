@@ -42,16 +42,23 @@ async def test_the_ticket_card_follows_the_ticket_and_only_what_needs_lena_is_ne
 
     await desk.say(ALEX, f"/ack {key}", channel="agents")
     await desk.redrawn(card, 1)
+    # Teams notifies of new posts, not of edits: who took it and by when comes as a message.
+    taken = (await desk.new_cards(LENA_CHAT, 1, after=posted))[0]
     await desk.say(ALEX, f"/status {key} in_progress", channel="agents")
     await desk.redrawn(card, 2)
     await desk.say(ALEX, f"/escalate {key} vendor Payment module throws 500", channel="agents")
     redraws = await desk.redrawn(card, 3)
+    vendor = (await desk.new_cards(LENA_CHAT, 2, after=posted))[1]
     await desk.quiet()
 
-    assert len(desk.cards(LENA_CHAT)) == posted  # progress alone posts nothing new
     assert "We're working on it" in fallback(redraws[0]) and "Alex Agent" in str(redraws[0])
     assert "Being worked on" in fallback(redraws[1])
     assert "vendor" in fallback(redraws[2]) and "throws 500" not in str(redraws[2])
+    assert "Alex Agent is on it" in fallback(taken) and "Expect a solution by" in fallback(taken)
+    assert "asked the makers of" in fallback(vendor) and "throws 500" not in str(vendor)
+    # The status change alone posted nothing new.
+    assert len(desk.cards(LENA_CHAT)) == posted + 2
+    posted += 2
 
     await desk.say(ALEX, f"/ask {key} Which payment provider do you use?", channel="agents")
     await desk.new_cards(LENA_CHAT, 1, after=posted)
@@ -81,8 +88,9 @@ async def test_a_card_that_can_no_longer_be_edited_is_posted_anew_and_redrawn_fr
 
     await desk.say(ALEX, f"/ack {key}", channel="agents")
 
-    anew = (await desk.new_cards(LENA_CHAT, 1, after=posted))[0]
+    anew, news = await desk.new_cards(LENA_CHAT, 2, after=posted)
     assert "We're working on it" in fallback(anew)
+    assert "Alex Agent is on it" in fallback(news)  # after the card it speaks of
     refused = calls_in(desk.connector, LENA_CHAT, "update")
     assert [(call.activity_id, call.status) for call in refused] == [(old, refusal)]
     card = await sent_id(desk, "customer/being_worked_on")
@@ -92,7 +100,7 @@ async def test_a_card_that_can_no_longer_be_edited_is_posted_anew_and_redrawn_fr
 
     assert "Being worked on" in fallback((await desk.redrawn(card, 1))[0])
     await desk.quiet()
-    assert len(desk.cards(LENA_CHAT)) == posted + 1
+    assert len(desk.cards(LENA_CHAT)) == posted + 2
     assert desk.updates(old) == []
     # A card that is gone is not a chat that is gone: Lena stays reachable where she was.
     assert await desk.scalar(
@@ -118,7 +126,9 @@ async def test_moves_written_before_the_ticket_card_is_out_redraw_it_in_order(
     assert await waiting(database) == [
         "customer/ticket_received",
         "customer/being_worked_on",
+        "customer/being_worked_on_news",
         "customer/vendor_involved",
+        "customer/vendor_involved_news",
     ]
 
     await aiohttp_client(create_app(settings, organisation, delivery=FAST))
@@ -129,7 +139,9 @@ async def test_moves_written_before_the_ticket_card_is_out_redraw_it_in_order(
         await asyncio.sleep(0.02)
     await asyncio.sleep(0.3)  # anything posted anew would have arrived by now
     calls = calls_in(connector, LENA_CHAT, "send", "update")
-    assert [call.operation for call in calls] == ["send", "update", "update"]
+    assert [call.operation for call in calls] == ["send", "update", "send", "update", "send"]
+    news = [calls.pop(4), calls.pop(2)]
+    assert "Expect a solution" in str(news[1]) and "makers of" in str(news[0])
     async with database.transaction() as session:
         card = await session.scalar(
             select(OutboxMessage.sent_activity_id).where(
@@ -156,7 +168,7 @@ async def test_a_redraw_is_claimed_only_after_the_card_rows_before_it_are_settle
         assert (await quiet.post("/api/events/jira", json=payload)).status == 200
     async with database.transaction() as session:
         ids = list((await session.scalars(select(OutboxMessage.id).order_by("id"))).all())
-    card_row, first, second = ids
+    card_row, first, first_news, second, second_news = ids
     later = utcnow() + timedelta(minutes=1)
 
     async def claim() -> list[int]:
@@ -174,7 +186,8 @@ async def test_a_redraw_is_claimed_only_after_the_card_rows_before_it_are_settle
                 .values(status=status, sent_activity_id=activity)
             )
 
-    assert await claim() == [card_row]  # the card is on its way: both redraws wait for it
+    # The card is on its way: both redraws, and the news beside them, wait for it.
+    assert await claim() == [card_row]
     assert await claim() == []
     await settle(card_row, outbox.SENT, "activity-card")
     assert await claim() == [first]  # the second waits for the first, or it could overtake it
@@ -182,7 +195,9 @@ async def test_a_redraw_is_claimed_only_after_the_card_rows_before_it_are_settle
         row = await session.get(OutboxMessage, second)
         assert await outbox.ticket_card(session, row) == "activity-card"
     await settle(first, outbox.FAILED)
-    assert await claim() == [second]
+    assert await claim() == [first_news, second]
+    await settle(second, outbox.SENT, "activity-card")
+    assert await claim() == [second_news]
 
 
 async def sent_id(desk, template: str) -> str:

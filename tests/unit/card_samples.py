@@ -276,6 +276,8 @@ HOSTILE_WEEKLY = WeeklyFigures(
     low_rated=100_000,
     not_solved=100_000,
     mean_interactions=None,
+    period="month",  # as /report month asks for it
+    days=30,
 )
 
 
@@ -300,6 +302,7 @@ SAMPLES: dict[str, dict[str, Sample]] = {
         "hostile": Sample(replace(HOSTILE_TICKET, status=Status.NEW)),
     },
     "customer/being_worked_on": _pair({}, {}),
+    "customer/being_worked_on_news": _pair({}, {}, status=Status.ACKNOWLEDGED),
     "customer/question": _pair(
         {"question": "Which payment provider were you using?", "author": "Alex Agent"},
         {"question": HUGE, "author": None, "reminder": True},
@@ -310,6 +313,9 @@ SAMPLES: dict[str, dict[str, Sample]] = {
         {"comment": EMOJI_WALL, "author": None},
     ),
     "customer/vendor_involved": _pair(
+        {"vendor": "OpenCart"}, {"vendor": INJECTION}, status=Status.WAITING_FOR_VENDOR
+    ),
+    "customer/vendor_involved_news": _pair(
         {"vendor": "OpenCart"}, {"vendor": INJECTION}, status=Status.WAITING_FOR_VENDOR
     ),
     "customer/resolved": _pair({}, {"no_response": True}, status=Status.RESOLVED),

@@ -19,7 +19,9 @@ def chat_samples(
 ) -> dict[str, dict[str, tuple[TicketView | None, dict[str, object]]]]:
     """Template → kind → (ticket, extras); card_samples.py turns them into Samples."""
     lines = tuple(
-        TicketLine(f"SR-{n}", f"Checkout problem number {n}", status, "Alex Agent", AT)
+        TicketLine(
+            f"SR-{n}", f"Checkout problem number {n}", status, "Alex Agent", AT, "first_response"
+        )
         for n, status in enumerate(Status, 1)
     )
     hostile_lines = tuple(TicketLine("SR-9", huge, Status.NEW, injection, None) for _ in range(15))
@@ -65,6 +67,17 @@ def chat_samples(
             "realistic": (None, draft),
             "hostile": (None, hostile_draft | {"sent_as": injection}),
         },
+        "customer/choose": {
+            "realistic": (None, {
+                "question": "How urgent is it for you? The service desk checks it.",
+                "field": "priority",
+                "choices": [["P1", "P1 – Critical: the shop or a key process is down"],
+                            ["P2", "P2 – High: important work is blocked, no workaround"],
+                            ["not_sure", "Not sure – let the desk decide"]],
+            }),
+            "hostile": (None, {"question": huge, "field": injection,
+                               "choices": [[injection, huge]] * 12}),
+        },
         "customer/my_tickets": {
             "realistic": (None, {"tickets": lines, "total": len(lines), "closed": False}),
             "hostile": (None, {"tickets": hostile_lines, "total": 4000, "closed": True}),
@@ -72,10 +85,10 @@ def chat_samples(
         "customer/ticket_status": {
             "realistic": (
                 replace(realistic, status=Status.WAITING_FOR_CUSTOMER),
-                {"history": story, "due": None},
+                {"history": story, "due": None, "due_name": None},
             ),
             "hostile": (replace(hostile, status=Status.RESOLVED),
-                        {"history": hostile_story, "due": AT}),
+                        {"history": hostile_story, "due": AT, "due_name": "resolution"}),
         },
         "customer/reply_received": {
             "realistic": (None, {"kind": "answer", "key": "SR-2", "text": "Stripe"}),

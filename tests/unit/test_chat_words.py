@@ -87,3 +87,18 @@ def test_both_languages_have_the_same_chat_phrases_and_placeholders() -> None:
 def test_what_a_message_asks_for(text: str, intent: Intent, key: str | None) -> None:
     heard = Recogniser(WORDS.values()).recognise(text)
     assert (heard.intent, heard.key) == (intent, key)
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+@pytest.mark.parametrize(
+    "button", ["chat.welcome.new_ticket", "chat.welcome.my_tickets", "chat.list.show_closed"]
+)
+def test_a_button_says_what_the_help_tells_the_customer_to_type(language: str, button: str):
+    words = WORDS[language]
+    title = str(words[button])
+
+    assert title.lower() in str(words["chat.help"]).lower()
+    assert Recogniser(WORDS.values()).recognise(title).intent not in (
+        Intent.UNCLEAR,
+        Intent.PROBLEM,
+    )  # typed, it works

@@ -26,10 +26,16 @@ def intents(*pairs: str) -> list[Intent]:
 # made on purpose in both places. An ordinary (P3) ticket with an assignee.
 EXPECTED: dict[Change, list[Intent]] = {
     C.CREATED: intents("customer customer/ticket_received", "agents agents/new_ticket"),
-    C.ACKNOWLEDGED: intents("customer customer/being_worked_on"),
+    C.ACKNOWLEDGED: intents(
+        "customer customer/being_worked_on", "customer customer/being_worked_on_news"
+    ),
     C.WAITING_FOR_CUSTOMER: intents("customer customer/question"),
     C.CUSTOMER_REPLIED: intents("assignee agents/customer_replied"),
-    C.ESCALATED_TO_VENDOR: intents("vendor vendor/escalation", "customer customer/vendor_involved"),
+    C.ESCALATED_TO_VENDOR: intents(
+        "vendor vendor/escalation",
+        "customer customer/vendor_involved",
+        "customer customer/vendor_involved_news",
+    ),
     C.PUBLIC_COMMENT: intents("customer customer/agent_reply"),
     C.INTERNAL_COMMENT: intents("agents agents/internal_note"),
     C.RESOLVED: intents("customer customer/resolved"),
@@ -93,6 +99,7 @@ def test_management_hears_of_a_major_incident_once():
         "management management/major_incident",
         "vendor vendor/escalation",
         "customer customer/vendor_involved",
+        "customer customer/vendor_involved_news",
     )
 
 
