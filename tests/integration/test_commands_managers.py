@@ -68,10 +68,10 @@ async def test_the_report_is_a_card_like_the_weekly_report(desk):
     ]
     # SR-2 (P1) answered nobody within its 4 h; both resolutions are still in time.
     assert (
-        "First response (Target: within 48 h · on average 1 h): 1 of 2 on time (50 %) – ✘ Missed"
+        "First response (Target: within 48 hr · on average 1 hr): 1 of 2 on time (50 %) – ✘ Missed"
         in text
     )
-    assert "Resolution (Target: within 5 working days · on average 2 h): 2 of 2" in text
+    assert "Resolution (Target: within 5 working days · on average 2 hr): 2 of 2" in text
     # SR-1 was rated 2: below the target of 3.
     assert "Satisfaction (Target: at least 3.0 of 4): 2.0 of 4 from one answer – ✘ Missed" in text
     assert "Tickets by type: incident 2" in text

@@ -121,11 +121,11 @@ async def test_the_weekly_report_shows_last_weeks_figures_against_the_targets_on
         # OPS-1 in 1 h, OPS-3 in 30 min, OPS-2 in 73 h: a mean of 24 h 50 min, told in CLDR's
         # short units ("1 day", "3 hr"). OPS-2 was late and OPS-4 is still unanswered past its
         # deadline.
-        "First response (Target: within 48 h · on average 1 day): 2 of 4 on time (50 %) – ✘ Missed",
+        "First response (Target: within 48 hr · on average 1 day): 2 of 4 on time (50 %) – ✘ Missed",
         # OPS-1 and OPS-3 took 3 h each; OPS-2 and OPS-4 still have time.
         "Resolution (Target: within 5 working days · on average 3 hr): 4 of 4 on time (100 %)"
         " – ✔ Met",
-        "Vendor escalation (Target: within 24 h): No ticket had this deadline – ○ Not judged",
+        "Vendor escalation (Target: within 24 hr): No ticket had this deadline – ○ Not judged",
         # 4 and 2: exactly the target, which is met; the 1 came after the week.
         "Satisfaction (Target: at least 3.0 of 4): 3.0 of 4 from 2 answers – ✔ Met",
         "Tickets by type: incident 2, bug 1, service request 1",
@@ -178,4 +178,4 @@ async def test_a_week_without_tickets_says_so(boot, connector):
     assert report["summary"] == "Week 48: nothing to judge, 0 tickets"
     text = report["attachments"][0]["content"]["fallbackText"].splitlines()
     assert text[2] == "Nothing to judge: no tickets and no survey answers · 0 tickets opened"
-    assert "Vendor escalation (Target: within 24 h): No ticket had this deadline" in text[5]
+    assert "Vendor escalation (Target: within 24 hr): No ticket had this deadline" in text[5]
