@@ -32,13 +32,18 @@ def signature_valid(secret: str, body: bytes, header: str | None) -> bool:
 
 def parse_webhook(
     body: Mapping[str, Any], *, mapping: JiraMapping, delivery_id: str | None, now: datetime
-) -> TicketEvent | None:
-    """The event this delivery reports, or None for a kind of event esmbot does not follow."""
+) -> list[TicketEvent]:
+    """The events this delivery reports: none for a kind of event esmbot does not follow.
+
+    Jira Server and Data Center report a comment as an issue event (`issue_commented`, or a
+    transition made with a comment) that carries it; that comment is an event of its own, keyed
+    like the `comment_created` that may report the same comment too, so it counts once.
+    """
     kind = body.get("webhookEvent")
     if not isinstance(kind, str) or not kind:
         raise NotAJiraEvent("not a Jira webhook: 'webhookEvent' is missing")
     if kind not in ISSUE_EVENTS | COMMENT_EVENTS:
-        return None
+        return []
     issue = body.get("issue")
     if not isinstance(issue, dict):
         raise NotAJiraEvent(f"{kind} without an 'issue' object")
@@ -57,27 +62,46 @@ def parse_webhook(
         "external_id": _short(issue.get("id")),
         "actor": _person(body.get("user"), mapping),
         "created_at": _jira_time(fields.get("created")),
+        "fields": snapshot.ticket_fields(),
     }
     if kind in COMMENT_EVENTS:
-        return _comment_event(kind, body, common, snapshot, mapping, delivery_id)
+        return [_comment_event(kind, body, common, mapping, delivery_id)]
     changelog = body.get("changelog") if isinstance(body.get("changelog"), dict) else {}
-    return TicketEvent(
+    state: dict[str, Any] = {
+        "status": snapshot.status(),
+        "assignee": snapshot.person("assignee"),
+        "unassigned": "assignee" in fields and fields["assignee"] is None,
+        "reporter": snapshot.person("reporter"),
+    }
+    change = TicketEvent(
         kind=_issue_kind(kind, changelog, snapshot),
         dedupe_key=_dedupe(kind, issue, changelog, delivery_id, body),
-        fields=snapshot.ticket_fields(),
-        status=snapshot.status(),
-        assignee=snapshot.person("assignee"),
-        unassigned="assignee" in fields and fields["assignee"] is None,
-        reporter=snapshot.person("reporter"),
+        **state,
         **common,
     )
+    comment_kind = _carried_comment(kind, body)
+    if comment_kind is None:
+        return [change]
+    # The comment brings the issue's state along, so that a bare `issue_commented` still
+    # follows the issue as the issue event alone did.
+    comment = _comment_event(comment_kind, body, {**common, **state}, mapping, delivery_id)
+    return [change, comment] if _items(changelog) else [comment]
+
+
+def _carried_comment(kind: str, body: Mapping[str, Any]) -> str | None:
+    """The comment event an issue event also reports, in the terms of Jira Cloud's own."""
+    if kind == "jira:issue_deleted" or not isinstance(body.get("comment"), dict):
+        return None
+    what = body.get("issue_event_type_name")
+    if what == "issue_comment_deleted":
+        return None
+    return "comment_updated" if what == "issue_comment_edited" else "comment_created"
 
 
 def _comment_event(
     kind: str,
     body: Mapping[str, Any],
     common: dict[str, Any],
-    snapshot: _Snapshot,
     mapping: JiraMapping,
     delivery_id: str | None,
 ) -> TicketEvent:
@@ -96,14 +120,12 @@ def _comment_event(
         return TicketEvent(
             kind=EventKind.UPDATED,
             dedupe_key=_dedupe_text(f"jira:comment:{raw['id']}:updated:{moment}"),
-            fields=snapshot.ticket_fields(),
             **common,
         )
     return TicketEvent(
         kind=EventKind.COMMENTED,
         dedupe_key=_dedupe_text(f"jira:comment:{raw['id']}:created"),
         comment=comment,
-        fields=snapshot.ticket_fields(),
         **{**common, "actor": comment.author or common["actor"]},
     )
 
@@ -125,11 +147,7 @@ def _issue_kind(kind: str, changelog: Mapping[str, Any], snapshot: _Snapshot) ->
         return EventKind.CREATED
     if kind == "jira:issue_deleted":
         return EventKind.DELETED
-    changed = {
-        str(item.get("field", "")).lower()
-        for item in changelog.get("items") or []
-        if isinstance(item, dict)
-    }
+    changed = {str(item.get("field", "")).lower() for item in _items(changelog)}
     if "status" in changed or "resolution" in changed:
         status = snapshot.status()
         return {
@@ -143,6 +161,11 @@ def _issue_kind(kind: str, changelog: Mapping[str, Any], snapshot: _Snapshot) ->
     if "priority" in changed:
         return EventKind.PRIORITY_CHANGED
     return EventKind.UPDATED
+
+
+def _items(changelog: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    items = changelog.get("items")
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
 
 def _dedupe(*args: Any) -> str:
