@@ -42,9 +42,7 @@ def joined(words: list[str] | None) -> str:
 
 def roles_of(organisation: Organisation, person: Person) -> frozenset[str]:
     """The roles esmbot.toml gives a person, by object id, e-mail or UPN."""
-    return organisation.roles_of(
-        aad_object_id=person.aad_object_id, email=person.email
-    ) | organisation.roles_of(aad_object_id=None, email=person.upn)
+    return organisation.person_roles(person)
 
 
 async def person_named(context: CommandContext, text: str) -> Person:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -51,6 +51,14 @@ class RoleMembers:
         )
 
 
+class Identity(Protocol):
+    """How a person is known to esmbot.toml's role lists."""
+
+    aad_object_id: str | None
+    email: str | None
+    upn: str | None
+
+
 @dataclass(frozen=True)
 class Organisation:
     """Everything esmbot.toml says: names, time zone, calendar, service levels, roles, catalogue."""
@@ -76,6 +84,12 @@ class Organisation:
             for role, members in self.roles.items()
             if members.contains(aad_object_id=aad_object_id, email=email)
         )
+
+    def person_roles(self, person: Identity) -> frozenset[str]:
+        """The roles esmbot.toml gives a known person, by object id, e-mail or UPN."""
+        return self.roles_of(
+            aad_object_id=person.aad_object_id, email=person.email
+        ) | self.roles_of(aad_object_id=None, email=person.upn)
 
     def sla_for(self, priority: str) -> SlaTargets:
         return self.sla.get(priority, self.sla["default"])

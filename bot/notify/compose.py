@@ -31,6 +31,7 @@ ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 # What an owner must hear even without a 1:1 chat with the bot: news only the customer has.
 # (An assignment is already on the ticket's card in the channel; a reopen goes there anyway.)
 OWNER_MUST_HEAR = frozenset({"agents/customer_replied"})
+AGENT_ROLE = "agents"  # the role in esmbot.toml whose holders own tickets
 # Rows per INSERT: well under SQLite's and asyncpg's parameter limits, and few round trips.
 INSERT_CHUNK = 1000
 
@@ -141,8 +142,15 @@ class Notifier:
         extras = {**_DEFAULT_EXTRAS, "vendor": self._organisation.service, **extras}
         now = self._clock()
         rows = []
+        drafted: set[tuple[str, int]] = set()
         for intent in intents:
-            recipients = await self._recipients(session, intent, ticket)
+            # The owner's card may fall back to a channel that has it already: once is enough.
+            recipients = [
+                recipient
+                for recipient in await self._recipients(session, intent, ticket)
+                if (intent.template, recipient.conversation_id) not in drafted
+            ]
+            drafted.update((intent.template, r.conversation_id) for r in recipients)
             if not recipients:
                 log.info(
                     "nobody to tell",
@@ -271,12 +279,20 @@ class Notifier:
         if audience == CUSTOMER:
             return await self.personal(session, ticket.reporter_id) if ticket.reporter_id else []
         if audience == ASSIGNEE:
-            owner = await self.personal(session, ticket.assignee_id) if ticket.assignee_id else []
+            if not await self._owned_by_agent(session, ticket):
+                # The desk's cards are for the desk: an assignee without the agent role (a Jira
+                # account that also reports tickets) gets none of them; the agents' channel does.
+                return await self.channel(session, AGENTS)
+            owner = await self.personal(session, ticket.assignee_id)
             if owner or intent.template not in OWNER_MUST_HEAR:
                 return owner
             # An owner who never opened a chat with the bot still hears it, in the agents' channel.
             return await self.channel(session, AGENTS)
         return await self.channel(session, audience)
+
+    async def _owned_by_agent(self, session: AsyncSession, ticket: Ticket) -> bool:
+        owner = await _person(session, ticket.assignee_id)
+        return owner is not None and AGENT_ROLE in self._organisation.person_roles(owner)
 
     async def preload(self, session: AsyncSession, *, person_ids: Iterable[int]) -> None:
         """Reads every bound channel and these people's chats at once, for a batch of events.
