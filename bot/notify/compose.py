@@ -20,7 +20,7 @@ from bot.notify.metrics import Metrics
 from bot.notify.models import OutboxMessage
 from bot.notify.outbox import PENDING
 from bot.notify.render import Renderer, TemplateError
-from bot.notify.routing import AGENTS, ASSIGNEE, CUSTOMER, Intent
+from bot.notify.routing import AGENTS, ASSIGNEE, CUSTOMER, TOLD_AFTER, Intent
 from bot.notify.views import Reader, TicketView
 from bot.tickets.lifecycle import Status
 from bot.tickets.models import Ticket
@@ -176,7 +176,7 @@ class Notifier:
                         "broadcast_id": None,
                     }
                 )
-        return rows
+        return _without_untold(rows, ticket.key)
 
     def activity_of(self, row: OutboxMessage) -> dict[str, Any]:
         """What the row sends: its activity, rendered now from its draft if it has none yet.
@@ -378,6 +378,18 @@ _DEFAULT_EXTRAS: dict[str, Any] = {
     "previous_status": None,
     "respond_by": None,
 }
+
+
+def _without_untold(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """The rows, less those that speak of a message that no row of theirs carries."""
+    drafted = {row["template"] for row in rows}
+    kept = [row for row in rows if TOLD_AFTER.get(row["template"], row["template"]) in drafted]
+    for template in {row["template"] for row in rows} - {row["template"] for row in kept}:
+        log.info(
+            "not said: what it speaks of went to nobody",
+            extra={"ticket": key, "template": template, "needs": TOLD_AFTER[template]},
+        )
+    return kept
 
 
 async def _person(session: AsyncSession, person_id: int | None) -> Person | None:

@@ -24,6 +24,10 @@ REDRAWS_TICKET_CARD = frozenset(
     {"customer/being_worked_on", "customer/status_changed", "customer/vendor_involved"}
 )
 
+# Messages that tell one audience another has been told: they go only together with the message
+# they speak of, so that nobody hears "we've passed it on" while nothing was passed on.
+TOLD_AFTER = {"customer/vendor_involved": "vendor/escalation"}
+
 
 @dataclass(frozen=True)
 class Intent:

@@ -10,11 +10,11 @@ from sqlalchemy import select, update
 
 from bot.app import create_app
 from bot.db import utcnow
-from bot.demo.activities import installation_update
+from bot.demo.activities import channel_message, installation_update
 from bot.notify import outbox
 from bot.notify.models import OutboxMessage
 from tests import jira_payloads as jp
-from tests.conftest import ALEX, LEARNER
+from tests.conftest import ALEX, DANIELLE, LEARNER
 from tests.integration.desk import (
     FAST,
     LENA_CHAT,
@@ -106,6 +106,7 @@ async def test_moves_written_before_the_ticket_card_is_out_redraw_it_in_order(
     quiet = await aiohttp_client(create_app(settings, organisation, dispatch=False, schedule=False))
     await quiet.post("/api/messages", json=installation_update(LEARNER, connector.url))
     await connector.wait_for(1, LENA_CHAT)
+    await bind_vendor(quiet, connector)
     issue = jp.issue("SR-20", reporter=LENA_JIRA)
     for payload in (
         jp.created(issue, at=T0),
@@ -117,6 +118,7 @@ async def test_moves_written_before_the_ticket_card_is_out_redraw_it_in_order(
     assert await waiting(database) == [
         "customer/ticket_received",
         "customer/being_worked_on",
+        "vendor/escalation",
         "customer/vendor_involved",
     ]
 
@@ -146,6 +148,7 @@ async def test_a_redraw_is_claimed_only_after_the_card_rows_before_it_are_settle
     quiet = await aiohttp_client(create_app(settings, organisation, dispatch=False, schedule=False))
     await quiet.post("/api/messages", json=installation_update(LEARNER, connector.url))
     await connector.wait_for(1, LENA_CHAT)
+    await bind_vendor(quiet, connector)
     issue = jp.issue("SR-21", reporter=LENA_JIRA)
     for payload in (
         jp.created(issue, at=T0),
@@ -154,14 +157,22 @@ async def test_a_redraw_is_claimed_only_after_the_card_rows_before_it_are_settle
     ):
         assert (await quiet.post("/api/events/jira", json=payload)).status == 200
     async with database.transaction() as session:
-        ids = list((await session.scalars(select(OutboxMessage.id).order_by("id"))).all())
+        ids = list(
+            (
+                await session.scalars(
+                    select(OutboxMessage.id)
+                    .where(OutboxMessage.audience == "customer")
+                    .order_by("id")
+                )
+            ).all()
+        )
     card_row, first, second = ids
     later = utcnow() + timedelta(minutes=1)
 
     async def claim() -> list[int]:
         async with database.transaction() as session:
             rows = await outbox.claim(session, now=later, limit=10, lease=timedelta(hours=1))
-            return [row.id for row in rows]
+            return [row.id for row in rows if row.id in ids]  # the vendor's row goes its own way
 
     async def settle(row_id: int, status: str, activity: str | None = None) -> None:
         async with database.transaction() as session:
@@ -180,6 +191,12 @@ async def test_a_redraw_is_claimed_only_after_the_card_rows_before_it_are_settle
         assert await outbox.ticket_card(session, row) == "activity-card"
     await settle(first, outbox.FAILED)
     assert await claim() == [second]
+
+
+async def bind_vendor(client, connector) -> None:
+    """The vendor's channel is bound: the customer hears of the vendor only with the vendor."""
+    subscribe = channel_message(DANIELLE, "/subscribe vendor", connector.url, channel="vendor")
+    assert (await client.post("/api/messages", json=subscribe)).status == 201
 
 
 async def sent_id(desk, template: str) -> str:
