@@ -147,6 +147,25 @@ async def test_a_ticket_resolved_at_60_percent_gets_no_further_nudge(desk, clock
     assert "agents/sla_nudge" not in after and "management/sla_breach" not in after
 
 
+async def test_a_reopened_ticket_is_not_nudged_again_for_a_share_of_the_same_deadline(desk, clock):
+    app, client = desk
+    await open_ticket(client)
+    clock.now = T0 + timedelta(hours=2)
+    await event(client, clock, "ack", "status_changed", status="acknowledged")
+    before = await run_until(app, clock, at(25, 14))  # the 50 % resolution nudge came at 13:00
+    await event(client, clock, "done", "resolved", resolution="Patched")
+    clock.now = at(25, 15)
+    await event(client, clock, "again", "reopened")
+
+    after = await run_until(app, clock, at(30, 12))
+
+    # The clock went on where it stopped (the resolved hour paused it): the nudges still to come
+    # for this deadline come once each; the one given before the reopening is not given again.
+    assert before["agents/sla_nudge"] == [at(25, 13)]
+    assert after["agents/sla_nudge"] == [at(26, 16), at(27, 14)]
+    assert after["management/sla_breach"] == [at(30, 9)]
+
+
 async def test_a_restart_in_between_changes_nothing(desk, start, clock):
     app, client = desk
     await open_ticket(client)
