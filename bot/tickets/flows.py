@@ -186,7 +186,8 @@ async def apply_one(
         work.ticket.status = Status.CANCELLED
         work.changes.append(Change.DELETED)
     if work.changes and not stale:
-        refresh_deadlines(work.ticket, organisation=organisation, now=max(now, event.occurred_at))
+        moment = max(now, event.occurred_at)
+        refresh_deadlines(work.ticket, organisation=organisation, now=moment)
         inputs = _plan_inputs(work.ticket, organisation)
         if inputs != planned_for:
             await replan(
@@ -196,6 +197,7 @@ async def apply_one(
                 existing=lookups.due_actions(work.ticket),
                 add=lookups.plan,
                 times=inputs[0],
+                first_seen=moment if ticket is None else None,
             )
     intents = route(
         work.changes,

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.app import SCHEDULER, create_app
 from bot.demo.activities import channel_message, installation_update
 from bot.notify.models import OutboxMessage
+from bot.tickets.due import MISSED_BEFORE_SEEN
 from bot.tickets.due_models import DueAction
 from tests.conftest import DANIELLE, LEARNER
 
@@ -203,6 +204,40 @@ async def test_after_a_three_day_outage_the_breach_is_alerted_once_and_stale_nud
             ).all()
         )
     assert outcomes == ["skipped: folded into the breach"] * 3
+
+
+async def test_a_ticket_first_seen_after_its_deadlines_is_recorded_as_breached_without_alerts(
+    desk, clock
+):
+    app, client = desk
+    two_years_ago = T0 - timedelta(days=706)
+    body = {
+        "id": "import-OPS-1",
+        "type": "created",
+        "occurred_at": two_years_ago.isoformat(),
+        "ticket": {"key": "OPS-1", "summary": "Old", "reporter": {"email": LEARNER.email}},
+    }
+    response = await client.post(
+        "/api/events", json=body, headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert response.status == 200
+
+    produced = await run_until(app, clock, T0 + timedelta(hours=3))
+
+    assert "management/sla_breach" not in produced and "agents/sla_nudge" not in produced
+    database = app[SCHEDULER]._database
+    async with database.transaction() as session:
+        breaches = (
+            await session.execute(
+                select(DueAction.sla, DueAction.status, DueAction.outcome, DueAction.done_at)
+                .where(DueAction.kind == "breach")
+                .order_by(DueAction.sla)
+            )
+        ).all()
+    assert [tuple(row) for row in breaches] == [
+        ("first_response", "done", MISSED_BEFORE_SEEN, T0),
+        ("resolution", "done", MISSED_BEFORE_SEEN, T0),
+    ]
 
 
 async def test_a_forgetful_customer_is_reminded_twice_then_resolved_for_no_response(desk, clock):
