@@ -39,6 +39,11 @@ _STATUS_CHANGES = {
 }
 
 
+# Texts are cut to what their columns hold; the audit line's free texts to a readable length.
+_ACTOR_LABEL = EventRow.__table__.c.actor_label.type.length
+_REPORTER_UNMATCHED = Ticket.__table__.c.reporter_unmatched.type.length
+_AUDIT_TEXT = 4000
+
 # The reason of an automatic resolution after the customer never answered.
 NO_RESPONSE = "no_response"
 _WORKED_ON = frozenset({Status.ACKNOWLEDGED, Status.REOPENED})
@@ -151,7 +156,7 @@ async def apply_one(
         "ticket_key": event.ticket_key,
         "at": event.occurred_at,
         "actor_id": None,
-        "actor_label": event.actor.label[:320] if event.actor else "",
+        "actor_label": event.actor.label[:_ACTOR_LABEL] if event.actor else "",
         "kind": str(event.kind),
         "payload": {},
         "source": event.source,
@@ -208,7 +213,7 @@ async def apply_one(
     row["ticket_id"] = work.ticket.id
     if event.reason:
         # Why it was done (a question, a resolution note, a reopen) belongs to the history.
-        work.audit["reason"] = event.reason[:4000]
+        work.audit["reason"] = event.reason[:_AUDIT_TEXT]
     row["payload"] = {
         **work.audit,
         "outcome": "stale" if stale else "applied",
@@ -257,7 +262,7 @@ def new_ticket(event: TicketEvent) -> Ticket:
     created_at = min(event.created_at or event.occurred_at, event.occurred_at)
     return Ticket(
         key=event.ticket_key,
-        summary=str(event.fields.get("summary") or "(no summary)")[:512],
+        summary=_fitted("summary", str(event.fields.get("summary") or "(no summary)")),
         source=event.source,
         external_id=event.external_id,
         status=Status.NEW,
@@ -272,9 +277,10 @@ async def _apply_snapshot(
     ticket = work.ticket
     changed_fields = {}
     for name in TICKET_FIELDS:
-        if name in event.fields and getattr(ticket, name) != event.fields[name]:
-            changed_fields[name] = (getattr(ticket, name), event.fields[name])
-            setattr(ticket, name, event.fields[name])
+        value = _fitted(name, event.fields[name]) if name in event.fields else None
+        if name in event.fields and getattr(ticket, name) != value:
+            changed_fields[name] = (getattr(ticket, name), value)
+            setattr(ticket, name, value)
     if "priority" in changed_fields:
         before, after = changed_fields["priority"]
         if Change.CREATED not in work.changes:
@@ -304,15 +310,20 @@ async def _apply_snapshot(
         _follow_status(work, event, organisation)
 
 
+def _fitted(name: str, value: Any) -> Any:
+    """A ticket field's value, a text cut to what its column holds."""
+    length = getattr(Ticket.__table__.c[name].type, "length", None)
+    return value[:length] if length and isinstance(value, str) else value
+
+
 async def _set_reporter(session: AsyncSession, ticket: Ticket, ref: PersonRef) -> None:
     person = await match_person(session, ref=ref)
     if person is not None:
         ticket.reporter_id, ticket.reporter_unmatched = person.id, None
     elif ticket.reporter_id is None:
         # Kept, not dropped: the reporter may meet the bot in Teams later under this e-mail.
-        ticket.reporter_unmatched = (ref.email or ref.jira_account_id or ref.jira_name or ref.name)[
-            :320
-        ]
+        unmatched = ref.email or ref.jira_account_id or ref.jira_name or ref.name
+        ticket.reporter_unmatched = unmatched[:_REPORTER_UNMATCHED]
         log.info("reporter not matched", extra={"ticket": ticket.key, "reporter": ref.label})
 
 
@@ -383,7 +394,7 @@ async def _apply_comment(
     work.audit["comment"] = {
         "public": comment.public,
         "author": comment.author.label if comment.author else None,
-        "body": comment.body[:4000],
+        "body": comment.body[:_AUDIT_TEXT],
         "id": comment.external_id,
     }
     if not comment.public:
