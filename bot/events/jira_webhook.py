@@ -6,12 +6,12 @@ import hashlib
 import hmac
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.config.jira_mapping import JiraMapping
 from bot.errors import EsmbotError
-from bot.tickets.events import Comment, EventKind, PersonRef, TicketEvent
+from bot.tickets.events import Comment, EventKind, PersonRef, TicketEvent, first_occurred
 
 ISSUE_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}-[0-9]{1,9}$")
 ISSUE_EVENTS = {"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"}
@@ -228,8 +228,8 @@ class _Snapshot:
             if value:
                 out[role] = value[:128] if role == "module" else value
         first = self.mapping.fields.get("first_occurred")
-        if first and (moment := _jira_time(self.fields.get(first))):
-            out["first_occurred_at"] = moment
+        if first and (moment := _jira_day_or_time(self.fields.get(first))):
+            out.update(first_occurred(moment))
         resolution = _name(self.fields.get("resolution"))
         if resolution:
             out["resolution"] = resolution
@@ -333,7 +333,18 @@ def _epoch_ms(value: object) -> datetime | None:
 
 # Jira's shapes, checked before fromisoformat: it alone would also take times without an
 # offset, week dates and the like, which no Jira writes.
+_JIRA_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _JIRA_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}:?\d{2}|Z))?")
+
+
+def _jira_day_or_time(value: object) -> date | datetime | None:
+    """A Jira date field's day as a date (no time is made up), a date-time field's moment."""
+    if isinstance(value, str) and _JIRA_DAY.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:  # in the shape, but no such day
+            return None
+    return _jira_time(value)
 
 
 def _jira_time(value: object) -> datetime | None:

@@ -261,7 +261,7 @@ class Notifier:
             impact=ticket.impact,
             steps=ticket.steps,
             description=ticket.description or None,
-            first_seen=ticket.first_occurred_at,
+            first_seen=ticket.first_occurred_at or ticket.first_occurred_on,
             first_response_due=ticket.first_response_due,
             resolution_due=ticket.resolution_due,
             vendor_escalation_due=ticket.vendor_escalation_due,

@@ -15,7 +15,7 @@ from collections.abc import (
 )
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
 from pathlib import Path
 from types import FunctionType
@@ -150,9 +150,11 @@ class Phrases:
             raise Problem(f"no phrase {key!r} in {self.language}.toml", key=key)
         return fill(phrase, params, key)
 
-    def when(self, value: datetime | None) -> str:
+    def when(self, value: datetime | date | None) -> str:
         if value is None:
             return self.t("common.not_set")
+        if not isinstance(value, datetime) and isinstance(value, date):
+            return self.day(value)  # a day that nobody gave a time: no time is made up
         written = self.written.get(value) if isinstance(value, datetime) else None
         if written is None:
             parts = self._date_parts(value, "when")
@@ -163,16 +165,19 @@ class Phrases:
             self.written[value] = written
         return written
 
-    def day(self, value: datetime | None) -> str:
-        """The local date of an instant, without the time: for spans of whole days."""
+    def day(self, value: datetime | date | None) -> str:
+        """The local date of an instant (or a calendar day), without the time."""
         if value is None:
             return self.t("common.not_set")
         return self.t("date.day_format", **self._date_parts(value, "day"))
 
     def _date_parts(self, value: object, caller: str) -> dict[str, object]:
-        if not isinstance(value, datetime) or value.utcoffset() is None:
-            raise Problem(f"{caller}() needs a timezone-aware datetime, got {value!r}")
-        local = value.astimezone(self.zone)
+        if isinstance(value, datetime) and value.utcoffset() is not None:
+            local: date = value.astimezone(self.zone)
+        elif isinstance(value, date) and not isinstance(value, datetime):
+            local = value  # a calendar day is the same day in every zone
+        else:
+            raise Problem(f"{caller}() needs a timezone-aware datetime or a date, got {value!r}")
         weekdays, months = self.words.get("date.weekdays"), self.words.get("date.months")
         if not (isinstance(weekdays, list) and isinstance(months, list)):
             raise Problem(f"{self.language}.toml needs date.weekdays and date.months", "date")

@@ -17,7 +17,7 @@ from bot.directory.models import Person
 from bot.errors import EsmbotError
 from bot.notify.compose import Notifier
 from bot.tickets.csat import SurveyAnswer, answer_survey
-from bot.tickets.events import Comment, EventKind, PersonRef, TicketEvent
+from bot.tickets.events import Comment, EventKind, PersonRef, TicketEvent, first_occurred
 from bot.tickets.flows import Applied, apply_event
 from bot.tickets.lifecycle import IllegalTransition, Status, can_transition
 from bot.tickets.models import Ticket
@@ -88,7 +88,7 @@ class TicketActions:
                 "module": draft.module,
                 "impact": draft.impact,
                 "steps": draft.steps,
-                "first_occurred_at": draft.first_occurred_at,
+                **first_occurred(draft.first_occurred_at),
                 "priority": draft.priority,
             }
             event = TicketEvent(
