@@ -180,3 +180,29 @@ def comment(
             "fields": {"summary": issue_data["fields"]["summary"]},
         },
     }
+
+
+def commented_on_server(
+    issue_data: dict[str, Any],
+    body: str,
+    *,
+    at: datetime,
+    author: dict[str, Any],
+    public: bool = True,
+    comment_id: str = "20001",
+    what: str = "issue_commented",
+    items: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Jira Server / Data Center: a comment reported as an issue event that carries it."""
+    with_comment = comment(
+        issue_data, body, at=at, author=author, public=public, comment_id=comment_id
+    )
+    return {
+        "timestamp": _ms(at),
+        "webhookEvent": "jira:issue_updated",
+        "issue_event_type_name": what,
+        "user": author,
+        "issue": issue_data,
+        "comment": with_comment["comment"],
+        **({"changelog": {"id": str(next(_changelog_ids)), "items": items}} if items else {}),
+    }

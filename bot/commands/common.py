@@ -42,10 +42,7 @@ def joined(words: list[str] | None) -> str:
 
 def roles_of(organisation: Organisation, person: Person) -> frozenset[str]:
     """The roles esmbot.toml gives a person of a served tenant, by object id, e-mail or UPN."""
-    tenant = person.tenant_id
-    return organisation.roles_of(
-        aad_object_id=person.aad_object_id, email=person.email, tenant_id=tenant
-    ) | organisation.roles_of(aad_object_id=None, email=person.upn, tenant_id=tenant)
+    return organisation.person_roles(person)
 
 
 async def person_named(context: CommandContext, text: str) -> Person:

@@ -132,7 +132,8 @@ async def escalate(context: CommandContext, args: argparse.Namespace) -> Reply:
     if channel is None:
         return Reply(
             f"{applied.ticket_key} now waits for the vendor, but no channel receives vendor "
-            "messages yet: a manager can type /subscribe vendor in the vendor's channel."
+            "messages yet, so the requester has not been told of the vendor either: a manager "
+            "can type /subscribe vendor in the vendor's channel."
         )
     return Reply(
         f"{applied.ticket_key} escalated: the vendor's channel has the details and the "

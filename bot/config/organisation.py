@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, time
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -50,6 +50,15 @@ class RoleMembers:
             (aad_object_id and aad_object_id.lower() in self.object_ids)
             or (email and email.lower() in self.emails)
         )
+
+
+class Identity(Protocol):
+    """How a person is known to esmbot.toml's role lists."""
+
+    aad_object_id: str | None
+    email: str | None
+    upn: str | None
+    tenant_id: str | None
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,14 @@ class Organisation:
         if self.tenants or not tenant_id.strip():
             return self
         return replace(self, tenants=frozenset({tenant_id.strip().lower()}))
+
+    def person_roles(self, person: Identity) -> frozenset[str]:
+        """The roles esmbot.toml gives a known person of a served tenant, by object id, e-mail
+        or UPN."""
+        tenant = person.tenant_id
+        return self.roles_of(
+            aad_object_id=person.aad_object_id, email=person.email, tenant_id=tenant
+        ) | self.roles_of(aad_object_id=None, email=person.upn, tenant_id=tenant)
 
     def sla_for(self, priority: str) -> SlaTargets:
         return self.sla.get(priority, self.sla["default"])

@@ -76,9 +76,14 @@ class NotADate(ValueError):
 
 @dataclass(frozen=True)
 class FirstSeen:
-    """A reading of the answer: the moment (None when the customer does not know)."""
+    """A reading of the answer: the moment, the day when no time was named ("yesterday"), or
+    None when the customer does not know."""
 
-    at: datetime | None
+    at: datetime | date | None
+
+    def stored(self) -> str | None:
+        """As the dialog keeps it: an ISO date-time, or an ISO date (read by day_or_moment)."""
+        return self.at.isoformat() if self.at else None
 
 
 def read_first_seen(
@@ -86,9 +91,8 @@ def read_first_seen(
 ) -> FirstSeen:
     """The moment `text` names, in UTC; raises NotADate saying why it cannot be used.
 
-    Dates without a time are taken as the start of that day's working morning (09:00), which
-    is what "it started on Monday" most often means at a desk; `month_first` reads 11/20 as
-    20 November (en-US) instead of 11 February.
+    A day named without a time ("yesterday", "20.11.") is that day, not a moment made up
+    inside it; `month_first` reads 11/20 as 20 November (en-US) instead of 11 February.
     """
     words = " ".join(text.lower().replace(",", " ").split()).strip(" !")
     if not words:
@@ -105,11 +109,17 @@ def read_first_seen(
     moment = _relative(words, now) or _absolute(words, local_now, zone, month_first)
     if moment is None:
         raise NotADate("unreadable")
-    if moment > now + FUTURE_SLACK:
+    if isinstance(moment, datetime):
+        if moment > now + FUTURE_SLACK:
+            raise NotADate("future")
+        if moment < now - OLDEST:
+            raise NotADate("too_old")
+        return FirstSeen(moment.astimezone(ZoneInfo("UTC")))
+    if moment > local_now.date():
         raise NotADate("future")
-    if moment < now - OLDEST:
+    if moment < (local_now - OLDEST).date():
         raise NotADate("too_old")
-    return FirstSeen(moment.astimezone(ZoneInfo("UTC")))
+    return FirstSeen(moment)
 
 
 def _relative(words: str, now: datetime) -> datetime | None:
@@ -126,15 +136,13 @@ def _relative(words: str, now: datetime) -> datetime | None:
 
 def _absolute(
     words: str, local_now: datetime, zone: ZoneInfo, month_first: bool
-) -> datetime | None:
+) -> datetime | date | None:
     day, rest = _day(words, local_now.date(), month_first)
     at = _time_of_day(rest) or _part_of_day(rest)
-    if day is None and at is None:
-        return None
+    if at is None:
+        return day
     if day is None:
         day = local_now.date()  # "9:30" or "this morning" alone means today
-    if at is None:
-        at = time(9)
     return datetime.combine(day, at, tzinfo=zone)
 
 

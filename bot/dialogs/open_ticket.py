@@ -6,7 +6,6 @@ import itertools
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 from botbuilder.dialogs import (
@@ -27,7 +26,7 @@ from bot.directory.models import Person
 from bot.errors import EsmbotError
 from bot.notify.labels import MODULE, TYPE, label
 from bot.notify.views import Reader
-from bot.tickets.events import PersonRef
+from bot.tickets.events import PersonRef, day_or_moment
 from bot.tickets.people import match_person
 from bot.tickets.service import ticket_by_key
 from bot.tickets.system import Draft
@@ -283,7 +282,7 @@ class OpenTicketDialog(ComponentDialog):
         except NotADate as problem:
             await prompt.context.send_activity(voice.text(f"chat.open.first_seen_{problem.reason}"))
             return False
-        prompt.recognized.value = seen.at.isoformat() if seen.at else None
+        prompt.recognized.value = seen.stored()
         return True
 
     # The end: the ticket, in the system of record first.
@@ -295,7 +294,6 @@ class OpenTicketDialog(ComponentDialog):
             if draft.get("for_email"):
                 found = await match_person(session, ref=PersonRef(email=draft["for_email"]))
                 reporter = found or reporter
-        first_seen = draft.get("first_seen")
         try:
             applied = await self._desk.actions.open(
                 Draft(
@@ -305,7 +303,7 @@ class OpenTicketDialog(ComponentDialog):
                     module=draft.get("module") if draft.get("module") != OTHER else None,
                     impact=draft.get("impact"),
                     steps=draft.get("steps"),
-                    first_occurred_at=datetime.fromisoformat(first_seen) if first_seen else None,
+                    first_occurred_at=day_or_moment(draft.get("first_seen")),
                     priority=draft.get("priority") or DEFAULT_PRIORITY,
                 ),
                 reporter=reporter,
@@ -400,7 +398,6 @@ def _answer(
 
 
 def _card_extras(draft: dict[str, Any], voice: Voice) -> dict[str, Any]:
-    first_seen = draft.get("first_seen")
     module = draft.get("module")
     return {
         "summary": draft.get("summary") or "",
@@ -408,7 +405,7 @@ def _card_extras(draft: dict[str, Any], voice: Voice) -> dict[str, Any]:
         "module": voice.label(MODULE, module) if module and module != OTHER else None,
         "impact": draft.get("impact"),
         "steps": draft.get("steps"),
-        "first_seen": datetime.fromisoformat(first_seen) if first_seen else None,
+        "first_seen": day_or_moment(draft.get("first_seen")),
         "priority": draft.get("priority"),
         "for_email": draft.get("for_email"),
         "sent_as": None,

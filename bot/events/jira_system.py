@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TypeVar
 
 from bot.config.jira_mapping import JiraMapping
@@ -84,6 +85,8 @@ def _description(draft: Draft) -> str:
     ):
         if value:
             parts.append(f"{label}: {value.strip()}")
-    if draft.first_occurred_at:
+    if isinstance(draft.first_occurred_at, datetime):
         parts.append(f"First seen: {draft.first_occurred_at.isoformat(timespec='minutes')}")
+    elif draft.first_occurred_at:
+        parts.append(f"First seen: {draft.first_occurred_at.isoformat()}")
     return "\n\n".join(part for part in parts if part)

@@ -6,12 +6,19 @@ import hashlib
 import hmac
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.config.jira_mapping import JiraMapping
 from bot.errors import EsmbotError
-from bot.tickets.events import Comment, EventKind, FieldValue, PersonRef, TicketEvent
+from bot.tickets.events import (
+    Comment,
+    EventKind,
+    FieldValue,
+    PersonRef,
+    TicketEvent,
+    first_occurred,
+)
 from bot.tickets.lifecycle import Status
 
 ISSUE_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}-[0-9]{1,9}$")
@@ -33,13 +40,18 @@ def signature_valid(secret: str, body: bytes, header: str | None) -> bool:
 
 def parse_webhook(
     body: Mapping[str, Any], *, mapping: JiraMapping, delivery_id: str | None, now: datetime
-) -> TicketEvent | None:
-    """The event this delivery reports, or None for a kind of event esmbot does not follow."""
+) -> list[TicketEvent]:
+    """The events this delivery reports: none for a kind of event esmbot does not follow.
+
+    Jira Server and Data Center report a comment as an issue event (`issue_commented`, or a
+    transition made with a comment) that carries it; that comment is an event of its own, keyed
+    like the `comment_created` that may report the same comment too, so it counts once.
+    """
     kind = body.get("webhookEvent")
     if not isinstance(kind, str) or not kind:
         raise NotAJiraEvent("not a Jira webhook: 'webhookEvent' is missing")
     if kind not in ISSUE_EVENTS | COMMENT_EVENTS:
-        return None
+        return []
     issue = body.get("issue")
     if not isinstance(issue, dict):
         raise NotAJiraEvent(f"{kind} without an 'issue' object")
@@ -58,27 +70,46 @@ def parse_webhook(
         "external_id": _short(issue.get("id")),
         "actor": _person(body.get("user"), mapping),
         "created_at": _jira_time(fields.get("created")),
+        "fields": snapshot.ticket_fields(),
     }
     if kind in COMMENT_EVENTS:
-        return _comment_event(kind, body, common, snapshot, mapping, delivery_id)
+        return [_comment_event(kind, body, common, mapping, delivery_id)]
     changelog = _object(body.get("changelog"))
-    return TicketEvent(
+    state: dict[str, Any] = {
+        "status": snapshot.status(),
+        "assignee": snapshot.person("assignee"),
+        "unassigned": "assignee" in fields and fields["assignee"] is None,
+        "reporter": snapshot.person("reporter"),
+    }
+    change = TicketEvent(
         kind=_issue_kind(kind, changelog, snapshot),
         dedupe_key=_dedupe_text(_dedupe_key(kind, issue, changelog, delivery_id, body)),
-        fields=snapshot.ticket_fields(),
-        status=snapshot.status(),
-        assignee=snapshot.person("assignee"),
-        unassigned="assignee" in fields and fields["assignee"] is None,
-        reporter=snapshot.person("reporter"),
+        **state,
         **common,
     )
+    comment_kind = _carried_comment(kind, body)
+    if comment_kind is None:
+        return [change]
+    # The comment brings the issue's state along, so that a bare `issue_commented` still
+    # follows the issue as the issue event alone did.
+    comment = _comment_event(comment_kind, body, {**common, **state}, mapping, delivery_id)
+    return [change, comment] if _items(changelog) else [comment]
+
+
+def _carried_comment(kind: str, body: Mapping[str, Any]) -> str | None:
+    """The comment event an issue event also reports, in the terms of Jira Cloud's own."""
+    if kind == "jira:issue_deleted" or not isinstance(body.get("comment"), dict):
+        return None
+    what = body.get("issue_event_type_name")
+    if what == "issue_comment_deleted":
+        return None
+    return "comment_updated" if what == "issue_comment_edited" else "comment_created"
 
 
 def _comment_event(
     kind: str,
     body: Mapping[str, Any],
     common: dict[str, Any],
-    snapshot: _Snapshot,
     mapping: JiraMapping,
     delivery_id: str | None,
 ) -> TicketEvent:
@@ -97,14 +128,12 @@ def _comment_event(
         return TicketEvent(
             kind=EventKind.UPDATED,
             dedupe_key=_dedupe_text(f"jira:comment:{raw['id']}:updated:{moment}"),
-            fields=snapshot.ticket_fields(),
             **common,
         )
     return TicketEvent(
         kind=EventKind.COMMENTED,
         dedupe_key=_dedupe_text(f"jira:comment:{raw['id']}:created"),
         comment=comment,
-        fields=snapshot.ticket_fields(),
         **{**common, "actor": comment.author or common["actor"]},
     )
 
@@ -126,11 +155,7 @@ def _issue_kind(kind: str, changelog: Mapping[str, Any], snapshot: _Snapshot) ->
         return EventKind.CREATED
     if kind == "jira:issue_deleted":
         return EventKind.DELETED
-    changed = {
-        str(item.get("field", "")).lower()
-        for item in changelog.get("items") or []
-        if isinstance(item, dict)
-    }
+    changed = {str(item.get("field", "")).lower() for item in _items(changelog)}
     if "status" in changed or "resolution" in changed:
         status = snapshot.status()
         return {
@@ -144,6 +169,11 @@ def _issue_kind(kind: str, changelog: Mapping[str, Any], snapshot: _Snapshot) ->
     if "priority" in changed:
         return EventKind.PRIORITY_CHANGED
     return EventKind.UPDATED
+
+
+def _items(changelog: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    items = changelog.get("items")
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
 
 def _dedupe_text(key: str) -> str:
@@ -202,8 +232,8 @@ class _Snapshot:
             if value:
                 out[role] = value[:128] if role == "module" else value
         first = self.mapping.fields.get("first_occurred")
-        if first and (moment := _jira_time(self.fields.get(first))):
-            out["first_occurred_at"] = moment
+        if first and (moment := _jira_day_or_time(self.fields.get(first))):
+            out.update(first_occurred(moment))
         resolution = _name(self.fields.get("resolution"))
         if resolution:
             out["resolution"] = resolution
@@ -312,7 +342,18 @@ def _epoch_ms(value: object) -> datetime | None:
 
 # Jira's shapes, checked before fromisoformat: it alone would also take times without an
 # offset, week dates and the like, which no Jira writes.
+_JIRA_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _JIRA_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}:?\d{2}|Z))?")
+
+
+def _jira_day_or_time(value: object) -> date | datetime | None:
+    """A Jira date field's day as a date (no time is made up), a date-time field's moment."""
+    if isinstance(value, str) and _JIRA_DAY.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:  # in the shape, but no such day
+            return None
+    return _jira_time(value)
 
 
 def _jira_time(value: object) -> datetime | None:

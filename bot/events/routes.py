@@ -63,7 +63,7 @@ def event_routes(
             return json_error(401, refusal)
         body = parse_json_object(raw)
         try:
-            event = parse_webhook(
+            events = parse_webhook(
                 body,
                 mapping=organisation.jira,
                 delivery_id=request.headers.get("X-Atlassian-Webhook-Identifier"),
@@ -71,7 +71,7 @@ def event_routes(
             )
         except NotAJiraEvent as error:
             raise ClientError(400, str(error)) from None
-        if event is None:
+        if not events:
             counter.event_received("jira", "ignored")
             log.info(
                 "ignored a Jira event esmbot does not follow",
@@ -83,7 +83,9 @@ def event_routes(
                     "reason": f"esmbot does not follow {body.get('webhookEvent')}",
                 }
             )
-        return _result(await apply(event, "jira"))
+        # One after the other, each in its own commit: a retry of the delivery finds the
+        # first a duplicate and still applies the second.
+        return _result(*[await apply(event, "jira") for event in events])
 
     async def generic(request: web.Request) -> web.Response:
         if not settings.api_token:
@@ -139,11 +141,13 @@ async def _local_key(database: Database) -> str:
         return await next_key(session, prefix=LOCAL_PREFIX)
 
 
-def _result(applied: Applied) -> web.Response:
+def _result(first: Applied, *more: Applied) -> web.Response:
+    # One delivery may report two events (a change and a comment): applied if either was.
+    outcomes = [applied.outcome for applied in (first, *more)]
     return web.json_response(
         {
-            "outcome": applied.outcome,
-            "ticket": applied.ticket_key,
-            "changes": [str(change) for change in applied.changes],
+            "outcome": "applied" if "applied" in outcomes else first.outcome,
+            "ticket": first.ticket_key,
+            "changes": [str(change) for applied in (first, *more) for change in applied.changes],
         }
     )

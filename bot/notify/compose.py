@@ -21,7 +21,7 @@ from bot.notify.metrics import Metrics
 from bot.notify.models import OutboxMessage
 from bot.notify.outbox import PENDING
 from bot.notify.render import Renderer
-from bot.notify.routing import AGENTS, ASSIGNEE, CUSTOMER, Intent
+from bot.notify.routing import AGENTS, ASSIGNEE, CUSTOMER, TOLD_AFTER, Intent
 from bot.notify.template_error import TemplateError
 from bot.notify.views import Reader, TicketView
 from bot.tickets.lifecycle import Status
@@ -33,6 +33,7 @@ ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 # What an owner must hear even without a 1:1 chat with the bot: news only the customer has.
 # (An assignment is already on the ticket's card in the channel; a reopen goes there anyway.)
 OWNER_MUST_HEAR = frozenset({"agents/customer_replied"})
+AGENT_ROLE = "agents"  # the role in esmbot.toml whose holders own tickets
 # Rows per INSERT: well under SQLite's and asyncpg's parameter limits, and few round trips.
 INSERT_CHUNK = 1000
 
@@ -157,8 +158,15 @@ class Notifier:
         extras = {**_DEFAULT_EXTRAS, "vendor": self._organisation.service, **extras}
         now = self._clock()
         rows: list[DraftRow] = []
+        drafted: set[tuple[str, int]] = set()
         for intent in intents:
-            recipients = await self._recipients(session, intent, ticket)
+            # The owner's card may fall back to a channel that has it already: once is enough.
+            recipients = [
+                recipient
+                for recipient in await self._recipients(session, intent, ticket)
+                if (intent.template, recipient.conversation_id) not in drafted
+            ]
+            drafted.update((intent.template, r.conversation_id) for r in recipients)
             if not recipients:
                 log.info(
                     "nobody to tell",
@@ -168,6 +176,8 @@ class Notifier:
                         "template": intent.template,
                     },
                 )
+                if self.metrics is not None:
+                    self.metrics.unaddressed(intent.audience, intent.template)
             for recipient in recipients:
                 draft = Draft(intent.template, view, recipient.reader, extras)
                 key = f"{origin}:{intent.audience}:{intent.template}:{recipient.conversation_id}"
@@ -184,7 +194,7 @@ class Notifier:
                         "broadcast_id": None,
                     }
                 )
-        return rows
+        return _without_untold(rows, ticket.key, self.metrics)
 
     def activity_of(self, row: OutboxMessage) -> dict[str, Any]:
         """What the row sends: its activity, rendered now from its draft if it has none yet.
@@ -270,7 +280,7 @@ class Notifier:
             impact=ticket.impact,
             steps=ticket.steps,
             description=ticket.description or None,
-            first_seen=ticket.first_occurred_at,
+            first_seen=ticket.first_occurred_at or ticket.first_occurred_on,
             first_response_due=ticket.first_response_due,
             resolution_due=ticket.resolution_due,
             vendor_escalation_due=ticket.vendor_escalation_due,
@@ -288,12 +298,20 @@ class Notifier:
         if audience == CUSTOMER:
             return await self.personal(session, ticket.reporter_id) if ticket.reporter_id else []
         if audience == ASSIGNEE:
-            owner = await self.personal(session, ticket.assignee_id) if ticket.assignee_id else []
+            if ticket.assignee_id is None or not await self._owned_by_agent(session, ticket):
+                # The desk's cards are for the desk: an assignee without the agent role (a Jira
+                # account that also reports tickets) gets none of them; the agents' channel does.
+                return await self.channel(session, AGENTS)
+            owner = await self.personal(session, ticket.assignee_id)
             if owner or intent.template not in OWNER_MUST_HEAR:
                 return owner
             # An owner who never opened a chat with the bot still hears it, in the agents' channel.
             return await self.channel(session, AGENTS)
         return await self.channel(session, audience)
+
+    async def _owned_by_agent(self, session: AsyncSession, ticket: Ticket) -> bool:
+        owner = await _person(session, ticket.assignee_id)
+        return owner is not None and AGENT_ROLE in self._organisation.person_roles(owner)
 
     async def preload(self, session: AsyncSession, *, person_ids: Iterable[int]) -> None:
         """Reads every bound channel and these people's chats at once, for a batch of events.
@@ -381,6 +399,25 @@ _DEFAULT_EXTRAS: dict[str, Any] = {
     "previous_status": None,
     "respond_by": None,
 }
+
+
+def _without_untold(rows: list[DraftRow], key: str, metrics: Metrics | None) -> list[DraftRow]:
+    """The rows, less those that speak of a message that no row of theirs carries."""
+    drafted = {row["template"] for row in rows}
+    kept = [row for row in rows if TOLD_AFTER.get(row["template"], row["template"]) in drafted]
+    for row in rows:
+        if row not in kept:
+            log.info(
+                "not said: what it speaks of went to nobody",
+                extra={
+                    "ticket": key,
+                    "template": row["template"],
+                    "needs": TOLD_AFTER[row["template"]],
+                },
+            )
+            if metrics is not None:
+                metrics.unaddressed(row["audience"], row["template"])
+    return kept
 
 
 async def _person(session: AsyncSession, person_id: int | None) -> Person | None:

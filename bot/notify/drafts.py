@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.notify.views import Reader, TicketView
+from bot.tickets.events import day_or_moment
 from bot.tickets.lifecycle import Status
 
 # Tags for the values JSON has no type for. A template sees each as it was written: an aware
@@ -60,7 +61,11 @@ def _view_to_json(view: TicketView) -> dict[str, Any]:
     document: dict[str, Any] = {}
     for name in _VIEW_FIELDS:
         value = getattr(view, name)
-        document[name] = _instant(value) if isinstance(value, datetime) else value
+        if isinstance(value, datetime):
+            value = _instant(value)
+        elif isinstance(value, date):
+            value = value.isoformat()  # a day alone, read back as one
+        document[name] = value
     return document
 
 
@@ -68,7 +73,7 @@ def _view_from_json(document: Mapping[str, Any]) -> TicketView:
     values = dict(document)
     for name in _DATETIME_FIELDS:
         if values.get(name) is not None:
-            values[name] = datetime.fromisoformat(values[name])
+            values[name] = day_or_moment(values[name])
     values["status"] = Status(values["status"])
     return TicketView(**values)
 

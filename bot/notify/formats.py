@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from babel.units import format_unit
 
@@ -37,6 +37,11 @@ def standard_patterns(locale: Locale) -> tuple[str, str]:
 def instant(value: datetime, pattern: str, zone: ZoneInfo, locale: Locale) -> str:
     """An instant in the reader's zone, written with a CLDR pattern ("EEE d MMM y, HH:mm")."""
     return format_datetime(value, pattern, tzinfo=zone, locale=locale)
+
+
+def day(value: date, pattern: str, locale: Locale) -> str:
+    """A calendar day, written with a CLDR date pattern ("EEE d MMM y")."""
+    return format_date(value, pattern, locale=locale)
 
 
 def number(value: float | int | Decimal, digits: int | None, locale: Locale) -> str:

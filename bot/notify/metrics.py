@@ -97,6 +97,14 @@ class Metrics:
             namespace=NAMESPACE,
             registry=self.registry,
         )
+        self._unaddressed = Counter(
+            "messages_unaddressed",
+            "Messages not written because nobody receives them (no channel bound for the audience,"
+            " nobody reachable), or because what they speak of went to nobody, by template.",
+            ("audience", "template"),
+            namespace=NAMESPACE,
+            registry=self.registry,
+        )
         self._refused = Counter(
             "activities_refused",
             "Teams activities answered and forgotten, by reason (tenant: one esmbot does not serve).",
@@ -131,6 +139,9 @@ class Metrics:
     def enqueued_values(self, audience: str, template: str, count: int) -> None:
         """Counts rows written as plain values, which have no object to tell them apart."""
         self._enqueued.labels(audience, template).inc(count)
+
+    def unaddressed(self, audience: str, template: str) -> None:
+        self._unaddressed.labels(audience, template).inc()
 
     def sent(self, row: OutboxMessage) -> None:
         self._sent.labels(row.audience, row.template).inc()

@@ -32,6 +32,10 @@ NEWS_BESIDE_TICKET_CARD = frozenset(
 # the card it follows.
 FOLLOWS_TICKET_CARD = REDRAWS_TICKET_CARD | NEWS_BESIDE_TICKET_CARD
 
+# Messages that tell one audience another has been told: they go only together with the message
+# they speak of, so that nobody hears "we've passed it on" while nothing was passed on.
+TOLD_AFTER = {"customer/vendor_involved": "vendor/escalation"}
+
 
 @dataclass(frozen=True)
 class Intent:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from bot.tickets.lifecycle import Status
@@ -31,7 +31,7 @@ class TicketView:
     impact: str | None = None
     steps: str | None = None
     description: str | None = None
-    first_seen: datetime | None = None
+    first_seen: datetime | date | None = None  # a day alone when no time was named
     first_response_due: datetime | None = None
     resolution_due: datetime | None = None
     vendor_escalation_due: datetime | None = None

@@ -6,7 +6,7 @@ import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -120,9 +120,11 @@ class Phrases:
             raise Problem(f"number() needs a number, got {value!r}")
         return formats.number(value, digits, self.locale)
 
-    def when(self, value: datetime | None) -> str:
+    def when(self, value: datetime | date | None) -> str:
         if value is None:
             return self.t("common.not_set")
+        if not isinstance(value, datetime):
+            return self.day(value)  # a day that nobody gave a time: no time is made up
         written = self.written.get(value) if isinstance(value, datetime) else None
         if written is None:
             _check_instant(value, "when")
@@ -132,12 +134,16 @@ class Phrases:
             self.written[value] = written
         return written
 
-    def day(self, value: datetime | None) -> str:
-        """The local date of an instant, without the time: for spans of whole days."""
+    def day(self, value: datetime | date | None) -> str:
+        """The local date of an instant, without the time (for spans of whole days), or a
+        calendar day, which is the same day in every zone."""
         if value is None:
             return self.t("common.not_set")
+        pattern = self._pattern("date.day", 0)
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return formats.day(value, pattern, self.locale)
         _check_instant(value, "day")
-        return formats.instant(value, self._pattern("date.day", 0), self.zone, self.locale)
+        return formats.instant(value, pattern, self.zone, self.locale)
 
     def _pattern(self, key: str, standard: int) -> str:
         """The language's own CLDR pattern if its words name one, else CLDR's standard: never

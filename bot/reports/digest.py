@@ -14,7 +14,8 @@ from bot.directory.models import Person
 from bot.reports.kpis import TicketFacts, breaches_of, period, period_kpis, summarise
 from bot.reports.once import ManagementReport
 from bot.tickets.calendar import BusinessCalendar
-from bot.tickets.due import times_of
+from bot.tickets.due import MISSED_BEFORE_SEEN, times_of
+from bot.tickets.due_models import DueAction
 from bot.tickets.lifecycle import OPEN_STATUSES, Status
 from bot.tickets.models import Ticket
 from bot.tickets.planning import FIRST_RESPONSE, RESOLUTION, VENDOR
@@ -63,6 +64,11 @@ class Digest:
     csat_answers: int
     csat_target: float
     csat_days: int
+    # Deadlines already missed when esmbot first saw their tickets, recorded in the window
+    # without an alert each: the tickets (at most LISTED), how many, and how many deadlines.
+    seen_late: tuple[str, ...] = ()
+    seen_late_total: int = 0
+    seen_late_deadlines: int = 0
 
 
 async def compose_digest(
@@ -120,6 +126,19 @@ async def compose_digest(
     resolved = await session.scalar(
         select(func.count()).where(Ticket.resolved_at >= since, Ticket.resolved_at < midnight)
     )
+    seen_late = (
+        await session.execute(
+            select(Ticket.key, func.count())
+            .join(DueAction, DueAction.ticket_id == Ticket.id)
+            .where(
+                DueAction.outcome == MISSED_BEFORE_SEEN,
+                DueAction.done_at >= since,
+                DueAction.done_at < midnight,
+            )
+            .group_by(Ticket.key)
+            .order_by(Ticket.key)
+        )
+    ).all()
     month = period("month", now=now, zone=zone)
     csat = await period_kpis(
         session,
@@ -149,6 +168,9 @@ async def compose_digest(
         csat_answers=csat.csat_answers,
         csat_target=organisation.csat_target,
         csat_days=(month.end - month.start).days,
+        seen_late=tuple(key for key, _ in seen_late[:LISTED]),
+        seen_late_total=len(seen_late),
+        seen_late_deadlines=sum(count for _, count in seen_late),
     )
 
 

@@ -24,6 +24,7 @@ from bot.tickets.events import (
     FieldValue,
     PersonRef,
     TicketEvent,
+    first_occurred,
 )
 from bot.tickets.flows import Applied, apply_event
 from bot.tickets.lifecycle import IllegalTransition, Status, can_transition
@@ -95,7 +96,7 @@ class TicketActions:
                 "module": draft.module,
                 "impact": draft.impact,
                 "steps": draft.steps,
-                "first_occurred_at": draft.first_occurred_at,
+                **first_occurred(draft.first_occurred_at),
                 "priority": draft.priority,
             }
             event = TicketEvent(

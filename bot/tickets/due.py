@@ -15,11 +15,13 @@ from bot.config import Organisation
 from bot.tickets.due_models import DueAction
 from bot.tickets.lifecycle import Status
 from bot.tickets.models import Ticket
-from bot.tickets.planning import SURVEY_EXPIRY, SURVEY_REMINDER, TicketTimes, plan
+from bot.tickets.planning import BREACH, SURVEY_EXPIRY, SURVEY_REMINDER, TicketTimes, plan
 from bot.tickets.sla import resolution_start
 from bot.tickets.state import policy_for, sla_facts
 
 PENDING, DONE, SKIPPED = "pending", "done", "skipped"
+# A deadline that had passed when esmbot first saw its ticket: recorded, and left to the digest.
+MISSED_BEFORE_SEEN = "missed before esmbot saw the ticket"
 # Planned when the survey goes out, not from the ticket's state; re-planning leaves them alone.
 _PLANNED_ELSEWHERE = frozenset({SURVEY_REMINDER, SURVEY_EXPIRY})
 
@@ -40,6 +42,7 @@ class NewAction:
     due_at: datetime
     status: str = PENDING
     outcome: str | None = None
+    done_at: datetime | None = None
 
     def row(self) -> dict[str, Any]:
         return {
@@ -51,6 +54,7 @@ class NewAction:
             "due_at": self.due_at,
             "status": self.status,
             "outcome": self.outcome,
+            "done_at": self.done_at,
         }
 
 
@@ -94,13 +98,15 @@ async def replan(
     existing: dict[str, Action] | None = None,
     add: AddAction | None = None,
     times: TicketTimes | None = None,
+    first_seen: datetime | None = None,
 ) -> None:
     """Adds what is newly due, moves what moved, and drops what no longer applies.
 
     Whatever was done stays done: a nudge sent is never sent again, whatever happens later.
     `existing`, the ticket's actions by dedupe key when the caller has read them already,
     learns the actions added here; `add` writes each new one (by default into the session);
-    `times` are the ticket's times_of when the caller has them already.
+    `times` are the ticket's times_of when the caller has them already. `first_seen`, when
+    esmbot meets the ticket just now: a breach due before it is recorded as done, not alerted.
     """
     wanted = plan(
         times or times_of(ticket, organisation),
@@ -119,16 +125,18 @@ async def replan(
     for planned in wanted:
         action = existing.get(planned.key)
         if action is None:
-            existing[planned.key] = add(
-                NewAction(
-                    ticket_id=ticket.id,
-                    dedupe_key=planned.key,
-                    kind=planned.kind,
-                    sla=planned.sla,
-                    fraction=planned.fraction,
-                    due_at=planned.due_at,
-                )
+            new = NewAction(
+                ticket_id=ticket.id,
+                dedupe_key=planned.key,
+                kind=planned.kind,
+                sla=planned.sla,
+                fraction=planned.fraction,
+                due_at=planned.due_at,
             )
+            if planned.kind == BREACH and first_seen is not None and planned.due_at <= first_seen:
+                # An old ticket imported now would otherwise alert every deadline it ever missed.
+                new.status, new.outcome, new.done_at = DONE, MISSED_BEFORE_SEEN, first_seen
+            existing[planned.key] = add(new)
         elif action.status != DONE and (action.status, action.due_at, action.outcome) != (
             PENDING,
             planned.due_at,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TypedDict
 
@@ -48,7 +48,7 @@ class Comment:
 
 
 # A descriptive field's value: text, or a time for first_occurred_at; None clears it.
-FieldValue = str | datetime | None
+FieldValue = str | datetime | date | None
 # Descriptive fields a created or updated event may carry, with their meaning.
 TICKET_FIELDS = (
     "summary",
@@ -58,9 +58,27 @@ TICKET_FIELDS = (
     "impact",
     "steps",
     "first_occurred_at",
+    "first_occurred_on",
     "priority",
     "resolution",
 )
+
+
+def first_occurred(value: datetime | date | None) -> dict[str, datetime | date | None]:
+    """The fields that say when a problem was first noticed: a moment, or a day without a time;
+    either one clears the other."""
+    if isinstance(value, datetime) or value is None:
+        return {"first_occurred_at": value, "first_occurred_on": None}
+    return {"first_occurred_at": None, "first_occurred_on": value}
+
+
+def day_or_moment(text: str | None) -> datetime | date | None:
+    """What `isoformat()` wrote of a first-noticed time: a date-time, or a date alone."""
+    if not text:
+        return None
+    return (
+        date.fromisoformat(text) if len(text) == len("2026-11-22") else datetime.fromisoformat(text)
+    )
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, TypedDict
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,6 +38,19 @@ _STATUS_CHANGES = {
     Status.CANCELLED: Change.CANCELLED,
 }
 
+
+# Texts are cut to what their columns hold; the audit line's free texts to a readable length.
+def column_length(column: ColumnElement[Any]) -> int:
+    """How many characters a text column holds, as the model declares it."""
+    kind = column.type
+    if not isinstance(kind, String) or kind.length is None:
+        raise TypeError(f"{column} is not a text column of a declared length")
+    return kind.length
+
+
+_ACTOR_LABEL = column_length(EventRow.__table__.c.actor_label)
+_REPORTER_UNMATCHED = column_length(Ticket.__table__.c.reporter_unmatched)
+_AUDIT_TEXT = 4000
 
 # The reason of an automatic resolution after the customer never answered.
 NO_RESPONSE = "no_response"
@@ -165,7 +178,7 @@ async def apply_one(
         "ticket_key": event.ticket_key,
         "at": event.occurred_at,
         "actor_id": None,
-        "actor_label": event.actor.label[:320] if event.actor else "",
+        "actor_label": event.actor.label[:_ACTOR_LABEL] if event.actor else "",
         "kind": str(event.kind),
         "payload": {},
         "source": event.source,
@@ -200,7 +213,8 @@ async def apply_one(
         work.ticket.status = Status.CANCELLED
         work.changes.append(Change.DELETED)
     if work.changes and not stale:
-        refresh_deadlines(work.ticket, organisation=organisation, now=max(now, event.occurred_at))
+        moment = max(now, event.occurred_at)
+        refresh_deadlines(work.ticket, organisation=organisation, now=moment)
         inputs = _plan_inputs(work.ticket, organisation)
         if inputs != planned_for:
             await replan(
@@ -210,6 +224,7 @@ async def apply_one(
                 existing=lookups.due_actions(work.ticket),
                 add=lookups.plan,
                 times=inputs[0],
+                first_seen=moment if ticket is None else None,
             )
     intents = route(
         work.changes,
@@ -220,7 +235,7 @@ async def apply_one(
     row["ticket_id"] = work.ticket.id
     if event.reason:
         # Why it was done (a question, a resolution note, a reopen) belongs to the history.
-        work.audit["reason"] = event.reason[:4000]
+        work.audit["reason"] = event.reason[:_AUDIT_TEXT]
     row["payload"] = {
         **work.audit,
         "outcome": "stale" if stale else "applied",
@@ -269,7 +284,7 @@ def new_ticket(event: TicketEvent) -> Ticket:
     created_at = min(event.created_at or event.occurred_at, event.occurred_at)
     return Ticket(
         key=event.ticket_key,
-        summary=str(event.fields.get("summary") or "(no summary)")[:512],
+        summary=_fitted("summary", str(event.fields.get("summary") or "(no summary)")),
         source=event.source,
         external_id=event.external_id,
         status=Status.NEW,
@@ -284,9 +299,10 @@ async def _apply_snapshot(
     ticket = work.ticket
     changed_fields = {}
     for name in TICKET_FIELDS:
-        if name in event.fields and getattr(ticket, name) != event.fields[name]:
-            changed_fields[name] = (getattr(ticket, name), event.fields[name])
-            setattr(ticket, name, event.fields[name])
+        value = _fitted(name, event.fields[name]) if name in event.fields else None
+        if name in event.fields and getattr(ticket, name) != value:
+            changed_fields[name] = (getattr(ticket, name), value)
+            setattr(ticket, name, value)
     if "priority" in changed_fields:
         before, after = changed_fields["priority"]
         if Change.CREATED not in work.changes:
@@ -316,15 +332,20 @@ async def _apply_snapshot(
         _follow_status(work, event, event.status, organisation)
 
 
+def _fitted(name: str, value: Any) -> Any:
+    """A ticket field's value, a text cut to what its column holds."""
+    length = getattr(Ticket.__table__.c[name].type, "length", None)
+    return value[:length] if length and isinstance(value, str) else value
+
+
 async def _set_reporter(session: AsyncSession, ticket: Ticket, ref: PersonRef) -> None:
     person = await match_person(session, ref=ref)
     if person is not None:
         ticket.reporter_id, ticket.reporter_unmatched = person.id, None
     elif ticket.reporter_id is None:
         # Kept, not dropped: the reporter may meet the bot in Teams later under this e-mail.
-        ticket.reporter_unmatched = (ref.email or ref.jira_account_id or ref.jira_name or ref.name)[
-            :320
-        ]
+        unmatched = ref.email or ref.jira_account_id or ref.jira_name or ref.name
+        ticket.reporter_unmatched = unmatched[:_REPORTER_UNMATCHED]
         log.info("reporter not matched", extra={"ticket": ticket.key, "reporter": ref.label})
 
 
@@ -397,7 +418,7 @@ async def _apply_comment(
     work.audit["comment"] = {
         "public": comment.public,
         "author": comment.author.label if comment.author else None,
-        "body": comment.body[:4000],
+        "body": comment.body[:_AUDIT_TEXT],
         "id": comment.external_id,
     }
     if not comment.public:

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base, UtcDateTime, utcnow
@@ -29,6 +38,8 @@ class Ticket(Base):
     impact: Mapped[str | None] = mapped_column(Text)
     steps: Mapped[str | None] = mapped_column(Text)
     first_occurred_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The day, when the customer named one without a time ("yesterday"): no time is made up.
+    first_occurred_on: Mapped[date | None] = mapped_column(Date)
     priority: Mapped[str] = mapped_column(String(8), default="P3")
     status: Mapped[str] = mapped_column(String(32), default="new", index=True)
     resolution: Mapped[str | None] = mapped_column(Text)

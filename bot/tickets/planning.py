@@ -82,12 +82,14 @@ def plan(
             )
         # While the customer is asked, the resolution deadline keeps moving: plan it on resume.
         if ticket.paused_since is None and ticket.resolution_due is not None:
+            # A reopening that continues the clock keeps the deadline, and with it the nudges
+            # and the breach already given; only a restarted clock is a deadline of its own.
             deadline(
                 RESOLUTION,
                 ticket.resolution_start,
                 ticket.resolution_due,
                 policy.resolution.business,
-                cycle,
+                cycle if policy.reopen_restarts_resolution else 0,
             )
         if (
             ticket.vendor_needed_at is not None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from bot.directory.models import Person
@@ -20,7 +20,7 @@ class Draft:
     module: str | None = None
     impact: str | None = None
     steps: str | None = None
-    first_occurred_at: datetime | None = None
+    first_occurred_at: datetime | date | None = None  # a day alone when no time was named
     priority: str = "P3"
 
 

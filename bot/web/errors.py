@@ -9,6 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.web.nesting import MAX_DEPTH, nesting_depth
+
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -66,6 +68,9 @@ async def read_json_body(request: web.Request) -> bytes:
 def parse_json_object(raw: bytes) -> dict[str, Any]:
     if not raw:
         raise ClientError(400, "the body is empty; a JSON object is expected")
+    if nesting_depth(raw) > MAX_DEPTH:
+        # Checked before parsing: the parser and all that reads its result recurse per level.
+        raise ClientError(400, f"the body nests deeper than {MAX_DEPTH} levels")
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:

@@ -248,3 +248,33 @@ async def test_escalate_without_a_vendor_channel_says_how_to_bind_one(desk):
 
     assert "no channel receives vendor messages yet" in answer
     assert "/subscribe vendor" in answer
+
+
+async def test_escalate_without_a_vendor_channel_does_not_tell_the_customer_it_was_passed_on(
+    desk,
+):
+    key = await desk.open()
+    await desk.say(DANIELLE, "/unsubscribe vendor", channel="vendor")
+
+    answer = await desk.say(ALEX, f"/escalate {key} vendor Please look")
+
+    # The messages are written with the change, before the answer: none of them says so.
+    assert "the requester has not been told" in answer
+    assert await desk.ticket(key, "status") == "waiting_for_vendor"
+    assert (
+        await desk.scalar(
+            "SELECT count(*) FROM outbox WHERE template IN "
+            "('vendor/escalation', 'customer/vendor_involved')"
+        )
+        == 0
+    )
+    # Nothing was said, and /metrics counts both messages that had nobody to go to.
+    metrics = await (await desk.client.get("/metrics")).text()
+    for audience, template in (
+        ("vendor", "vendor/escalation"),
+        ("customer", "customer/vendor_involved"),
+    ):
+        line = (
+            f'esmbot_messages_unaddressed_total{{audience="{audience}",template="{template}"}} 1.0'
+        )
+        assert line in metrics, template

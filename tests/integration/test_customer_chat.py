@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select, text
@@ -19,7 +19,9 @@ from tests.integration.desk import AGENTS, LENA_CHAT, Desk, build_desk, desk_fix
 __all__ = ["desk_fixture"]
 
 
-async def walk_to_review(desk: Desk, first: str = "checkout fails with an error") -> str:
+async def walk_to_review(
+    desk: Desk, first: str = "checkout fails with an error", *, noticed: str = "today 8:30"
+) -> str:
     """Answers every question after a first message that describes the problem; the review
     card's id."""
     asked = await say(desk, LEARNER, first)
@@ -39,7 +41,7 @@ async def walk_to_review(desk: Desk, first: str = "checkout fails with an error"
     assert "What did you do just before" in asked.text
     asked = await say(desk, LEARNER, "Put a shirt in the cart, paid by Visa")
     assert "When did you first notice it" in asked.text
-    asked = await say(desk, LEARNER, "today 8:30")
+    asked = await say(desk, LEARNER, noticed)
     assert "How urgent" in asked.text
     # The priorities' definitions are there in full, to be read, not cut to a button's width.
     assert "P2 – High: important work is blocked, no workaround" in asked.buttons()
@@ -51,8 +53,24 @@ async def walk_to_review(desk: Desk, first: str = "checkout fails with an error"
     assert facts["Summary"] == "checkout fails with an error"
     assert facts["Area affected"] == "Checkout"
     assert facts["Impact"] == "No customer can pay by card"
-    assert facts["First noticed"].startswith("Mon 23 Nov 2026, 08:30")
+    if noticed == "today 8:30":
+        assert facts["First noticed"].startswith("Mon 23 Nov 2026, 08:30")
     return review.card_id
+
+
+async def test_a_day_given_without_a_time_is_kept_and_shown_as_that_day(desk: Desk) -> None:
+    review = await walk_to_review(desk, noticed="yesterday")
+    agents_before = len(desk.cards(AGENTS))
+
+    await press(desk, LEARNER, {"action": "draft", "choice": "confirm"}, card=review)
+
+    async with desk.database.transaction() as session:
+        ticket = await session.scalar(select(Ticket).where(Ticket.key == "SR-1"))
+    assert ticket is not None
+    assert (ticket.first_occurred_on, ticket.first_occurred_at) == (date(2026, 11, 22), None)
+    card = (await desk.new_cards(AGENTS, 1, after=agents_before))[0]
+    facts = [fact for block in card["body"] for fact in block.get("facts", [])]
+    assert {"title": "First noticed", "value": "Sun 22 Nov 2026"} in facts, facts
 
 
 async def test_a_first_message_becomes_a_well_described_ticket(desk: Desk) -> None:

@@ -108,8 +108,8 @@ def events_of(organisation: Any, bodies: list[dict[str, Any]]) -> list[TicketEve
                       now=NOW)
         for body in bodies
     ]  # fmt: skip
-    assert all(item is not None for item in parsed)
-    return [item for item in parsed if item is not None]
+    assert all(len(events) == 1 for events in parsed)
+    return [event for events in parsed for event in events]
 
 
 def notifier_for(organisation: Any) -> Notifier:

@@ -197,3 +197,31 @@ async def test_without_a_configured_token_the_api_is_off(bot):
 
     assert response.status == 503
     assert "ESMBOT_API_TOKEN" in (await response.json())["error"]
+
+
+async def test_texts_longer_than_their_columns_are_cut_to_the_columns_sizes(database, organisation):
+    # The API's schema keeps such texts out; the flow cuts whatever another source brings.
+    from datetime import UTC, datetime
+
+    from bot.tickets.events import EventKind, PersonRef, TicketEvent
+    from bot.tickets.flows import apply_event
+    from bot.tickets.models import Ticket
+    from bot.tickets.models import TicketEvent as EventRow
+
+    summary = Ticket.__table__.c.summary.type.length
+    label = EventRow.__table__.c.actor_label.type.length
+    unmatched = Ticket.__table__.c.reporter_unmatched.type.length
+    now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    event = TicketEvent(
+        kind=EventKind.CREATED, source="api", ticket_key="SR-1", dedupe_key="long-1",
+        occurred_at=now, actor=PersonRef(name="a" * 3 * label),
+        reporter=PersonRef(name="r" * 3 * unmatched), fields={"summary": "s" * 3 * summary},
+    )  # fmt: skip
+
+    async with database.transaction() as session:
+        applied = await apply_event(session, event, organisation=organisation, now=now)
+
+    assert applied.outcome == "applied"
+    assert await count(database, "SELECT length(summary) FROM tickets") == summary
+    assert await count(database, "SELECT length(reporter_unmatched) FROM tickets") == unmatched
+    assert await count(database, "SELECT length(actor_label) FROM ticket_events") == label

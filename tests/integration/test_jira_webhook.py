@@ -210,6 +210,100 @@ async def test_a_public_comment_is_meant_for_the_customer(bot):
     assert payload["notify"] == [{"audience": "customer", "template": "customer/agent_reply"}]
 
 
+async def comment_rows(bot, key):
+    return await bot.scalar(
+        "SELECT count(*) FROM ticket_events WHERE ticket_key = :k AND kind = 'commented'", k=key
+    )
+
+
+async def test_a_comment_in_a_server_issue_event_is_a_comment_public_or_internal(bot):
+    base = jp.issue("SR-20", reporter=LENA)
+    await post(bot, jp.created(base, at=T0))
+
+    _, public = await post(
+        bot, jp.commented_on_server(base, "Please restart", at=T0 + timedelta(minutes=5),
+                                    author=ALEX, comment_id="30001"),
+    )  # fmt: skip
+    _, internal = await post(
+        bot, jp.commented_on_server(base, "Old plugin", at=T0 + timedelta(minutes=6),
+                                    author=ALEX, public=False, comment_id="30002"),
+    )  # fmt: skip
+
+    assert (public["outcome"], public["changes"]) == ("applied", ["public_comment"])
+    assert (internal["outcome"], internal["changes"]) == ("applied", ["internal_comment"])
+    assert await comment_rows(bot, "SR-20") == 2
+    async with bot.database.transaction() as session:
+        from sqlalchemy import text
+
+        told = (
+            await session.execute(
+                text("SELECT payload FROM ticket_events WHERE kind = 'commented' ORDER BY id")
+            )
+        ).scalars()
+        told = [p if isinstance(p, dict) else json.loads(p) for p in told]
+    assert [p["notify"] for p in told] == [
+        [{"audience": "customer", "template": "customer/agent_reply"}],
+        [{"audience": "agents", "template": "agents/internal_note"}],
+    ]
+
+
+@pytest.mark.parametrize("server_first", [False, True], ids=["cloud-first", "server-first"])
+async def test_one_comment_reported_both_ways_counts_once(bot, server_first):
+    base = jp.issue("SR-21", reporter=LENA)
+    await post(bot, jp.created(base, at=T0))
+    at = T0 + timedelta(minutes=5)
+    both = [
+        jp.comment(base, "Please restart", at=at, author=ALEX, comment_id="30003"),
+        jp.commented_on_server(base, "Please restart", at=at, author=ALEX, comment_id="30003"),
+    ]
+
+    first = await post(bot, both[server_first])
+    second = await post(bot, both[not server_first])
+
+    assert first[1]["changes"] == ["public_comment"]
+    assert (second[1]["outcome"], second[1]["changes"]) == ("duplicate", [])
+    assert await comment_rows(bot, "SR-21") == 1
+
+
+async def test_a_transition_made_with_a_comment_is_both_and_each_once(bot):
+    base = jp.issue("SR-22", reporter=LENA, status="In Progress")
+    await post(bot, jp.created(base, at=T0))
+    resolved = jp.moved(base, "In Progress", "Resolved", at=T0 + timedelta(hours=1))
+    payload = jp.commented_on_server(
+        resolved["issue"], "Fixed in 4.0.2", at=T0 + timedelta(hours=1), author=ALEX,
+        comment_id="30004", what="issue_resolved", items=resolved["changelog"]["items"],
+    )  # fmt: skip
+
+    _, body = await post(bot, payload)
+    replay = await post(bot, payload)
+    cloud = await post(
+        bot, jp.comment(base, "Fixed in 4.0.2", at=T0 + timedelta(hours=1), author=ALEX,
+                        comment_id="30004"),
+    )  # fmt: skip
+
+    assert (body["outcome"], body["changes"]) == ("applied", ["resolved", "public_comment"])
+    assert replay[1]["outcome"] == cloud[1]["outcome"] == "duplicate"
+    assert await ticket(bot, "SR-22", "status") == "resolved"
+    assert await comment_rows(bot, "SR-22") == 1
+
+
+async def test_an_edited_comment_in_a_server_issue_event_tells_nobody_again(bot):
+    base = jp.issue("SR-23", reporter=LENA)
+    await post(bot, jp.created(base, at=T0))
+    await post(
+        bot, jp.commented_on_server(base, "Please restart", at=T0 + timedelta(minutes=5),
+                                    author=ALEX, comment_id="30005"),
+    )  # fmt: skip
+
+    _, body = await post(
+        bot, jp.commented_on_server(base, "Please restart it", at=T0 + timedelta(minutes=7),
+                                    author=ALEX, comment_id="30005", what="issue_comment_edited"),
+    )  # fmt: skip
+
+    assert (body["outcome"], body["changes"]) == ("applied", [])
+    assert await comment_rows(bot, "SR-23") == 1
+
+
 async def test_deleting_an_issue_cancels_the_ticket(bot):
     base = jp.issue("SR-11", reporter=LENA)
     await post(bot, jp.created(base, at=T0))

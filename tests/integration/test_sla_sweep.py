@@ -14,6 +14,7 @@ from bot.demo.activities import channel_message, installation_update
 from bot.notify.compose import Notifier
 from bot.notify.models import OutboxMessage
 from bot.notify.render import Renderer
+from bot.tickets.due import MISSED_BEFORE_SEEN
 from bot.tickets.due_models import DueAction
 from tests.conftest import DANIELLE, LEARNER
 
@@ -151,6 +152,25 @@ async def test_a_ticket_resolved_at_60_percent_gets_no_further_nudge(desk, clock
     assert "agents/sla_nudge" not in after and "management/sla_breach" not in after
 
 
+async def test_a_reopened_ticket_is_not_nudged_again_for_a_share_of_the_same_deadline(desk, clock):
+    app, client = desk
+    await open_ticket(client)
+    clock.now = T0 + timedelta(hours=2)
+    await event(client, clock, "ack", "status_changed", status="acknowledged")
+    before = await run_until(app, clock, at(25, 14))  # the 50 % resolution nudge came at 13:00
+    await event(client, clock, "done", "resolved", resolution="Patched")
+    clock.now = at(25, 15)
+    await event(client, clock, "again", "reopened")
+
+    after = await run_until(app, clock, at(30, 12))
+
+    # The clock went on where it stopped (the resolved hour paused it): the nudges still to come
+    # for this deadline come once each; the one given before the reopening is not given again.
+    assert before["agents/sla_nudge"] == [at(25, 13)]
+    assert after["agents/sla_nudge"] == [at(26, 16), at(27, 14)]
+    assert after["management/sla_breach"] == [at(30, 9)]
+
+
 async def test_a_restart_in_between_changes_nothing(desk, start, clock):
     app, client = desk
     await open_ticket(client)
@@ -188,6 +208,40 @@ async def test_after_a_three_day_outage_the_breach_is_alerted_once_and_stale_nud
             ).all()
         )
     assert outcomes == ["skipped: folded into the breach"] * 3
+
+
+async def test_a_ticket_first_seen_after_its_deadlines_is_recorded_as_breached_without_alerts(
+    desk, clock
+):
+    app, client = desk
+    two_years_ago = T0 - timedelta(days=706)
+    body = {
+        "id": "import-OPS-1",
+        "type": "created",
+        "occurred_at": two_years_ago.isoformat(),
+        "ticket": {"key": "OPS-1", "summary": "Old", "reporter": {"email": LEARNER.email}},
+    }
+    response = await client.post(
+        "/api/events", json=body, headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert response.status == 200
+
+    produced = await run_until(app, clock, T0 + timedelta(hours=3))
+
+    assert "management/sla_breach" not in produced and "agents/sla_nudge" not in produced
+    database = app[SCHEDULER]._database
+    async with database.transaction() as session:
+        breaches = (
+            await session.execute(
+                select(DueAction.sla, DueAction.status, DueAction.outcome, DueAction.done_at)
+                .where(DueAction.kind == "breach")
+                .order_by(DueAction.sla)
+            )
+        ).all()
+    assert [tuple(row) for row in breaches] == [
+        ("first_response", "done", MISSED_BEFORE_SEEN, T0),
+        ("resolution", "done", MISSED_BEFORE_SEEN, T0),
+    ]
 
 
 async def test_a_forgetful_customer_is_reminded_twice_then_resolved_for_no_response(desk, clock):

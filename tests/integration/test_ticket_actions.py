@@ -174,7 +174,7 @@ async def test_jiras_own_webhook_for_that_issue_is_then_a_duplicate(
         },
     }
 
-    event = parse_webhook(webhook, mapping=organisation.jira, delivery_id="d-1", now=NOW)
+    [event] = parse_webhook(webhook, mapping=organisation.jira, delivery_id="d-1", now=NOW)
     async with database.transaction() as session:
         outcome = await apply_event(session, event, organisation=organisation, now=NOW)
 

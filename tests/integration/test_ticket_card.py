@@ -10,12 +10,12 @@ from sqlalchemy import select, update
 
 from bot.app import create_app
 from bot.db import utcnow
-from bot.demo.activities import installation_update
+from bot.demo.activities import channel_message, installation_update
 from bot.notify import outbox
 from bot.notify.claims import Claimant
 from bot.notify.models import OutboxMessage
 from tests import jira_payloads as jp
-from tests.conftest import ALEX, LEARNER
+from tests.conftest import ALEX, DANIELLE, LEARNER
 from tests.integration.desk import (
     FAST,
     LENA_CHAT,
@@ -115,6 +115,7 @@ async def test_moves_written_before_the_ticket_card_is_out_redraw_it_in_order(
     quiet = await aiohttp_client(create_app(settings, organisation, dispatch=False, schedule=False))
     await quiet.post("/api/messages", json=installation_update(LEARNER, connector.url))
     await connector.wait_for(1, LENA_CHAT)
+    await bind_vendor(quiet, connector)
     issue = jp.issue("SR-20", reporter=LENA_JIRA)
     for payload in (
         jp.created(issue, at=T0),
@@ -127,6 +128,7 @@ async def test_moves_written_before_the_ticket_card_is_out_redraw_it_in_order(
         "customer/ticket_received",
         "customer/being_worked_on",
         "customer/being_worked_on_news",
+        "vendor/escalation",
         "customer/vendor_involved",
         "customer/vendor_involved_news",
     ]
@@ -159,6 +161,7 @@ async def test_a_redraw_is_claimed_only_after_the_card_rows_before_it_are_settle
     quiet = await aiohttp_client(create_app(settings, organisation, dispatch=False, schedule=False))
     await quiet.post("/api/messages", json=installation_update(LEARNER, connector.url))
     await connector.wait_for(1, LENA_CHAT)
+    await bind_vendor(quiet, connector)
     issue = jp.issue("SR-21", reporter=LENA_JIRA)
     for payload in (
         jp.created(issue, at=T0),
@@ -167,7 +170,15 @@ async def test_a_redraw_is_claimed_only_after_the_card_rows_before_it_are_settle
     ):
         assert (await quiet.post("/api/events/jira", json=payload)).status == 200
     async with database.transaction() as session:
-        ids = list((await session.scalars(select(OutboxMessage.id).order_by("id"))).all())
+        ids = list(
+            (
+                await session.scalars(
+                    select(OutboxMessage.id)
+                    .where(OutboxMessage.audience == "customer")
+                    .order_by("id")
+                )
+            ).all()
+        )
     card_row, first, first_news, second, second_news = ids
     later = utcnow() + timedelta(minutes=1)
 
@@ -176,7 +187,7 @@ async def test_a_redraw_is_claimed_only_after_the_card_rows_before_it_are_settle
             rows = await outbox.claim(
                 session, now=later, limit=10, lease=timedelta(hours=1), claimant=Claimant("test")
             )
-            return [row.id for row in rows]
+            return [row.id for row in rows if row.id in ids]  # the vendor's row goes its own way
 
     async def settle(row_id: int, status: str, activity: str | None = None) -> None:
         async with database.transaction() as session:
@@ -198,6 +209,12 @@ async def test_a_redraw_is_claimed_only_after_the_card_rows_before_it_are_settle
     assert await claim() == [first_news, second]
     await settle(second, outbox.SENT, "activity-card")
     assert await claim() == [second_news]
+
+
+async def bind_vendor(client, connector) -> None:
+    """The vendor's channel is bound: the customer hears of the vendor only with the vendor."""
+    subscribe = channel_message(DANIELLE, "/subscribe vendor", connector.url, channel="vendor")
+    assert (await client.post("/api/messages", json=subscribe)).status == 201
 
 
 async def sent_id(desk, template: str) -> str:

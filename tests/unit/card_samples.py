@@ -170,6 +170,9 @@ DIGEST = Digest(
     csat_answers=12,
     csat_target=3.0,
     csat_days=30,
+    seen_late=("SR-14",),
+    seen_late_total=1,
+    seen_late_deadlines=2,
 )
 # Every list as long as the digest names, each line as hostile and as long as it can be.
 HOSTILE_DIGEST = Digest(
@@ -210,6 +213,9 @@ HOSTILE_DIGEST = Digest(
     csat_answers=0,
     csat_target=3.0,
     csat_days=30,
+    seen_late=tuple(HOSTILE_TICKET.key for _ in range(10)),
+    seen_late_total=70_000,
+    seen_late_deadlines=210_000,
 )
 
 

@@ -15,6 +15,8 @@ from bot.notify.compose import Notifier
 from bot.notify.models import OutboxMessage
 from bot.notify.render import Renderer
 from bot.reports.digest import TEMPLATE, DailyDigest, DigestTicket, compose_digest
+from bot.tickets.due import MISSED_BEFORE_SEEN
+from bot.tickets.due_models import DueAction
 from bot.tickets.models import CsatSurvey, Ticket
 
 # Tuesday 24 November 2026, 08:00 in Berlin: the digest's moment. Its "new and resolved" window
@@ -171,6 +173,39 @@ async def test_the_window_reaches_back_to_the_previous_working_day(
     assert digest.new == 1
     assert digest.open_total == 2 and digest.breached == () and digest.at_risk == ()
     assert digest.csat_average is None and digest.csat_answers == 0
+
+
+async def test_deadlines_missed_before_the_ticket_was_seen_are_one_line_of_the_next_digest(
+    database, organisation
+):
+    await bind_management(database)
+    async with database.transaction() as session:
+        old, older = ticket("SR-1", created_at=utc(1, 8)), ticket("SR-2", created_at=utc(2, 8))
+        session.add_all([old, older])
+        await session.flush()
+        for number, (owner, done_at) in enumerate(
+            [(old, utc(23, 10)), (old, utc(23, 10)), (older, utc(23, 12)), (older, utc(24, 6))]
+        ):
+            session.add(
+                DueAction(ticket_id=owner.id, dedupe_key=f"k{number}", kind="breach",
+                          due_at=utc(3, 8), status="done", outcome=MISSED_BEFORE_SEEN,
+                          done_at=done_at)
+            )  # fmt: skip
+    digest, _ = job(database, organisation, Clock(NOW))
+
+    assert await digest() is True
+
+    async with database.transaction() as session:
+        figures = await compose_digest(session, organisation=organisation, now=NOW)
+    # Monday's window: SR-2's second deadline was recorded on Tuesday, for tomorrow's digest.
+    assert (figures.seen_late, figures.seen_late_total, figures.seen_late_deadlines) == (
+        ("SR-1", "SR-2"), 2, 3
+    )  # fmt: skip
+    fallback = (await outbox_rows(database))[0].activity["attachments"][0]["content"]
+    lines = [line for line in fallback["fallbackText"].split("\n") if "without alerts" in line]
+    assert lines == [
+        "Missed before esmbot first saw the ticket, recorded without alerts: 3 · SR-1, SR-2"
+    ]
 
 
 class Clock:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from bot.events.jira_webhook import _jira_time
+from bot.config.jira_mapping import JiraMapping
+from bot.events.jira_webhook import _jira_time, parse_webhook
 
 PACIFIC = timezone(timedelta(hours=-8))
 
@@ -42,3 +43,27 @@ def test_jira_times_are_read_with_their_offset(written, meant):
 )
 def test_anything_else_is_no_time(written):
     assert _jira_time(written) is None
+
+
+@pytest.mark.parametrize(
+    ("written", "fields"),
+    [
+        # A Jira date field names a day: no time is made up for it.
+        ("2026-11-22", {"first_occurred_at": None, "first_occurred_on": date(2026, 11, 22)}),
+        (
+            "2026-11-22T09:15:00.000+0100",
+            {"first_occurred_at": datetime(2026, 11, 22, 8, 15, tzinfo=UTC),
+             "first_occurred_on": None},
+        ),
+    ],
+)  # fmt: skip
+def test_the_first_noticed_field_is_a_day_or_a_moment_as_jira_has_it(written, fields):
+    mapping = JiraMapping(fields={"first_occurred": "customfield_10050"})
+    body = {
+        "webhookEvent": "jira:issue_created",
+        "issue": {"key": "SR-1", "fields": {"summary": "x", "customfield_10050": written}},
+    }
+
+    [event] = parse_webhook(body, mapping=mapping, delivery_id=None, now=datetime.now(UTC))
+
+    assert {name: event.fields[name] for name in fields} == fields
