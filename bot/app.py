@@ -103,7 +103,7 @@ def create_app(
         clock=clock,
     )
     authentication = create_authentication(settings)
-    adapter = create_adapter(authentication)
+    adapter = create_adapter(authentication, renderer)
     sender = TeamsSender(adapter, settings.app_id)
     name = replica_name(settings)
     # Teams' limits are the bot's, not a replica's: the dispatchers on one database share them.
@@ -172,6 +172,7 @@ def create_app(
         organisation=organisation,
         registry=build_registry(),
         actions=actions,
+        renderer=renderer,
         chat=chat,
         gate=TenantGate(organisation, renderer, metrics),
     )

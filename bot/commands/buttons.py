@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands.common import is_ticket_key
+from bot.commands.errors import told
 from bot.commands.registry import CommandContext, Registry, Reply
 from bot.commands.runner import refuse
 from bot.commands.tickets import acknowledge, take
@@ -66,14 +67,10 @@ async def press(registry: Registry, context: CommandContext, value: object) -> P
     data = value if isinstance(value, dict) else {}
     verb, key = data.get("action"), data.get("ticket")
     if not isinstance(verb, str) or verb not in _DESK_VERBS:
-        return Pressed(
-            Reply("I don't know that button, so I did nothing. Type /help to see what I can do.")
-        )
+        return Pressed(Reply(context.phrases().t("commands.button.unknown")))
     name, run = _DESK_VERBS[verb]
     if not is_ticket_key(key):
-        return Pressed(
-            Reply(f"That button doesn't say which ticket it is for. Type /{name} and the key.")
-        )
+        return Pressed(Reply(context.phrases().t("commands.button.no_ticket", name=name)))
     assert isinstance(key, str)
     key = key.upper()
     command = registry.get(name)
@@ -84,10 +81,10 @@ async def press(registry: Registry, context: CommandContext, value: object) -> P
     try:
         reply = await run(context, key)
     except UnknownTicket as error:
-        return Pressed(Reply(str(error)))
+        return Pressed(Reply(told(error, context.phrases())))
     except EsmbotError as error:
         # Taken by someone else, or a move the lifecycle forbids: the card still gets redrawn.
-        reply = Reply(str(error))
+        reply = Reply(told(error, context.phrases()))
     return Pressed(reply, await current_card(context, key, data))
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import re
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from bot.commands.registry import CommandContext, CommandError, argument
 from bot.config import Organisation
 from bot.directory.models import Person
+from bot.notify.words import Phrases
 from bot.tickets.events import PersonRef
 from bot.tickets.people import match_person
 
@@ -22,9 +22,12 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def ticket_key(text: str) -> str:
-    """argparse type of a ticket key: SR-12, sr-12 and JIRA_KEY-7 all read as upper case."""
+    """argparse type of a ticket key: SR-12, sr-12 and JIRA_KEY-7 all read as upper case.
+
+    A CommandError passes through argparse untouched, so the answer is said in the asker's words.
+    """
     if not _KEY.match(text):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a ticket key (like SR-12)")
+        raise CommandError("commands.error.not_a_key", text=text)
     return text.upper()
 
 
@@ -55,50 +58,20 @@ async def person_named(context: CommandContext, text: str) -> Person:
         async with context.database.transaction() as session:
             person = await match_person(session, ref=PersonRef(email=text.lower()), remember=False)
         if person is None:
-            raise CommandError(f"I don't know {text} yet: they need to write to me once.")
+            raise CommandError("commands.error.person_unknown", text=text)
         return person
-    raise CommandError(
-        f"I can't tell who {text!r} is: @mention them so Teams tells me, write their e-mail, "
-        "or say me."
-    )
+    raise CommandError("commands.error.person_unclear", text=text)
 
 
 def zone_of(context: CommandContext) -> ZoneInfo:
     """The zone times are written in: in a channel the organisation's, so that every message
     there speaks of one clock; in a 1:1 chat the reader's as Teams reported it."""
-    if context.conversation.scope == "personal" and context.person.time_zone:
-        try:
-            return ZoneInfo(context.person.time_zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    return context.organisation.time_zone
+    return context.phrases().zone
 
 
-def when(moment: datetime, zone: ZoneInfo) -> str:
-    local = moment.astimezone(zone)
-    return f"{local:%a %d %b %Y, %H:%M} {local.tzname()}"
-
-
-def span(amount: timedelta, *, in_days: bool = True) -> str:
-    """A duration in its two largest units: "2 d 3 h", "1 h 5 min", "under a minute".
-
-    Working time is counted in hours (`in_days=False`): a working day is not 24 of them.
-    """
-    minutes = int(abs(amount).total_seconds()) // 60
-    days, rest = divmod(minutes, 24 * 60) if in_days else (0, minutes)
-    hours, minutes = divmod(rest, 60)
-    parts = [(days, "d"), (hours, "h"), (minutes, "min")]
-    while parts and parts[0][0] == 0:
-        parts.pop(0)
-    if not parts:
-        return "under a minute"
-    return " ".join(f"{value} {unit}" for value, unit in parts[:2] if value)
-
-
-def left(amount: timedelta, *, working: bool = False) -> str:
-    """Time left until a deadline, or how late it is."""
-    kind = " of working time" if working else ""
-    length = span(amount, in_days=not working)
-    if amount < timedelta(0):
-        return f"{length}{kind} overdue"
-    return f"{length}{kind} left"
+def left(words: Phrases, amount: timedelta, *, working: bool = False) -> str:
+    """Time left until a deadline, or how late it is; working time is counted in hours, since a
+    working day is not 24 of them."""
+    length = words.duration(amount, days=not working)
+    kind = ("working_" if working else "") + ("overdue" if amount < timedelta(0) else "left")
+    return words.t(f"commands.time.{kind}", length=length)

@@ -14,7 +14,7 @@ def help_command(registry: Registry) -> Command:
             name = args.command.removeprefix("/")
             command = registry.get(name)
             if command is None:
-                raise CommandError(words.t("commands.help.unknown", name=name))
+                raise CommandError("commands.help.unknown", name=name)
             return Reply(
                 f"/{command.name}: {words.t(command.summary_key)}\n"
                 f"{words.t('commands.help.usage', usage=command.usage)}\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime, timedelta
 
-from bot.commands.common import MANAGERS, joined, person_named, roles_of, span, when, zone_of
+from bot.commands.common import MANAGERS, joined, person_named, roles_of, zone_of
 from bot.commands.registry import Command, CommandContext, CommandError, Reply, argument
 from bot.notify.broadcast import broadcast_progress, start_outage_broadcast
 from bot.notify.views import Outage
@@ -36,35 +36,38 @@ async def report(context: CommandContext, args: argparse.Namespace) -> Reply:
 async def whois(context: CommandContext, args: argparse.Namespace) -> Reply:
     person = await person_named(context, args.person)
     roles = sorted(roles_of(context.organisation, person))
-    who = person.name or person.email or "They"
-    address = f" ({person.email or person.upn})" if person.email or person.upn else ""
+    words = context.phrases()
+    who = person.name or person.email or words.t("commands.whois.they")
+    if person.email or person.upn:
+        who = words.t("commands.whois.with_address", who=who, address=person.email or person.upn)
     if not roles:
-        return Reply(f"{who}{address} holds no role in esmbot.toml: a customer.")
-    return Reply(f"{who}{address}: {', '.join(roles)}.")
+        return Reply(words.t("commands.whois.no_role", who=who))
+    # The roles as esmbot.toml names them: that file is where they are changed.
+    return Reply(words.t("commands.whois.roles", who=who, roles=", ".join(roles)))
 
 
 async def outage(context: CommandContext, args: argparse.Namespace) -> Reply:
-    zone = zone_of(context)
+    words = context.phrases()
+    zone = words.zone
     try:
         start = datetime.fromisoformat(f"{args.date}T{args.time}").replace(tzinfo=zone)
     except ValueError:
         raise CommandError(
-            f"I can't read {args.date} {args.time} as a start: write it like 2026-12-01 22:00 "
-            f"(your time, {zone.key})."
+            "commands.outage.unreadable_start", date=args.date, time=args.time, zone=zone.key
         ) from None
     try:
         length = parse_duration(args.duration)
-    except ValueError as error:
-        raise CommandError(str(error)) from None
+    except ValueError:
+        raise CommandError("commands.outage.bad_duration", text=args.duration) from None
     if length.business:
-        raise CommandError("An outage lasts clock time: write it like 2h or 90 minutes.")
+        raise CommandError("commands.outage.business")
     end = start + timedelta(**{length.unit: length.amount})
     now = context.actions.clock()
     if end <= now:
-        raise CommandError("That outage would be over already; check the date.")
+        raise CommandError("commands.outage.over")
     notifier = context.actions.notifier
     if notifier is None:
-        raise CommandError("I can't send messages from here; nothing was announced.")
+        raise CommandError("commands.outage.no_sender")
     announced = Outage(
         service=context.organisation.service,
         start=start.astimezone(UTC),
@@ -82,11 +85,13 @@ async def outage(context: CommandContext, args: argparse.Namespace) -> Reply:
         progress = await broadcast_progress(session, broadcast_id)
     if context.actions.on_commit is not None:
         context.actions.on_commit()  # the dispatcher starts on the rows at once
-    customers = progress.total
     return Reply(
-        f"Planned outage announced ({when(start, zone)}, {span(end - start)}). "
-        f"{customers} customer{'s' if customers != 1 else ''} will hear of it at the pace "
-        "Teams allows; the management channel gets a notice."
+        words.plural(
+            "commands.outage.announced",
+            progress.total,
+            start=words.when(start),
+            length=words.duration(end - start),
+        )
     )
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from bot.commands.common import DESK, KEY_ARGUMENT, left, span, when, zone_of
+from bot.commands.common import DESK, KEY_ARGUMENT, left
 from bot.commands.registry import Command, CommandContext, Reply, argument
+from bot.notify.words import Phrases
 from bot.tickets.actions import UnknownTicket
 from bot.tickets.lifecycle import Status
 from bot.tickets.models import Ticket
@@ -17,18 +17,6 @@ from bot.tickets.state import policy_for, sla_facts
 
 # A chat message stays readable; the rest is counted, not listed.
 QUEUE_LINES = 15
-
-_SLA_NAMES = {
-    "first_response": "first response",
-    "resolution": "resolution",
-    "vendor_escalation": "vendor escalation",
-}
-_EMPTY = {
-    "all": "No open tickets. Enjoy the quiet.",
-    "mine": "You own no open tickets.",
-    "unassigned": "Every open ticket has an owner.",
-    "breaching": "No open ticket is past a deadline.",
-}
 
 
 def next_deadline(ticket: Ticket) -> tuple[str, datetime] | None:
@@ -63,35 +51,44 @@ async def queue(context: CommandContext, args: argparse.Namespace) -> Reply:
     rows = [(next_deadline(ticket), ticket, owner) for ticket, owner in found]
     if which == "breaching":
         rows = [row for row in rows if row[0] is not None and row[0][1] <= now]
+    words = context.phrases()
     if not rows:
-        return Reply(_EMPTY[which])
+        return Reply(words.t(f"commands.queue.empty.{which}"))
     # Most at risk first: the nearest (or most overdue) deadline; paused tickets last.
     far = datetime.max.replace(tzinfo=now.tzinfo)
     rows.sort(key=lambda row: (row[0][1] if row[0] else far, row[1].id))
-    zone = zone_of(context)
-    lines = [_queue_line(deadline, ticket, owner, now, zone) for deadline, ticket, owner in rows]
+    lines = [_queue_line(words, deadline, ticket, owner, now) for deadline, ticket, owner in rows]
     shown = lines[:QUEUE_LINES]
     if len(lines) > QUEUE_LINES:
-        shown.append(f"…and {len(lines) - QUEUE_LINES} more.")
-    title = {"all": "Open tickets", "mine": "Your open tickets"}.get(which, f"Open, {which}")
-    return Reply(f"{title}, most at risk first ({zone.key}):\n" + "\n".join(shown))
+        shown.append(words.plural("commands.queue.more", len(lines) - QUEUE_LINES))
+    title = words.t(f"commands.queue.title.{which}")
+    heading = words.t("commands.queue.heading", title=title, zone=words.zone.key)
+    return Reply("\n".join([heading, *shown]))
 
 
 def _queue_line(
+    words: Phrases,
     deadline: tuple[str, datetime] | None,
     ticket: Ticket,
     owner: str | None,
     now: datetime,
-    zone: ZoneInfo,
 ) -> str:
-    head = f"- {ticket.key} · {ticket.priority} · {ticket.status} · {owner or 'unassigned'}"
+    said = {
+        "key": ticket.key,
+        "priority": ticket.priority,
+        "status": ticket.status,
+        "owner": owner or words.t("commands.queue.unassigned"),
+        "summary": ticket.summary[:80],
+    }
     if deadline is None:
-        return f"{head}: waiting for the customer, clock paused · {ticket.summary[:80]}"
+        return words.t("commands.queue.paused", **said)
     name, due = deadline
-    local = due.astimezone(zone)
-    return (
-        f"{head}: {_SLA_NAMES[name]} due {local:%a %d %b %H:%M} ({left(due - now)})"
-        f" · {ticket.summary[:80]}"
+    return words.t(
+        "commands.queue.due",
+        **said,
+        sla=words.t(f"commands.sla_name.{name}"),
+        due=words.moment(due, "commands.date.queue"),
+        left=left(words, due - now),
     )
 
 
@@ -102,62 +99,83 @@ async def sla(context: CommandContext, args: argparse.Namespace) -> Reply:
         raise UnknownTicket(args.key)
     ticket, owner = found
     now = max(context.actions.clock(), ticket.created_at)
-    organisation, zone = context.organisation, zone_of(context)
+    organisation, words = context.organisation, context.phrases()
     policy = policy_for(organisation, ticket.priority)
     calendar = organisation.calendar
     # Computed for now: while the customer is awaited, the resolution deadline keeps moving.
     due = compute_deadlines(policy, calendar, sla_facts(ticket), now=now)
     closed = Status(ticket.status) == Status.CANCELLED
 
-    def state(done: datetime | None, deadline: datetime, business: bool, verb: str) -> str:
+    def at(moment: datetime) -> str:
+        return words.moment(moment, "commands.date.sla")
+
+    def state(
+        done: datetime | None, deadline: datetime, business: bool, verb: str, *, paused: bool
+    ) -> str:
         if done is not None:
             late = done - deadline
-            verdict = f"{span(late)} late" if late > timedelta(0) else "on time"
-            return f"{verb} {when(done, zone)}, {verdict}"
+            verdict = (
+                words.t("commands.sla.late", length=words.duration(late))
+                if late > timedelta(0)
+                else words.t("commands.sla.on_time")
+            )
+            return words.t(f"commands.sla.{verb}", when=at(done), verdict=verdict)
         if closed:
-            return "not needed (cancelled)"
-        remaining = time_left(deadline, now, calendar, business)
-        return f"due {when(deadline, zone)}, {left(remaining, working=business)}"
+            return words.t("commands.sla.not_needed")
+        remaining = left(words, time_left(deadline, now, calendar, business), working=business)
+        phrase = "commands.sla.due_paused" if paused else "commands.sla.due"
+        return words.t(phrase, when=at(deadline), left=remaining)
 
     lines = [
-        f"{ticket.key} · {ticket.priority} · {ticket.status} · {owner or 'unassigned'}"
-        f" (times in {zone.key})",
-        "First response: "
-        + state(
-            ticket.first_response_at,
-            due.first_response_due,
-            policy.first_response.business,
-            "given",
+        words.t(
+            "commands.sla.heading",
+            key=ticket.key,
+            priority=ticket.priority,
+            status=ticket.status,
+            owner=owner or words.t("commands.queue.unassigned"),
+            zone=words.zone.key,
+        ),
+        words.t(
+            "commands.sla.first_response",
+            state=state(
+                ticket.first_response_at,
+                due.first_response_due,
+                policy.first_response.business,
+                "given",
+                paused=False,
+            ),
+        ),
+        words.t(
+            "commands.sla.resolution",
+            state=state(
+                ticket.resolved_at,
+                due.resolution_due,
+                policy.resolution.business,
+                "resolved",
+                paused=ticket.paused_since is not None,
+            ),
         ),
     ]
-    resolution = state(
-        ticket.resolved_at, due.resolution_due, policy.resolution.business, "resolved"
-    )
-    if ticket.paused_since is not None and ticket.resolved_at is None:
-        resolution += " if the customer answered now; the clock is paused"
-    lines.append(f"Resolution: {resolution}")
     if due.vendor_escalation_due is not None:
-        lines.append(
-            "Vendor escalation: "
-            + state(
-                ticket.vendor_escalated_at,
-                due.vendor_escalation_due,
-                policy.vendor_escalation.business,
-                "escalated",
-            )
+        escalation = state(
+            ticket.vendor_escalated_at,
+            due.vendor_escalation_due,
+            policy.vendor_escalation.business,
+            "escalated",
+            paused=False,
         )
+        lines.append(words.t("commands.sla.vendor_escalation", state=escalation))
     paused = ticket.paused_seconds + (
         (now - ticket.paused_since).total_seconds() if ticket.paused_since else 0.0
     )
-    waiting = (
-        f", waiting for the customer since {when(ticket.paused_since, zone)}"
-        if ticket.paused_since
-        else ""
-    )
-    if paused <= 0 and not waiting:
-        lines.append("Paused: not at all")
+    length = words.duration(timedelta(seconds=max(paused, 0.0)))
+    if ticket.paused_since is not None:
+        since = at(ticket.paused_since)
+        lines.append(words.t("commands.sla.paused_waiting", length=length, since=since))
+    elif paused > 0:
+        lines.append(words.t("commands.sla.paused", length=length))
     else:
-        lines.append(f"Paused: {span(timedelta(seconds=max(paused, 0.0)))} so far{waiting}")
+        lines.append(words.t("commands.sla.not_paused"))
     return Reply("\n".join(lines))
 
 

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
+from bot.commands.usage import problem_of
 from bot.config import Organisation
 from bot.db import Database
 from bot.directory.models import Conversation, Person
@@ -70,21 +71,45 @@ class CommandContext:
 
 
 class CommandError(EsmbotError):
-    """A command cannot be run as typed; the message tells the user what to do instead."""
+    """A command cannot be run as typed; its phrase tells the user what to do instead.
+
+    The phrase is a key of the words (templates/messages/i18n) with its parameters, said in
+    the asker's language when the answer is written (`said`).
+    """
+
+    def __init__(self, key: str, /, **params: object) -> None:
+        super().__init__(key)
+        self.key, self.params = key, params
+
+    def said(self, words: Phrases) -> str:
+        return words.t(self.key, **self.params)
 
 
 class UsageError(CommandError):
-    """The arguments do not fit the command; the message carries the usage line."""
+    """The arguments do not fit the command; the answer says what is wrong and the usage."""
+
+    def __init__(self, name: str, usage: str, problem: str) -> None:
+        super().__init__("commands.error.usage", name=name, usage=usage)
+        self.problem = problem_of(problem)
+
+    def said(self, words: Phrases) -> str:
+        key, params = self.problem
+        problem = words.t(key, name=self.params["name"], **params)
+        return words.t(self.key, **self.params, problem=problem)
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of printing and exiting the process."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message}\nUsage: {self.format_usage().removeprefix('usage: ').strip()}")
+        raise UsageError(self.prog.removeprefix("/"), self._usage_line(), message)
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
-        raise UsageError(message or self.format_usage())
+        usage = self._usage_line()
+        raise UsageError(self.prog.removeprefix("/"), usage, (message or "").strip())
+
+    def _usage_line(self) -> str:
+        return self.format_usage().removeprefix("usage: ").strip()
 
 
 Run = Callable[[CommandContext, argparse.Namespace], Awaitable[Reply]]
@@ -170,14 +195,17 @@ class Registry:
     def parse(self, text: str) -> tuple[Command, argparse.Namespace]:
         try:
             words = split_words(text)
-        except ValueError as error:
-            raise CommandError(f"I could not read that: {error} (check your quotes)") from None
+        except ValueError:  # shlex's only complaint here: a quotation mark left open
+            raise CommandError("commands.error.unreadable") from None
         if not words:
-            raise CommandError("Type a command, for example /help.")
+            raise CommandError("commands.error.empty")
         name = words[0].removeprefix("/").lower()
         command = self._commands.get(name)
         if command is None:
             close = difflib.get_close_matches(name, self._commands, n=1, cutoff=0.6)
-            hint = f" Did you mean /{close[0]}?" if close else ""
-            raise CommandError(f"I don't know the command /{name}.{hint} Type /help for the list.")
+            if close:
+                raise CommandError(
+                    "commands.error.unknown_command_guess", name=name, guess=close[0]
+                )
+            raise CommandError("commands.error.unknown_command", name=name)
         return command, command.parser.parse_args(words[1:])

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from bot.commands.registry import Command, CommandContext, CommandError, Registry, Reply
+from bot.commands.errors import told
+from bot.commands.registry import Command, CommandContext, Registry, Reply
 from bot.directory.service import record_audit
 from bot.errors import EsmbotError
-
-_SCOPE_NAMES = {
-    "personal": "our 1:1 chat",
-    "channel": "a team channel",
-    "groupChat": "a group chat",
-}
 
 
 async def run_command(registry: Registry, context: CommandContext, text: str) -> Reply:
     try:
         command, args = registry.parse(text)
-    except CommandError as error:
-        return Reply(str(error))
+    except EsmbotError as error:
+        return Reply(told(error, context.phrases()))
     refusal = await refuse(command, context, text)
     if refusal is not None:
         return refusal
@@ -25,7 +20,7 @@ async def run_command(registry: Registry, context: CommandContext, text: str) ->
         return await command.run(context, args)
     except EsmbotError as error:
         # CommandError, an unknown ticket, an illegal move, Jira's refusal: all safe to show.
-        return Reply(str(error))
+        return Reply(told(error, context.phrases()))
 
 
 async def refuse(command: Command, context: CommandContext, text: str) -> Reply | None:
@@ -34,9 +29,16 @@ async def refuse(command: Command, context: CommandContext, text: str) -> Reply 
     Typed commands and card buttons both pass through here, so a button never does what its
     command would refuse.
     """
+    words = context.phrases()
     if context.conversation.scope not in command.scopes:
-        places = " or ".join(_SCOPE_NAMES[scope] for scope in sorted(command.scopes))
-        return Reply(f"/{command.name} works in {places}: type it there.")
+        places = [words.t(f"commands.scope.{scope}") for scope in sorted(command.scopes)]
+        return Reply(
+            words.t(
+                "commands.refused.scope",
+                name=command.name,
+                places=words.listing(places, style="or"),
+            )
+        )
     if command.allows(context.roles):
         return None
     # Refusals are recorded too: a manager may want to know who tried.
@@ -49,12 +51,10 @@ async def refuse(command: Command, context: CommandContext, text: str) -> Reply 
             target=context.conversation.conversation_id,
             detail={"text": text[:500], "roles": sorted(context.roles)},
         )
-    roles = command.roles or frozenset()
+    roles = sorted(command.roles or frozenset())
+    named = [words.t(f"commands.role.{role}") for role in roles]
     if "agents" in roles:
-        who = " and ".join(sorted(roles))
-        return Reply(
-            f"Sorry, that is for the service desk: only {who} can use /{command.name}. "
-            "Nothing was changed."
-        )
-    needed = " or ".join(sorted(roles))
-    return Reply(f"Sorry, /{command.name} is only for {needed}. Nothing was changed.")
+        who = words.listing(named)
+        return Reply(words.t("commands.refused.desk", name=command.name, roles=who))
+    needed = words.listing(named, style="or")
+    return Reply(words.t("commands.refused.role", name=command.name, roles=needed))

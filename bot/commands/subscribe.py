@@ -13,15 +13,6 @@ from bot.directory.service import (
     unbind_audiences,
 )
 
-_WHAT = {
-    "management": (
-        "SLA breach alerts, major incidents, low satisfaction scores, the daily digest and the "
-        "weekly service-level report"
-    ),
-    "vendor": "escalations to the vendor and their reminders",
-    "agents": "new tickets, SLA nudges, customer replies and satisfaction results",
-}
-
 
 async def subscribe(context: CommandContext, args: argparse.Namespace) -> Reply:
     audience = args.audience.lower()
@@ -40,8 +31,14 @@ async def subscribe(context: CommandContext, args: argparse.Namespace) -> Reply:
                 "replaced": previous.conversation_id if previous else None,
             },
         )
-    moved = " It no longer goes to the channel that had it before." if previous else ""
-    return Reply(f"This channel now receives the {audience} messages: {_WHAT[audience]}.{moved}")
+    words = context.phrases()
+    return Reply(
+        words.t(
+            "commands.subscribe.moved" if previous else "commands.subscribe.done",
+            audience=audience,
+            what=words.t(f"commands.subscribe.what.{audience}"),
+        )
+    )
 
 
 async def unsubscribe(context: CommandContext, args: argparse.Namespace) -> Reply:
@@ -52,11 +49,9 @@ async def unsubscribe(context: CommandContext, args: argparse.Namespace) -> Repl
         )
         if not removed:
             bound = await audiences_of(session, conversation=context.conversation)
-            raise CommandError(
-                f"This channel does not receive the {audience} messages."
-                if audience and bound
-                else "This channel is not subscribed to anything."
-            )
+            if audience and bound:
+                raise CommandError("commands.unsubscribe.not_this", audience=audience)
+            raise CommandError("commands.unsubscribe.nothing")
         await record_audit(
             session,
             actor=context.person,
@@ -65,7 +60,8 @@ async def unsubscribe(context: CommandContext, args: argparse.Namespace) -> Repl
             target=context.conversation.conversation_id,
             detail={"audiences": removed},
         )
-    return Reply(f"This channel no longer receives the {' and '.join(removed)} messages.")
+    words = context.phrases()
+    return Reply(words.t("commands.unsubscribe.done", audiences=words.listing(removed)))
 
 
 SUBSCRIPTION_COMMANDS = (

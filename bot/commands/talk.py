@@ -13,25 +13,25 @@ async def reply(context: CommandContext, args: argparse.Namespace) -> Reply:
     applied = await context.actions.comment(
         args.key, joined(args.text), actor=context.person, public=True
     )
-    return Reply(f"Sent to the requester of {applied.ticket_key}.")
+    return Reply(context.phrases().t("commands.reply.done", key=applied.ticket_key))
 
 
 async def note(context: CommandContext, args: argparse.Namespace) -> Reply:
     applied = await context.actions.comment(
         args.key, joined(args.text), actor=context.person, public=False
     )
-    return Reply(f"Note added to {applied.ticket_key}. Only the desk sees it.")
+    return Reply(context.phrases().t("commands.note.done", key=applied.ticket_key))
 
 
 async def ask(context: CommandContext, args: argparse.Namespace) -> Reply:
     applied = await context.actions.ask(args.key, joined(args.question), actor=context.person)
-    if Change.WAITING_FOR_CUSTOMER not in applied.changes:
-        # It was waiting already: the question went out as one more message.
-        return Reply(f"Asked. {applied.ticket_key} was already waiting for the requester.")
-    return Reply(
-        f"Asked. {applied.ticket_key} now waits for the requester; the resolution clock is "
-        "paused until they answer."
+    # Not waiting before: now it is. Waiting already: the question went out as one more message.
+    said = (
+        "commands.ask.done"
+        if Change.WAITING_FOR_CUSTOMER in applied.changes
+        else "commands.ask.already_waiting"
     )
+    return Reply(context.phrases().t(said, key=applied.ticket_key))
 
 
 TALK_COMMANDS = (

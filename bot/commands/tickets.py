@@ -21,33 +21,29 @@ from bot.tickets.lifecycle import Status
 PRIORITIES = ("P1", "P2", "P3", "P4")
 
 # Moves that need words for someone: each has its own command, which asks for them.
-_DEDICATED = {
-    Status.WAITING_FOR_CUSTOMER: "/ask {key} <your question>",
-    Status.WAITING_FOR_VENDOR: "/escalate {key} vendor <what the vendor needs to know>",
-    Status.RESOLVED: "/resolve {key} <what fixed it>",
-    Status.REOPENED: "/reopen {key} <why>",
-}
+_DEDICATED = frozenset(
+    {Status.WAITING_FOR_CUSTOMER, Status.WAITING_FOR_VENDOR, Status.RESOLVED, Status.REOPENED}
+)
 
 
 async def acknowledge(context: CommandContext, key: str) -> Reply:
     """The first response; shared by /ack and the Acknowledge button."""
     applied = await context.actions.acknowledge(key, actor=context.person)
-    owner = " and it is yours now" if Change.ASSIGNED in applied.changes else ""
-    told = (
-        " The requester hears that someone is on it."
-        if Change.ACKNOWLEDGED in applied.changes
-        else ""
-    )
-    return Reply(f"{applied.ticket_key} acknowledged{owner}.{told}")
+    words = context.phrases()
+    done = "commands.ack.done_taken" if Change.ASSIGNED in applied.changes else "commands.ack.done"
+    said = [words.t(done, key=applied.ticket_key)]
+    if Change.ACKNOWLEDGED in applied.changes:
+        said.append(words.t("commands.ack.told"))
+    return Reply(" ".join(said))
 
 
 async def take(context: CommandContext, key: str) -> Reply:
     """The Assign to me button: it only takes a ticket nobody owns, so one of two presses wins."""
-    _must_be_agent(context, context.person, "You")
+    _must_be_agent(context, context.person)
     applied = await context.actions.assign(
         key, context.person, actor=context.person, only_if_unassigned=True
     )
-    return Reply(f"{applied.ticket_key} is yours now.")
+    return Reply(context.phrases().t("commands.assign.yours_now", key=applied.ticket_key))
 
 
 async def ack(context: CommandContext, args: argparse.Namespace) -> Reply:
@@ -56,26 +52,28 @@ async def ack(context: CommandContext, args: argparse.Namespace) -> Reply:
 
 async def assign(context: CommandContext, args: argparse.Namespace) -> Reply:
     person = await person_named(context, args.person)
-    yours = person.id == context.person.id
-    _must_be_agent(context, person, "You" if yours else person.name or person.email or "They")
+    _must_be_agent(context, person)
     applied = await context.actions.assign(args.key, person, actor=context.person)
-    name = "yours" if yours else f"{person.name or person.email}'s"
-    if Change.ASSIGNED not in applied.changes:
-        return Reply(f"{applied.ticket_key} is already {name}.")
-    return Reply(f"{applied.ticket_key} is {name} now.")
+    whose = "yours" if person.id == context.person.id else "theirs"
+    changed = Change.ASSIGNED in applied.changes
+    said = f"commands.assign.{whose}_now" if changed else f"commands.assign.already_{whose}"
+    name = person.name or person.email
+    return Reply(context.phrases().t(said, key=applied.ticket_key, name=name))
 
 
 async def status(context: CommandContext, args: argparse.Namespace) -> Reply:
     target = Status(args.status)
     if target in _DEDICATED:
+        words = context.phrases()
         raise CommandError(
-            f"To set {target}, use {_DEDICATED[target].format(key=args.key)}: it tells the "
-            "right people why."
+            "commands.status.dedicated",
+            status=target,
+            command=words.t(f"commands.status.use.{target}", key=args.key),
         )
     if target == Status.ACKNOWLEDGED:
         return await acknowledge(context, args.key)
     applied = await context.actions.move(args.key, target, actor=context.person)
-    return _moved(applied.ticket_key, target, bool(applied.changes))
+    return _moved(context, applied.ticket_key, target, bool(applied.changes))
 
 
 async def resolve(context: CommandContext, args: argparse.Namespace) -> Reply:
@@ -83,74 +81,66 @@ async def resolve(context: CommandContext, args: argparse.Namespace) -> Reply:
     applied = await context.actions.move(
         args.key, Status.RESOLVED, actor=context.person, fields={"resolution": resolution}
     )
-    if Change.RESOLVED not in applied.changes:
-        return Reply(f"{applied.ticket_key} was already resolved; nothing was sent.")
-    return Reply(
-        f"{applied.ticket_key} resolved. The requester gets your resolution and can confirm "
-        "it or tell us it is still broken."
+    said = (
+        "commands.resolve.done"
+        if Change.RESOLVED in applied.changes
+        else "commands.resolve.already"
     )
+    return Reply(context.phrases().t(said, key=applied.ticket_key))
 
 
 async def close(context: CommandContext, args: argparse.Namespace) -> Reply:
     applied = await context.actions.move(args.key, Status.CLOSED, actor=context.person)
-    return _moved(applied.ticket_key, Status.CLOSED, bool(applied.changes))
+    return _moved(context, applied.ticket_key, Status.CLOSED, bool(applied.changes))
 
 
 async def reopen(context: CommandContext, args: argparse.Namespace) -> Reply:
     applied = await context.actions.move(
         args.key, Status.REOPENED, actor=context.person, reason=joined(args.reason)
     )
-    if not applied.changes:
-        return Reply(f"{applied.ticket_key} is already reopened.")
-    return Reply(f"{applied.ticket_key} reopened; it is back in the queue.")
+    said = "commands.reopen.done" if applied.changes else "commands.reopen.already"
+    return Reply(context.phrases().t(said, key=applied.ticket_key))
 
 
 async def priority(context: CommandContext, args: argparse.Namespace) -> Reply:
     applied = await context.actions.set_priority(
         args.key, args.priority, actor=context.person, reason=joined(args.reason) or None
     )
+    words = context.phrases()
     if not applied.changes:
-        return Reply(f"{applied.ticket_key} is already {args.priority}.")
-    major = (
-        " Management hears of it as a major incident."
-        if Change.PRIORITY_RAISED_TO_P1 in applied.changes
-        else ""
-    )
-    return Reply(
-        f"{applied.ticket_key} is {args.priority} now; its deadlines follow that priority.{major}"
-    )
+        return Reply(
+            words.t("commands.priority.already", key=applied.ticket_key, priority=args.priority)
+        )
+    said = [words.t("commands.priority.done", key=applied.ticket_key, priority=args.priority)]
+    if Change.PRIORITY_RAISED_TO_P1 in applied.changes:
+        said.append(words.t("commands.priority.major"))
+    return Reply(" ".join(said))
 
 
 async def escalate(context: CommandContext, args: argparse.Namespace) -> Reply:
     applied = await context.actions.move(
         args.key, Status.WAITING_FOR_VENDOR, actor=context.person, reason=joined(args.reason)
     )
+    words = context.phrases()
     if not applied.changes:
-        return Reply(f"{applied.ticket_key} is already with the vendor.")
+        return Reply(words.t("commands.escalate.already", key=applied.ticket_key))
     async with context.database.transaction() as session:
         channel = await bound_conversation(session, audience="vendor")
-    if channel is None:
-        return Reply(
-            f"{applied.ticket_key} now waits for the vendor, but no channel receives vendor "
-            "messages yet, so the requester has not been told of the vendor either: a manager "
-            "can type /subscribe vendor in the vendor's channel."
-        )
-    return Reply(
-        f"{applied.ticket_key} escalated: the vendor's channel has the details and the "
-        "requester knows the vendor is involved."
-    )
+    said = "commands.escalate.no_channel" if channel is None else "commands.escalate.done"
+    return Reply(words.t(said, key=applied.ticket_key))
 
 
-def _must_be_agent(context: CommandContext, person: Person, who: str) -> None:
+def _must_be_agent(context: CommandContext, person: Person) -> None:
     if "agents" not in roles_of(context.organisation, person):
-        verb = "are" if who == "You" else "is"
-        raise CommandError(f"Only agents can own tickets, and {who} {verb} not one.")
+        if person.id == context.person.id:
+            raise CommandError("commands.assign.not_agent_you")
+        name = person.name or person.email or context.phrases().t("commands.whois.they")
+        raise CommandError("commands.assign.not_agent", name=name)
 
 
-def _moved(key: str, target: Status, changed: bool) -> Reply:
-    if not changed:
-        return Reply(f"{key} is already {target}.")
-    return Reply(f"{key} is {target} now.")
+def _moved(context: CommandContext, key: str, target: Status, changed: bool) -> Reply:
+    said = "commands.status.now" if changed else "commands.status.already"
+    return Reply(context.phrases().t(said, key=key, status=target))
 
 
 TICKET_COMMANDS = (

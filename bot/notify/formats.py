@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
+from babel.lists import format_list
 from babel.numbers import format_decimal
 from babel.units import format_unit
 
@@ -50,11 +51,14 @@ def number(value: float | int | Decimal, digits: int | None, locale: Locale) -> 
     return format_decimal(value, pattern, locale=locale)  # type: ignore[no-any-return]  # stubs omit its str
 
 
-def duration(value: timedelta, locale: Locale) -> str | None:
-    """The two largest units of a span ("2 Std. 15 Min."), or None for less than a minute."""
+def duration(value: timedelta, locale: Locale, *, days: bool = True) -> str | None:
+    """The two largest units of a span ("2 Std. 15 Min."), or None for less than a minute.
+
+    Working time is told without days (`days=False`): a working day is not 24 hours.
+    """
     minutes = int(abs(value).total_seconds()) // 60
     amounts = []
-    for unit, size in _UNITS:
+    for unit, size in _UNITS if days else _UNITS[1:]:
         amount, minutes = divmod(minutes, size)
         amounts.append((amount, unit))
     while amounts and amounts[0][0] == 0:
@@ -66,3 +70,8 @@ def duration(value: timedelta, locale: Locale) -> str | None:
         if amount
     ]
     return " ".join(told) or None
+
+
+def listing(items: list[str], style: str, locale: Locale) -> str:
+    """Items joined as the language joins them: "a, b and c", or with "or" (`style="or"`)."""
+    return format_list(items, style=style, locale=locale)  # type: ignore[arg-type]  # stubs: a literal

@@ -134,6 +134,13 @@ class Phrases:
             self.written[value] = written
         return written
 
+    def moment(self, value: datetime, key: str) -> str:
+        """An instant in a pattern of this language's words (`key`, say "commands.date.due"),
+        for a reply that names its zone once rather than beside every time."""
+        _check_instant(value, "moment")
+        pattern = self.t(key)
+        return formats.instant(value, pattern, self.zone, self.locale)
+
     def day(self, value: datetime | date | None) -> str:
         """The local date of an instant, without the time (for spans of whole days), or a
         calendar day, which is the same day in every zone."""
@@ -153,12 +160,18 @@ class Phrases:
             return pattern
         return formats.standard_patterns(self.locale)[standard]
 
-    def duration(self, value: timedelta | None) -> str:
+    def duration(self, value: timedelta | None, *, days: bool = True) -> str:
+        """A span in its two largest units; working time in hours at most (`days=False`)."""
         if value is None:
             return self.t("common.not_set")
         if not isinstance(value, timedelta):
             raise Problem(f"duration() needs a timedelta, got {value!r}")
-        return formats.duration(value, self.locale) or self.t("duration.under_a_minute")
+        told = formats.duration(value, self.locale, days=days)
+        return told or self.t("duration.under_a_minute")
+
+    def listing(self, items: list[str], *, style: str = "standard") -> str:
+        """Items joined in this language: "agents and managers"; `style="or"` for a choice."""
+        return formats.listing(items, style, self.locale)
 
 
 def _check_instant(value: object, caller: str) -> None:

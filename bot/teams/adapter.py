@@ -6,6 +6,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -24,10 +25,11 @@ from botframework.connector.auth import (
 )
 
 from bot.config import Settings
+from bot.notify.render import Renderer
+from bot.notify.views import Reader
+from bot.teams.sightings import locale_of
 
 log = logging.getLogger(__name__)
-
-APOLOGY = "Sorry, something went wrong on our side. Please try again in a moment."
 
 # Teams answers from a handful of regional service URLs; the bound only matters when
 # unauthenticated callers (local mode) name any URL they like.
@@ -142,14 +144,18 @@ def create_authentication(settings: Settings) -> ReusingAuthentication:
     )
 
 
-def create_adapter(authentication: ConfigurationBotFrameworkAuthentication) -> CloudAdapter:
+def create_adapter(
+    authentication: ConfigurationBotFrameworkAuthentication, renderer: Renderer
+) -> CloudAdapter:
+    """The adapter; a failed turn is answered with an apology in the words of `renderer`."""
     adapter = CloudAdapter(authentication)
-    adapter.on_turn_error = on_turn_error
+    adapter.on_turn_error = partial(on_turn_error, renderer=renderer)
     return adapter
 
 
-async def on_turn_error(context: TurnContext, error: Exception) -> None:
-    """Logs the failure with its context and tells the user briefly, never with a stack trace."""
+async def on_turn_error(context: TurnContext, error: Exception, *, renderer: Renderer) -> None:
+    """Logs the failure with its context and tells the user briefly, in their language, never
+    with a stack trace."""
     activity = context.activity
     log.error(
         "turn failed",
@@ -163,6 +169,7 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
     if activity.type != ActivityTypes.message:
         return
     try:
-        await context.send_activity(APOLOGY)
+        apology = renderer.phrases(Reader(locale=locale_of(activity))).t("commands.turn.apology")
+        await context.send_activity(apology)
     except Exception:  # the connector may be what failed; the log above already tells
         log.warning("could not send the apology", exc_info=True)

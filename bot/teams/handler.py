@@ -32,24 +32,17 @@ from bot.directory.service import (
     remember_person,
     teaches_nothing,
 )
+from bot.notify.render import Renderer
+from bot.notify.views import Reader
 from bot.teams.cards import reply_activity
 from bot.teams.mentions import command_text
-from bot.teams.sightings import conversation_sighting, person_sighting, tenant_id
+from bot.teams.sightings import conversation_sighting, locale_of, person_sighting, tenant_id
 from bot.teams.tenants import TenantGate
 from bot.tickets.actions import TicketActions
 
 log = logging.getLogger(__name__)
 
 DESK_ROLES = frozenset({"agents", "managers"})
-
-WELCOME_PERSONAL = (
-    "Hello {name}, I'm {bot}, the {service} service desk's assistant. Tell me about a problem "
-    "and I'll help you describe it well and keep you posted on it. Type help to see what I can do."
-)
-WELCOME_TEAM = (
-    "Hello, I'm {bot}, the {service} service desk's assistant. A manager can make a channel "
-    "receive my messages with /subscribe agents, /subscribe vendor or /subscribe management."
-)
 
 
 class EsmbotHandler(TeamsActivityHandler):
@@ -62,6 +55,7 @@ class EsmbotHandler(TeamsActivityHandler):
         organisation: Organisation,
         registry: Registry,
         actions: TicketActions,
+        renderer: Renderer,
         chat: CustomerChat | None = None,
         gate: TenantGate | None = None,
     ) -> None:
@@ -72,6 +66,7 @@ class EsmbotHandler(TeamsActivityHandler):
         self._actions = actions
         self._organisation = organisation
         self._registry = registry
+        self._renderer = renderer
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         # Before anything is learned: a stranger's turn must not store a person or a chat.
@@ -203,18 +198,20 @@ class EsmbotHandler(TeamsActivityHandler):
         if self._chat and person and conversation and conversation.scope == "personal":
             await self._chat.welcome(turn_context, person, activity.recipient.name or "esmbot")
             return
-        template = (
-            WELCOME_PERSONAL if conversation and conversation.scope == "personal" else WELCOME_TEAM
+        locale = person.locale if person and person.locale else locale_of(activity)
+        words = self._renderer.phrases(Reader(locale=locale))
+        name = person.name if person else ""
+        if conversation and conversation.scope == "personal":
+            said = "commands.welcome.personal" if name else "commands.welcome.personal_unnamed"
+        else:
+            said = "commands.welcome.team"
+        welcome = words.t(
+            said,
+            name=name,
+            bot=activity.recipient.name or "esmbot",
+            service=self._organisation.service,
         )
-        await turn_context.send_activity(
-            MessageFactory.text(
-                template.format(
-                    name=(person.name if person else "") or "there",
-                    bot=activity.recipient.name or "esmbot",
-                    service=self._organisation.service,
-                )
-            )
-        )
+        await turn_context.send_activity(MessageFactory.text(welcome))
 
     async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
         _person, conversation = await self._learn(turn_context, turn_context.activity.from_property)

@@ -27,7 +27,7 @@ def person_sighting(
         email=email,
         upn=upn,
         tenant_id=tenant_id(activity),
-        locale=_locale(activity),
+        locale=locale_of(activity),
         time_zone=_time_zone(activity),
     )
 
@@ -63,7 +63,8 @@ def tenant_id(activity: Activity) -> str | None:
     return tenant.get("id") or (activity.conversation.tenant_id if activity.conversation else None)
 
 
-def _locale(activity: Activity) -> str | None:
+def locale_of(activity: Activity) -> str | None:
+    """The sender's Teams language, from the activity or its client info."""
     locale = activity.locale or _client_info(activity).get("locale")
     return locale[:16] if isinstance(locale, str) and locale else None
 

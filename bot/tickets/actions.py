@@ -55,8 +55,8 @@ class AlreadyTaken(EsmbotError):
     def __init__(
         self, key: str, holder: Person | None, *, asker: Person, acknowledged: bool = False
     ) -> None:
-        self.key, self.holder = key, holder
-        yours = holder is not None and holder.id == asker.id
+        self.key, self.holder, self.acknowledged = key, holder, acknowledged
+        yours = self.yours = holder is not None and holder.id == asker.id
         name = (holder.name or holder.email or "someone else") if holder else None
         if acknowledged:
             owner = " and it is yours" if yours else f"; {name} has it" if name else ""

@@ -23,9 +23,10 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import ConversationReference
 from sqlalchemy import select
 
-from bot.app import DATABASE, create_app
+from bot.app import DATABASE, TEMPLATES, create_app
 from bot.config import Organisation, Settings
 from bot.directory.models import Conversation
+from bot.notify.render import Renderer
 from bot.teams.adapter import create_adapter, create_authentication
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -299,7 +300,8 @@ async def test_the_bot_talks_to_a_person_in_the_agents_playground(
     assert stored is not None, "the bot did not remember the personal chat"
     reference = ConversationReference().deserialize(stored)
     assert reference.service_url == f"http://localhost:{playground.port}/_connector"
-    adapter = create_adapter(create_authentication(settings))
+    renderer = Renderer(TEMPLATES, organisation.default_locale, organisation.time_zone)
+    adapter = create_adapter(create_authentication(settings), renderer)
     proactive = "Ticket ESM-1 was updated while you were away."
 
     async def send(turn_context: TurnContext) -> None:

@@ -58,10 +58,9 @@ def build_replica(
     the limits, as the app's dispatcher does; without, it paces as if it were alone.
     """
     database = Database(settings.database_url)
-    notifier = Notifier(
-        Renderer(TEMPLATES, organisation.default_locale, organisation.time_zone), organisation
-    )
-    sender = TeamsSender(create_adapter(create_authentication(settings)), settings.app_id)
+    renderer = Renderer(TEMPLATES, organisation.default_locale, organisation.time_zone)
+    notifier = Notifier(renderer, organisation)
+    sender = TeamsSender(create_adapter(create_authentication(settings), renderer), settings.app_id)
     replica = Replica(dispatcher=None, database=database)  # type: ignore[arg-type]
     outgoing = send(sender) if send else sender.send
 

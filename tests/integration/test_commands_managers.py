@@ -121,8 +121,8 @@ async def test_an_outage_reaches_every_customer_and_the_management_channel(desk)
     answer = await desk.say(DANIELLE, "/outage 2026-12-01 22:00 2h Checkout maintenance")
 
     assert answer == (
-        "Planned outage announced (Tue 01 Dec 2026, 22:00 CET, 2 h). 1 customer will hear of it "
-        "at the pace Teams allows; the management channel gets a notice."
+        "Planned outage announced (Tue 1 Dec 2026, 22:00 (Europe/Berlin), 2 hr). 1 customer will "
+        "hear of it at the pace Teams allows; the management channel gets a notice."
     )
     card = (await desk.new_cards(LENA_CHAT, 1, after=lena))[0]
     assert "OpenCart" in fallback(card)

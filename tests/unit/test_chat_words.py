@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.dialogs.intents import Intent, Recogniser
+from bot.notify.render import Renderer
+from bot.notify.views import Reader
 from bot.notify.words import load_words
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,3 +104,24 @@ def test_a_button_says_what_the_help_tells_the_customer_to_type(language: str, b
         Intent.UNCLEAR,
         Intent.PROBLEM,
     )  # typed, it works
+
+
+@pytest.mark.parametrize(
+    ("locale", "count", "said"),
+    [
+        ("en", 1, "You have 1 ticket"),
+        ("en", 2, "You have 2 tickets"),
+        ("en", 1200, "You have 1,200 tickets"),
+        ("de", 1, "Sie haben 1 Ticket"),
+        ("de", 1200, "Sie haben 1.200 Tickets"),
+    ],
+)
+def test_the_ticket_list_counts_in_the_languages_plural(locale: str, count: int, said: str):
+    renderer = Renderer(ROOT / "templates" / "messages", "en", "Europe/Berlin")
+    extras = {"tickets": [], "total": count, "closed": False}
+
+    rendered = renderer.render(
+        "customer", "my_tickets", ticket=None, reader=Reader(locale=locale), extras=extras
+    )
+
+    assert rendered.summary == said
