@@ -97,6 +97,9 @@ _ENV_NAMES: dict[str, str] = {
     "ESMBOT_OWN_PORT": "own_port",
 }
 _INT_FIELDS = {"port", "max_body_bytes", "teams_rate_per_second", "own_port"}
+# The outbox and the leases keep the name in columns of 128 characters, with room for what a
+# start adds to it.
+MAX_REPLICA_NAME = 100
 _BOOL_FIELDS = {"reuse_port"}
 _BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 _APP_TYPES = {"MultiTenant", "SingleTenant", "UserAssignedMSI"}
@@ -170,6 +173,11 @@ def _validate(settings: Settings) -> None:
         )
     if settings.port > 65535:
         raise ConfigError(f"environment variable PORT: {settings.port} is not a TCP port")
+    if len(settings.replica_name) > MAX_REPLICA_NAME:
+        raise ConfigError(
+            f"environment variable ESMBOT_REPLICA_NAME: at most {MAX_REPLICA_NAME} characters, "
+            f"got {len(settings.replica_name)}"
+        )
     if settings.own_port is not None and (
         settings.own_port > 65535 or settings.own_port == settings.port
     ):

@@ -93,7 +93,9 @@ def parse_webhook(
     # The comment brings the issue's state along, so that a bare `issue_commented` still
     # follows the issue as the issue event alone did.
     comment = _comment_event(comment_kind, body, {**common, **state}, mapping, delivery_id)
-    return [change, comment] if _items(changelog) else [comment]
+    # A bare `issue_commented` changes nothing but the comment; anything else is said too.
+    bare = change.kind is EventKind.UPDATED and not _items(changelog)
+    return [comment] if bare else [change, comment]
 
 
 def _carried_comment(kind: str, body: Mapping[str, Any]) -> str | None:

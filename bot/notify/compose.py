@@ -160,14 +160,15 @@ class Notifier:
         rows: list[DraftRow] = []
         drafted: set[tuple[str, int]] = set()
         for intent in intents:
+            addressed = await self._recipients(session, intent, ticket)
             # The owner's card may fall back to a channel that has it already: once is enough.
             recipients = [
                 recipient
-                for recipient in await self._recipients(session, intent, ticket)
+                for recipient in addressed
                 if (intent.template, recipient.conversation_id) not in drafted
             ]
             drafted.update((intent.template, r.conversation_id) for r in recipients)
-            if not recipients:
+            if not addressed:
                 log.info(
                     "nobody to tell",
                     extra={

@@ -34,7 +34,10 @@ FOLLOWS_TICKET_CARD = REDRAWS_TICKET_CARD | NEWS_BESIDE_TICKET_CARD
 
 # Messages that tell one audience another has been told: they go only together with the message
 # they speak of, so that nobody hears "we've passed it on" while nothing was passed on.
-TOLD_AFTER = {"customer/vendor_involved": "vendor/escalation"}
+TOLD_AFTER = {
+    "customer/vendor_involved": "vendor/escalation",
+    "customer/vendor_involved_news": "vendor/escalation",
+}
 
 
 @dataclass(frozen=True)

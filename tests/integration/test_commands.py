@@ -264,7 +264,7 @@ async def test_escalate_without_a_vendor_channel_does_not_tell_the_customer_it_w
     assert (
         await desk.scalar(
             "SELECT count(*) FROM outbox WHERE template IN "
-            "('vendor/escalation', 'customer/vendor_involved')"
+            "('vendor/escalation', 'customer/vendor_involved', 'customer/vendor_involved_news')"
         )
         == 0
     )

@@ -42,3 +42,13 @@ async def test_a_jira_ticket_created_for_such_an_assignee_reaches_the_channel_on
 
     assert (await response.json())["changes"] == ["created", "assigned"]
     assert await new_ticket_cards(desk) == [AGENTS]
+
+
+async def test_a_card_the_channel_already_has_is_not_counted_as_unaddressed(desk):
+    created = jp.created(jp.issue("SR-41", reporter=LENA, assignee=LENA), at=T0)
+
+    assert (await desk.client.post("/api/events/jira", json=created)).status == 200
+
+    assert await new_ticket_cards(desk) == [AGENTS]
+    metrics = await (await desk.client.get("/metrics")).text()
+    assert "esmbot_messages_unaddressed_total{" not in metrics

@@ -256,6 +256,10 @@ def test_settings_use_the_bot_framework_names():
         ({"LOG_FORMAT": "xml"}, "LOG_FORMAT: use json or text"),
         ({"ESMBOT_REUSE_PORT": "maybe"}, "ESMBOT_REUSE_PORT: use 1 or 0, got 'maybe'"),
         ({"ESMBOT_OWN_PORT": "3978"}, "ESMBOT_OWN_PORT: 3978 is not a TCP port other than PORT"),
+        (
+            {"ESMBOT_REPLICA_NAME": "r" * 101},
+            "ESMBOT_REPLICA_NAME: at most 100 characters, got 101",
+        ),
     ],
 )
 def test_bad_environment_names_the_variable(environ, message):
