@@ -1,4 +1,4 @@
-"""Cards (Adaptive and hero) as the lines a person reads on them in Teams, for the transcript."""
+"""Adaptive Cards as the lines a person reads on them in Teams, for the transcript."""
 
 from __future__ import annotations
 
@@ -12,13 +12,8 @@ _ESCAPED = re.compile(r"\\(.)")
 
 def card_lines(card: Mapping[str, Any]) -> list[str]:
     """The card's text blocks, facts (as "title: value") and buttons (as [title]), in order."""
-    if "body" not in card and "buttons" in card:
-        # A hero card: how the chat offers a fixed set of answers.
-        lines = [_shown(card.get(part)) for part in ("title", "subtitle", "text")]
-        buttons = _buttons(card.get("buttons") or [])
-    else:
-        lines = _elements(card.get("body") or [])
-        buttons = _buttons(card.get("actions") or [])
+    lines = _elements(card.get("body") or [])
+    buttons = _buttons(card.get("actions") or [])
     return [line for line in lines if line] + ([buttons] if buttons else [])
 
 

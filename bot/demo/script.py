@@ -53,13 +53,11 @@ class NotOnScreen(LookupError):
 class Button:
     """A button as a client shows it: on which message, and what pressing it sends.
 
-    An Adaptive Card's Action.Submit sends `data` (with the card's `inputs` filled in); a hero
-    card's imBack button posts `says` as the person's own message, which is what Teams does.
+    An Adaptive Card's Action.Submit sends `data` (with the card's `inputs` filled in).
     """
 
     card: str | None
     data: Mapping[str, Any] | None = None
-    says: str | None = None
     inputs: frozenset[str] = frozenset()
 
 
@@ -91,17 +89,14 @@ class Teams:
                         inputs = frozenset(_input_ids(content.get("body") or []))
                         return Button(message.posted_id, data=data, inputs=inputs)
                 if ticket is not None:
-                    continue  # a hero card's buttons carry no ticket
-                picked = _picked(content, title)
-                if picked is not None:
-                    return Button(message.posted_id, data=picked)
-                for hero in content.get("buttons") or []:
-                    if hero.get("type") == "imBack" and hero.get("title") == title:
-                        return Button(message.posted_id, says=str(hero.get("value") or title))
+                    continue  # an answer picked in a choice set names no ticket
+                answer = picked(content, title)
+                if answer is not None:
+                    return Button(message.posted_id, data=answer)
         return None
 
 
-def _picked(card: Mapping[str, Any], title: str) -> dict[str, Any] | None:
+def picked(card: Mapping[str, Any], title: str) -> dict[str, Any] | None:
     """What a card sends when the answer of that title is picked in its choice set and its one
     Action.Submit ("Next") is pressed, or None if it offers no such answer."""
     submits = [a for a in card.get("actions") or [] if a.get("type") == "Action.Submit"]
@@ -214,8 +209,6 @@ class Press:
         if missing:
             raise NotOnScreen(f'the card with "{self.button}" has no field {sorted(missing)}')
         channel = self.channel.name if self.channel else None
-        if found is not None and found.says is not None and not self.value:
-            return Say(found.says, self.channel).activities(user, teams)
         card = found.card if found else None
         data = dict(self.value or (found.data if found else None) or {})
         return [

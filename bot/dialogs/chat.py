@@ -233,15 +233,21 @@ class CustomerChat:
         data = dc.context.activity.value
         assert isinstance(data, dict)
         verb = data.get("action")
-        if verb in ("draft", "choose"):  # the summary card, or an answer picked on a card
+        if verb == "draft":  # the summary card of a new ticket
             if dc.active_dialog is not None and dc.stack[0].id == OPEN_TICKET:
-                if verb == "draft" and data.get("choice") == "cancel":
+                if data.get("choice") == "cancel":
                     await dc.cancel_all_dialogs()
                     await dc.context.send_activity(voice.text("chat.cancelled.new_ticket"))
                     return
                 await self._continue(dc, voice)
             else:
                 await dc.context.send_activity(voice.text("chat.open.draft_closed"))
+            return
+        if verb == "choose":  # an answer picked on a question's card; the question checks whose
+            if dc.active_dialog is not None:
+                await self._continue(dc, voice)
+            else:
+                await dc.context.send_activity(voice.text("chat.question.closed"))
             return
         if verb == "new_ticket":
             await self._open(dc, voice, {})

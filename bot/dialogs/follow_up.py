@@ -8,11 +8,10 @@ from botbuilder.dialogs import (
     WaterfallDialog,
     WaterfallStepContext,
 )
-from botbuilder.dialogs.choices import Choice, FindChoicesOptions, ListStyle
-from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions
-from botbuilder.schema import CardAction
 
+from bot.dialogs.choices import ask, titled, worded
 from bot.dialogs.open_ticket import OPEN_TICKET, draft_from_text
+from bot.dialogs.prompts import CardChoicePrompt
 from bot.dialogs.replies import answer
 from bot.dialogs.voice import Desk, voice_of
 from bot.errors import EsmbotError
@@ -21,26 +20,12 @@ from bot.tickets.lifecycle import Status
 REOPEN = "reopen"
 ANSWER_WHICH = "answer_which"
 NEW = "new"
+CHOICE = "choice"
 
 
 def start_new_ticket(text: str) -> dict[str, object]:
     """A dialog's result asking the chat to open a ticket from `text` once this dialog ends."""
     return {"then": OPEN_TICKET, "draft": draft_from_text(text)}
-
-
-def _choice_prompt() -> ChoicePrompt:
-    prompt = ChoicePrompt("choice")
-    prompt.style = ListStyle.hero_card
-    prompt.recognizer_options = FindChoicesOptions(recognize_ordinals=False)
-    return prompt
-
-
-def _button(value: str, title: str, *synonyms: str) -> Choice:
-    return Choice(
-        value=value,
-        action=CardAction(type="imBack", title=title[:80], value=value),
-        synonyms=list(synonyms),
-    )
 
 
 class ReopenDialog(ComponentDialog):
@@ -49,28 +34,21 @@ class ReopenDialog(ComponentDialog):
     def __init__(self, desk: Desk) -> None:
         super().__init__(REOPEN)
         self._desk = desk
-        self.add_dialog(_choice_prompt())
+        self.add_dialog(CardChoicePrompt(CHOICE))
         self.add_dialog(WaterfallDialog("reopen_steps", [self._ask, self._act]))
         self.initial_dialog_id = "reopen_steps"
 
     async def _ask(self, step: WaterfallStepContext) -> DialogTurnResult:
         voice, options = voice_of(step.context), step.options
         step.values.update(options)
-        yes = voice.t("chat.reopen.yes", key=options["key"])
-        no = voice.t("chat.reopen.no")
-        return await step.prompt(
-            "choice",
-            PromptOptions(
-                prompt=voice.text(
-                    "chat.reopen.ask", key=options["key"], summary=options["summary"]
-                ),
-                retry_prompt=voice.text("chat.open.choose"),
-                choices=[
-                    _button(REOPEN, yes, "yes", "ja", "reopen", "wieder öffnen"),
-                    _button(NEW, no, "no", "nein", "new", "neu"),
-                ],
-            ),
-        )
+        key = options["key"]
+        choices = [
+            worded(voice, REOPEN, key="chat.reopen.yes", params={"key": key},
+                    words=("yes", "ja", "reopen", "wieder öffnen")),
+            worded(voice, NEW, key="chat.reopen.no", words=("no", "nein", "new", "neu")),
+        ]  # fmt: skip
+        question = voice.t("chat.reopen.ask", key=key, summary=options["summary"])
+        return await step.prompt(CHOICE, ask(voice, REOPEN, question, choices))
 
     async def _act(self, step: WaterfallStepContext) -> DialogTurnResult:
         voice, key, text = voice_of(step.context), step.values["key"], step.values["text"]
@@ -93,7 +71,7 @@ class AnswerWhichDialog(ComponentDialog):
     def __init__(self, desk: Desk) -> None:
         super().__init__(ANSWER_WHICH)
         self._desk = desk
-        self.add_dialog(_choice_prompt())
+        self.add_dialog(CardChoicePrompt(CHOICE))
         self.add_dialog(WaterfallDialog("answer_which_steps", [self._ask, self._act]))
         self.initial_dialog_id = "answer_which_steps"
 
@@ -101,17 +79,11 @@ class AnswerWhichDialog(ComponentDialog):
         voice, options = voice_of(step.context), step.options
         step.values.update(options)
         choices = [
-            _button(key, f"{key} – {summary}", key.lower()) for key, summary in options["tickets"]
+            titled(key, f"{key} – {summary}", key.lower()) for key, summary in options["tickets"]
         ]
-        choices.append(_button(NEW, voice.t("chat.answer.none_of_these"), "none", "keins"))
-        return await step.prompt(
-            "choice",
-            PromptOptions(
-                prompt=voice.text("chat.answer.which"),
-                retry_prompt=voice.text("chat.open.choose"),
-                choices=choices,
-            ),
-        )
+        choices.append(worded(voice, NEW, key="chat.answer.none_of_these", words=("none", "keins")))
+        question = voice.t("chat.answer.which")
+        return await step.prompt(CHOICE, ask(voice, ANSWER_WHICH, question, choices))
 
     async def _act(self, step: WaterfallStepContext) -> DialogTurnResult:
         voice, text = voice_of(step.context), step.values["text"]

@@ -14,18 +14,16 @@ from botbuilder.dialogs import (
     WaterfallDialog,
     WaterfallStepContext,
 )
-from botbuilder.dialogs.choices import Choice
 from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext, TextPrompt
 from botbuilder.schema import Activity
 
-from bot.config.organisation import LOCALES
+from bot.dialogs.choices import ask, worded
 from bot.dialogs.first_seen import NotADate, read_first_seen
 from bot.dialogs.prompts import CardChoicePrompt, ReviewPrompt
 from bot.dialogs.voice import Desk, Voice, voice_of
 from bot.directory.models import Person
 from bot.errors import EsmbotError
-from bot.notify.labels import MODULE, TYPE, label
-from bot.notify.views import Reader
+from bot.notify.labels import MODULE, TYPE
 from bot.tickets.events import PersonRef, day_or_moment
 from bot.tickets.people import match_person
 from bot.tickets.service import ticket_by_key
@@ -168,15 +166,13 @@ class OpenTicketDialog(ComponentDialog):
         if field == "summary":
             return await step.prompt(SUMMARY, _text(voice, "chat.open.summary"))
         if field == "type":
-            choices = [_answer(voice, kind, kind=TYPE) for kind in organisation.ticket_types]
-            return await step.prompt(CHOICE, _choices(voice, field, "chat.open.type", choices))
+            choices = [worded(voice, kind, kind=TYPE) for kind in organisation.ticket_types]
+            return await step.prompt(CHOICE, ask(voice, field, voice.t("chat.open.type"), choices))
         if field == "module":
-            choices = [_answer(voice, module, kind=MODULE) for module in organisation.modules]
-            choices.append(_answer(voice, OTHER, key="chat.open.module_other", words=("andere",)))
-            prompt = _choices(
-                voice, field, "chat.open.module", choices, service=organisation.service
-            )
-            return await step.prompt(CHOICE, prompt)
+            choices = [worded(voice, module, kind=MODULE) for module in organisation.modules]
+            choices.append(worded(voice, OTHER, key="chat.open.module_other", words=("andere",)))
+            question = voice.t("chat.open.module", service=organisation.service)
+            return await step.prompt(CHOICE, ask(voice, field, question, choices))
         if field == "module_other":
             return await step.prompt(TEXT, _text(voice, "chat.open.module_other_ask"))
         if field == "impact":
@@ -186,11 +182,11 @@ class OpenTicketDialog(ComponentDialog):
         if field == "first_seen":
             return await step.prompt(FIRST_SEEN, _text(voice, "chat.open.first_seen"))
         choices = [
-            _answer(voice, name, key=f"chat.open.priority_{name}", words=_PRIORITY_WORDS[name])
+            worded(voice, name, key=f"chat.open.priority_{name}", words=_PRIORITY_WORDS[name])
             for name in PRIORITIES
         ]
-        choices.append(_answer(voice, NOT_SURE, key="chat.open.priority_not_sure", words=_NOT_SURE))
-        return await step.prompt(CHOICE, _choices(voice, field, "chat.open.priority", choices))
+        choices.append(worded(voice, NOT_SURE, key="chat.open.priority_not_sure", words=_NOT_SURE))
+        return await step.prompt(CHOICE, ask(voice, field, voice.t("chat.open.priority"), choices))
 
     def _wanted(self, field: str, draft: dict[str, Any], only: str | None, voice: Voice) -> bool:
         if field == "module_other":
@@ -356,45 +352,6 @@ def normalise_label(text: str) -> str:
 
 def _text(voice: Voice, key: str, **params: object) -> PromptOptions:
     return PromptOptions(prompt=voice.text(key, **params))
-
-
-def _choices(
-    voice: Voice, field: str, key: str, choices: list[Choice], **params: object
-) -> PromptOptions:
-    """A question with fixed answers as a card; `validations` names the question, so that an
-    answer from an older card is not taken for this one."""
-    answers = [[choice.value, choice.synonyms[0]] for choice in choices]
-    card = voice.card(
-        "choose", extras={"question": voice.t(key, **params), "field": field, "choices": answers}
-    )
-    return PromptOptions(
-        prompt=card,
-        retry_prompt=voice.text("chat.open.choose"),
-        choices=choices,
-        validations={"field": field},
-    )
-
-
-def _answer(
-    voice: Voice,
-    value: str,
-    *,
-    kind: str | None = None,
-    key: str | None = None,
-    words: tuple[str, ...] = (),
-) -> Choice:
-    """One answer to a question with fixed answers: its stored value, shown in the customer's
-    words (the catalogue's label of a `kind`, or the phrase `key`), and read from what they type
-    in any language."""
-    readers = [voice.renderer.phrases(Reader(locale=language)) for language in LOCALES]
-    if kind is not None:
-        shown = voice.label(kind, value)
-        names = [label(phrases, kind, value) for phrases in readers]
-    else:
-        shown = voice.t(key or "")
-        names = [phrases.t(key or "") for phrases in readers]
-    # The first synonym is the title the card shows.
-    return Choice(value=value, synonyms=list(dict.fromkeys([shown, *names, *words])))
 
 
 def _card_extras(draft: dict[str, Any], voice: Voice) -> dict[str, Any]:

@@ -26,9 +26,10 @@ class PreloadingState(ConversationState):
     caller holds anyway (the one that found the sender), saving a transaction of its own.
 
     The read happens before the chat's per-conversation lock is taken, so `load` only uses it
-    if this process wrote no state for the conversation in between (another message of the
-    same chat, handled meanwhile); otherwise it reads again, as it always did. Another
-    replica's write is caught by the e-tags, as after any read.
+    if it still shows this process's last write of the conversation's state (another message
+    of the same chat may have been handled meanwhile, even before the read began: the read's
+    transaction may see the database as of its first statement); otherwise it reads again, as
+    it always did. Another replica's write is caught by the e-tags, as after any read.
     """
 
     def __init__(self, storage: SqlStorage) -> None:
@@ -47,7 +48,9 @@ class PreloadingState(ConversationState):
         reads = force or not cached or not cached.state  # when BotState.load would read
         if reads and isinstance(preloaded, _Preloaded):
             key = self.get_storage_key(turn_context)
-            if key == preloaded.key and self._sql.writes.unwritten_since(key, preloaded.mark):
+            if key == preloaded.key and self._sql.unchanged_since(
+                key, preloaded.mark, preloaded.item
+            ):
                 # What BotState.load keeps after reading the same row.
                 turn_context.turn_state[self._context_service_key] = CachedBotState(preloaded.item)
                 return

@@ -40,9 +40,10 @@ class CardChoicePrompt(_CardPrompt):
     """A question with a fixed set of answers, asked with a card's Input.ChoiceSet.
 
     Recognises a FoundChoice, as botbuilder's ChoicePrompt does: from the card's Action.Submit
-    ({"action": "choose", "field": name, "choice": value}, only for the question asked now,
-    named in `options.validations["field"]`), or from typed words matched against each choice's
-    value and synonyms (its labels in every language), or a typed number.
+    ({"action": "choose", "field": name, "asked": id, "choice": value}, only from the card of
+    this asking, named in `options.validations` by the same "field" and "asked"), or from typed
+    words matched against each choice's value and synonyms (its labels in every language), or
+    a typed number.
     """
 
     async def on_recognize(
@@ -56,12 +57,13 @@ class CardChoicePrompt(_CardPrompt):
         if activity.type != ActivityTypes.message:
             return result
         choices: list[Choice] = options.choices or []
-        asked = (options.validations or {}).get("field")
+        asked = options.validations or {}
         value: Any = activity.value
         if isinstance(value, dict) and value.get("action") == CHOOSE_VERB:
             picked = value.get("choice")
+            this_card = all(value.get(name) == asked.get(name) for name in ("field", "asked"))
             for index, choice in enumerate(choices):
-                if value.get("field") == asked and picked == choice.value:
+                if this_card and picked == choice.value:
                     result.succeeded = True
                     result.value = FoundChoice(value=choice.value, index=index, score=1.0)
             return result  # an answer to an older card is asked again, never misread

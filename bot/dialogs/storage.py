@@ -61,17 +61,24 @@ class SqlStorage(Storage):
             raise ValueError("Changes are required when writing")
         if not changes:
             return
-        written: list[tuple[Any, str]] = []
+        written: list[tuple[str, Any, str]] = []
+        committed: dict[str, str] = {}
         try:
             await self._write(changes, written)
+            committed = {key: new_tag for key, _item, new_tag in written}
         finally:
-            self.writes.wrote(changes)
+            self.writes.wrote(changes, committed)
         # The caller's copy now matches the stored one, so saving it again in the same turn
         # is not mistaken for a lost race.
-        for item, new_tag in written:
+        for _key, item, new_tag in written:
             _set_e_tag(item, new_tag)
 
-    async def _write(self, changes: Mapping[str, Any], written: list[tuple[Any, str]]) -> None:
+    def unchanged_since(self, key: str, mark: int, item: Any) -> bool:
+        """Whether `item`, read for `key` at `mark` (WriteLog.mark), is still what this process
+        last wrote there (a write of another replica is caught by the e-tags when saving)."""
+        return self.writes.current(key, mark, _e_tag(item))
+
+    async def _write(self, changes: Mapping[str, Any], written: list[tuple[str, Any, str]]) -> None:
         async with self._database.transaction() as session:
             for key, item in changes.items():
                 expected = _e_tag(item)
@@ -95,7 +102,7 @@ class SqlStorage(Storage):
                         session.add(
                             BotStateRow(key=key, document=document, e_tag=new_tag, updated_at=now)
                         )
-                written.append((item, new_tag))
+                written.append((key, item, new_tag))
 
     async def delete(self, keys: Iterable[str]) -> None:
         doomed = list(keys)

@@ -29,6 +29,7 @@ from bot.notify.card_size import (
 )
 from bot.notify.filters import Problem, clip, md, plain, to_json
 from bot.notify.formats import cldr_locale
+from bot.notify.labels import label
 from bot.notify.links import chat_link, link
 from bot.notify.template_check import TemplateChecker, missing_phrases
 from bot.notify.template_error import TemplateError
@@ -82,6 +83,10 @@ def _plural(key: str, n: int, /, **params: object) -> str:
 
 def _number(value: float | int | None, digits: int | None = None) -> str:
     return _READING.get().number(value, digits)
+
+
+def _label(kind: str, value: str) -> str:
+    return label(_READING.get(), kind, value)
 
 
 class Renderer:
@@ -140,6 +145,7 @@ class Renderer:
             t=_t,
             plural=_plural,
             number=_number,
+            label=_label,
             when=_when,
             day=_day,
             duration=_duration,
@@ -210,7 +216,7 @@ class Renderer:
         reader: Reader,
         extras: Mapping[str, object],
     ) -> RenderedMessage:
-        # The reader's words (t, when, day, duration) are the environment's globals, which
+        # The reader's words (t, when, day, duration, label) are the environment's globals, which
         # answer from _READING: one way in, for templates and the shared macros alike.
         for scale in SHRINK_STEPS:
             try:

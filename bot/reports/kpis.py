@@ -35,7 +35,6 @@ class Period:
     name: PeriodName
     start: datetime
     end: datetime
-    label: str
 
 
 def period(name: PeriodName, *, now: datetime, zone: ZoneInfo) -> Period:
@@ -43,9 +42,9 @@ def period(name: PeriodName, *, now: datetime, zone: ZoneInfo) -> Period:
     if name == "today":
         local = now.astimezone(zone)
         midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        return Period(name, midnight, now, "today")
+        return Period(name, midnight, now)
     days = 7 if name == "week" else 30
-    return Period(name, now - timedelta(days=days), now, f"the last {days} days")
+    return Period(name, now - timedelta(days=days), now)
 
 
 def previous_week(now: datetime, *, zone: ZoneInfo) -> Period:
@@ -56,7 +55,6 @@ def previous_week(now: datetime, *, zone: ZoneInfo) -> Period:
         "week",
         datetime.combine(start, time(0), tzinfo=zone).astimezone(UTC),
         datetime.combine(end, time(0), tzinfo=zone).astimezone(UTC),
-        iso_week(start),
     )
 
 

@@ -21,7 +21,7 @@ LISTED = 10  # types and owners named; the card counts the rest, so it stays sma
 class WeeklyFigures:
     """What the report shows: one ISO week's tickets (those opened in it), as of `at`."""
 
-    week: str  # the ISO week covered, e.g. 2026-W48
+    week: str  # the ISO week covered (for /report, the one it starts in), e.g. 2026-W48
     start: datetime  # its Monday 00:00, local time
     end: datetime  # the next Monday 00:00
     at: datetime
@@ -83,7 +83,7 @@ async def compose_figures(
     )
     types, owners = list(kpis.by_type.items()), list(kpis.by_owner.items())
     return WeeklyFigures(
-        week=covered.label,
+        week=iso_week(covered.start.astimezone(organisation.time_zone).date()),
         start=covered.start,
         end=covered.end,
         at=now,

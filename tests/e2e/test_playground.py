@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from bot.app import DATABASE, TEMPLATES, create_app
 from bot.config import Organisation, Settings
+from bot.demo.script import picked
 from bot.directory.models import Conversation
 from bot.notify.render import Renderer
 from bot.teams.adapter import create_adapter, create_authentication
@@ -74,6 +75,22 @@ class Playground:
         return await self.post(
             f"/_conversation/v1/conversations/{conversation_id}/messages",
             {"from": {"id": "user-id-0"}, "text": text, "textFormat": "plain", **extra},
+        )
+
+    async def pick(self, conversation_id: str, card: dict[str, Any], title: str) -> None:
+        """Picks the answer `title` in the card's choice set and presses its Next (Action.Submit),
+        as the chat page sends it."""
+        content = card["attachments"][0]["content"]
+        sent = picked(content, title)
+        assert sent is not None, f"the card offers no {title!r}: {content}"
+        await self.post(
+            "/_conversation/v1/submit",
+            {
+                "conversation": {"id": conversation_id},
+                "from": {"id": "user-id-0"},
+                "replyToId": card["messageId"],
+                "value": sent,
+            },
         )
 
     async def next_bot_message(self, conversation_id: str) -> dict[str, Any]:
@@ -279,7 +296,25 @@ async def test_the_bot_talks_to_a_person_in_the_agents_playground(
     fallback = (await playground.next_bot_message(personal))["text"]
     assert fallback.startswith("I'm not sure what you mean.") and "my tickets" in fallback
 
-    # (c) In a channel the bot hears only a mention, and must read the text without it.
+    # (c) A question with fixed answers is an Adaptive Card: an answer picked on it and sent with
+    # Next (Action.Submit) is taken; the older card's answer is not taken for the next question.
+    await playground.say(personal, "Checkout fails with an error when paying by card")
+    kind = await playground.next_bot_message(personal)
+    assert kind["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert "imBack" not in json.dumps(kind)
+    await playground.pick(personal, kind, "Incident")
+    area = await playground.next_bot_message(personal)
+    assert "Which part of OpenCart is affected?" in json.dumps(area)
+    await playground.pick(personal, kind, "Bug")
+    retry = (await playground.next_bot_message(personal))["text"]
+    assert retry.startswith("Please pick one of the answers"), retry
+    await playground.pick(personal, area, "Checkout")
+    impact = (await playground.next_bot_message(personal))["text"]
+    assert impact.startswith("How does it affect your work?"), impact
+    await playground.say(personal, "cancel")
+    assert "dropped the new ticket" in (await playground.next_bot_message(personal))["text"]
+
+    # (d) In a channel the bot hears only a mention, and must read the text without it.
     mention = f"<at>{bot_name}</at>"
     posted = await playground.say(
         general,
@@ -292,7 +327,7 @@ async def test_the_bot_talks_to_a_person_in_the_agents_playground(
     assert reply.startswith("/subscribe: "), reply
     assert "Usage: /subscribe" in reply
 
-    # (d) Later, unprompted: the stored reference and the real CloudAdapter reach the same chat.
+    # (e) Later, unprompted: the stored reference and the real CloudAdapter reach the same chat.
     async with bot.app[DATABASE].transaction() as session:
         stored = await session.scalar(
             select(Conversation.reference).where(Conversation.conversation_id == personal)

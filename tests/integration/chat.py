@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from bot.app import DATABASE
 from bot.demo.activities import TeamsUser, card_submit, personal_message
-from bot.demo.connector import Recorded
+from bot.demo.connector import ConnectorDouble, Recorded
+from bot.demo.script import picked
 from tests.integration.desk import Desk
 
 
@@ -51,6 +53,15 @@ class Turn:
                         found |= {choice["title"]: choice["value"] for choice in item["choices"]}
         return found
 
+    def pick(self, title: str) -> dict[str, Any]:
+        """What the replies' card sends when the answer `title` is picked and Next pressed."""
+        for call in reversed(self.replies):
+            for attachment in call.body.get("attachments") or []:
+                sent = picked(attachment["content"], title)
+                if sent is not None:
+                    return sent
+        raise AssertionError(f"no card offers {title!r}: {self.choices()}")
+
     def card(self) -> dict[str, Any]:
         """The last Adaptive Card among the replies."""
         cards = [
@@ -71,7 +82,7 @@ class Turn:
 
 
 def said(call: Recorded) -> str:
-    """A reply's words: its text, a hero card's text, or an Adaptive Card's summary."""
+    """A reply's words: its text, or an Adaptive Card's plain-text lines."""
     if call.body.get("text"):
         return str(call.body["text"])
     for attachment in call.body.get("attachments") or []:
@@ -117,3 +128,23 @@ def in_the_turn(desk: Desk, name: str, note: Callable[..., Any]) -> Iterator[Non
         yield
     finally:
         event.remove(engine, name, heard)
+
+
+@pytest.fixture
+async def no_im_back(connector: ConnectorDouble) -> AsyncIterator[None]:
+    """After the test: nothing the bot sent offered an imBack button, which Teams shows six of at
+    most and Agents Playground not at all; questions are asked on Adaptive Cards."""
+    yield
+    found = [call.body for call in connector.calls if _im_back(call.body)]
+    assert not found, f"the bot sent imBack buttons: {found[:3]}"
+
+
+def _im_back(value: object) -> bool:
+    if isinstance(value, dict):
+        kind = value.get("type")
+        if isinstance(kind, str) and kind.lower() == "imback":
+            return True
+        return any(_im_back(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_im_back(item) for item in value)
+    return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from bot.demo.activities import channel_message, personal_conversation_id
@@ -16,6 +17,7 @@ from tests.integration.desk import (
     fallback,
     mention,
 )
+from tests.integration.management import walk
 
 
 async def answered_survey(desk, key: str, score: int) -> None:
@@ -74,10 +76,30 @@ async def test_the_report_is_a_card_like_the_weekly_report(desk):
     assert "Resolution (Target: within 5 working days · on average 2 hr): 2 of 2" in text
     # SR-1 was rated 2: below the target of 3.
     assert "Satisfaction (Target: at least 3.0 of 4): 2.0 of 4 from one answer – ✘ Missed" in text
-    assert "Tickets by type: incident 2" in text
+    assert "Tickets by type: Incident 2" in text
     assert "Closed but not solved: 1 (reopened 0, rated low 1)" in text
     assert "Resolved on first contact: 1 of 1 resolved" in text
     assert "Figures as of Mon 23 Nov 2026, 14:00" in str(card)  # the organisation's clock
+
+
+async def test_a_german_manager_reads_the_ticket_types_in_german(desk):
+    await desk.open(type="incident")
+    await desk.open("Bitte ein Konto anlegen", type="service request")
+    await desk.open("Rabattcodes fehlen", type="feature")
+    desk.clock.advance(hours=1)
+
+    card = await report_card(desk, replace(DANIELLE, locale="de-DE"), "/report week")
+
+    # As the catalogue names them in German; the entries are stored as esmbot.toml names them.
+    facts = {
+        fact["title"]: fact["value"]
+        for item in walk(card["body"])
+        for fact in item.get("facts", [])
+    }
+    assert {"Störung", "Serviceanfrage", "Funktionswunsch"} <= set(facts)
+    assert "incident" not in facts and "service request" not in facts
+    assert "Tickets nach Art: " in lines(card)
+    assert "Störung 1" in lines(card) and "Serviceanfrage 1" in lines(card)
 
 
 async def test_a_quiet_day_and_the_wrong_people(desk):

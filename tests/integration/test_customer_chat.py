@@ -13,10 +13,11 @@ from bot.config.organisation import RoleMembers
 from bot.tickets.models import Ticket
 from tests.conftest import ALEX, KIM, LEARNER
 from tests.doubles.jira import JiraDouble
-from tests.integration.chat import in_the_turn, press, say
+from tests.integration.chat import in_the_turn, no_im_back, press, say
 from tests.integration.desk import AGENTS, LENA_CHAT, Desk, build_desk, desk_fixture
 
-__all__ = ["desk_fixture"]
+__all__ = ["desk_fixture", "no_im_back"]
+pytestmark = pytest.mark.usefixtures("no_im_back")
 
 
 async def walk_to_review(
@@ -34,8 +35,7 @@ async def walk_to_review(
     assert list(offered)[:2] == ["Checkout", "Payment"] and len(offered) == 7
     assert offered["Something else"] == "other"
     # Picked on the card and sent with Next, as Teams and Agents Playground send it.
-    picked = {"action": "choose", "field": "module", "choice": offered["Checkout"]}
-    asked = await press(desk, LEARNER, picked, card=asked.card_id)
+    asked = await press(desk, LEARNER, asked.pick("Checkout"), card=asked.card_id)
     assert "How does it affect your work" in asked.text
     asked = await say(desk, LEARNER, "No customer can pay by card")
     assert "What did you do just before" in asked.text
@@ -190,21 +190,22 @@ async def test_a_german_customer_is_asked_in_german(desk: Desk) -> None:
 
 
 async def test_a_german_customer_picks_from_the_catalogue_in_german(desk: Desk) -> None:
-    asked = await say(desk, KIM, "Die Kasse zeigt einen Fehler beim Bezahlen")
-    assert asked.choices()["Fehler"] == "bug" and "Serviceanfrage" in asked.choices()
+    first = await say(desk, KIM, "Die Kasse zeigt einen Fehler beim Bezahlen")
+    assert first.choices()["Fehler"] == "bug" and "Serviceanfrage" in first.choices()
 
     asked = await say(desk, KIM, "Fehler")  # typed, in her words
 
     assert "Welcher Teil von OpenCart" in asked.text
     assert asked.choices()["Kasse"] == "Checkout"
     # An answer pressed on the older card is not taken for this question.
-    stale = await press(desk, KIM, {"action": "choose", "field": "type", "choice": "incident"})
+    stale = await press(desk, KIM, first.pick("Störung"), card=first.card_id)
     assert "Bitte wählen Sie eine der Antworten" in stale.text
     asked = await say(desk, KIM, "Kasse")
     for answer in ("Niemand kann bezahlen", "In den Warenkorb, bezahlen", "heute 8:30"):
         asked = await say(desk, KIM, answer)
-    assert "P2 – Hoch: Wichtige Arbeit ist blockiert, ohne Umweg" in asked.buttons()
-    review = await press(desk, KIM, {"action": "choose", "field": "priority", "choice": "P2"})
+    review = await press(
+        desk, KIM, asked.pick("P2 – Hoch: Wichtige Arbeit ist blockiert, ohne Umweg")
+    )
     facts = {f["title"]: f["value"] for f in review.card()["body"][2]["facts"]}
     assert (facts["Art"], facts["Betroffener Bereich"]) == ("Fehler", "Kasse")
     await say(desk, KIM, "bestätigen")

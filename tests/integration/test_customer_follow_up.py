@@ -11,10 +11,11 @@ from bot.tickets.lifecycle import Status
 from bot.tickets.models import CsatSurvey, Ticket
 from bot.tickets.system import Draft
 from tests.conftest import ALEX, KIM, LEARNER
-from tests.integration.chat import press, say
+from tests.integration.chat import no_im_back, press, say
 from tests.integration.desk import AGENTS, MANAGEMENT, Desk, desk_fixture
 
-__all__ = ["desk_fixture"]
+__all__ = ["desk_fixture", "no_im_back"]
+pytestmark = pytest.mark.usefixtures("no_im_back")
 
 
 async def kims_ticket(desk: Desk) -> str:
@@ -126,6 +127,97 @@ async def test_several_waiting_questions_ask_which(desk: Desk) -> None:
     assert f"added your answer to {one}" in answered.text
     assert await desk.ticket(one, "status") == Status.IN_PROGRESS
     assert await desk.ticket(two, "status") == Status.WAITING_FOR_CUSTOMER
+
+
+async def test_the_ticket_is_picked_on_the_card_and_an_older_card_is_not_taken(
+    desk: Desk,
+) -> None:
+    one, two, three = [await desk.open(summary) for summary in ("Checkout", "Login", "Export")]
+    for key in (one, two, three):
+        await desk.say(ALEX, f"/ask {key} Which browser?", channel="agents")
+
+    first = await say(desk, LEARNER, "Firefox on Windows")
+    offered = {
+        f"{one} – Checkout",
+        f"{two} – Login",
+        f"{three} – Export",
+        "None – it's something new",
+    }
+    assert set(first.choices()) == offered
+    # Picked on the card and sent with Next, as Teams and Agents Playground send it.
+    picked = await press(desk, LEARNER, first.pick(f"{one} – Checkout"), card=first.card_id)
+    assert f"added your answer to {one}" in picked.text
+    second = await say(desk, LEARNER, "Chrome on a Mac")
+    assert "Which one is this for" in second.text
+
+    # The first card asked about another message: its answers are not this question's.
+    stale = await press(desk, LEARNER, first.pick(f"{two} – Login"), card=first.card_id)
+    assert "Please pick one of the answers" in stale.text
+    assert await desk.ticket(two, "status") == Status.WAITING_FOR_CUSTOMER
+    taken = await press(desk, LEARNER, second.pick(f"{two} – Login"), card=second.card_id)
+
+    assert f"added your answer to {two}" in taken.text
+    assert (await desk.events(two))[-1].payload["comment"]["body"] == "Chrome on a Mac"
+    assert (await desk.events(one))[-1].payload["comment"]["body"] == "Firefox on Windows"
+    assert await desk.ticket(three, "status") == Status.WAITING_FOR_CUSTOMER
+    late = await press(desk, LEARNER, second.pick(f"{three} – Export"), card=second.card_id)
+    assert "That question is closed" in late.text
+    assert await desk.ticket(three, "status") == Status.WAITING_FOR_CUSTOMER
+
+
+async def test_none_of_these_on_the_card_opens_a_new_ticket_instead(desk: Desk) -> None:
+    one, two = await desk.open("Checkout fails"), await desk.open("Login fails")
+    await desk.say(ALEX, f"/ask {one} Which browser?", channel="agents")
+    await desk.say(ALEX, f"/ask {two} Which account?", channel="agents")
+
+    asked = await say(desk, LEARNER, "The export to Excel is empty")
+    opened = await press(desk, LEARNER, asked.pick("None – it's something new"))
+
+    assert "What kind of request is it?" in opened.text
+    assert await desk.ticket(one, "status") == Status.WAITING_FOR_CUSTOMER
+    assert await desk.ticket(two, "status") == Status.WAITING_FOR_CUSTOMER
+
+
+async def test_a_german_customer_types_which_ticket_and_whether_to_reopen(desk: Desk) -> None:
+    kims = await kims_ticket(desk)
+    other = (await desk.actions.open(_draft("Scanner"), reporter=await desk.person(KIM))).ticket_key
+    for key in (kims, other):
+        await desk.say(ALEX, f"/ask {key} Welches Modell?", channel="agents")
+
+    asked = await say(desk, KIM, "Es ist ein HP LaserJet")
+    assert "Zu welchem gehört diese" in asked.text
+    assert asked.choices()["Keines – es ist etwas Neues"] == "new"
+    answered = await say(desk, KIM, kims.lower())
+    assert f"Ihre Antwort zu {kims} hinzugefügt" in answered.text
+    assert await desk.ticket(kims, "status") == Status.IN_PROGRESS
+
+    await desk.say(ALEX, f"/resolve {other} Treiber neu", channel="agents")
+    desk.clock.advance(minutes=5)
+    await desk.say(ALEX, f"/resolve {kims} Toner getauscht", channel="agents")
+    offered = await say(desk, KIM, "Der Drucker druckt schon wieder nicht")
+    assert f"Geht es um {kims}" in offered.text
+    assert offered.choices() == {
+        f"{kims} wieder öffnen": "reopen",
+        "Es ist ein neues Problem": "new",
+    }
+    reopened = await say(desk, KIM, "wieder öffnen")
+
+    assert f"{kims} wieder geöffnet" in reopened.text
+    assert await desk.ticket(kims, "status") == Status.REOPENED
+    assert await desk.ticket(other, "status") == Status.RESOLVED
+
+
+async def test_reopen_is_pressed_on_the_card(desk: Desk) -> None:
+    key = await desk.open("Checkout fails")
+    await desk.say(ALEX, f"/resolve {key} Patched", channel="agents")
+
+    offered = await say(desk, LEARNER, "it's broken again since this morning")
+    assert offered.choices() == {f"Reopen {key}": "reopen", "It's a new problem": "new"}
+    reopened = await press(desk, LEARNER, offered.pick(f"Reopen {key}"), card=offered.card_id)
+
+    assert f"reopened {key}" in reopened.text
+    assert await desk.ticket(key, "status") == Status.REOPENED
+    assert (await desk.events(key))[-1].payload["reason"] == "it's broken again since this morning"
 
 
 async def test_solved_closes_and_still_broken_reopens_with_her_reason(desk: Desk) -> None:

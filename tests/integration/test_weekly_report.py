@@ -128,7 +128,7 @@ async def test_the_weekly_report_shows_last_weeks_figures_against_the_targets_on
         "Vendor escalation (Target: within 24 hr): No ticket had this deadline – ○ Not judged",
         # 4 and 2: exactly the target, which is met; the 1 came after the week.
         "Satisfaction (Target: at least 3.0 of 4): 3.0 of 4 from 2 answers – ✔ Met",
-        "Tickets by type: incident 2, bug 1, service request 1",
+        "Tickets by type: Incident 2, Bug 1, Service request 1",
         "Tickets by owner: Alex Agent 2, Sam Agent 1",
         # OPS-3 came back, so only OPS-1 was solved at the first go.
         "Resolved on first contact: 1 of 2 resolved",

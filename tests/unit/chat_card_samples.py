@@ -71,11 +71,12 @@ def chat_samples(
             "realistic": (None, {
                 "question": "How urgent is it for you? The service desk checks it.",
                 "field": "priority",
+                "asked": "d1Z2tr4XkqA",
                 "choices": [["P1", "P1 – Critical: the shop or a key process is down"],
                             ["P2", "P2 – High: important work is blocked, no workaround"],
                             ["not_sure", "Not sure – let the desk decide"]],
             }),
-            "hostile": (None, {"question": huge, "field": injection,
+            "hostile": (None, {"question": huge, "field": injection, "asked": injection,
                                "choices": [[injection, huge]] * 12}),
         },
         "customer/my_tickets": {
