@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 from collections.abc import Callable
 
 from aiohttp import web
@@ -59,21 +60,41 @@ async def _serve_until_stopped(
     stopping = asyncio.Event()
     for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, stopping.set)
+    # The ports are taken before the app starts: a second process started on a taken port
+    # must stop before its dispatcher and scheduler join the others (its heartbeat under the
+    # same replica name would pass for a restart of the live one, whose claims would go out
+    # again).
+    shared, own = ports
+    sockets = [_listen(host, shared, reuse_port)]
+    try:
+        if own is not None:
+            sockets.append(_listen(host, own, reuse_port=False))
+    except _CannotListen:
+        sockets[0].close()
+        raise
     # No log line per request: the ones refused or failed are logged by bot/web/errors.py.
     runner = web.AppRunner(
         make_app(), handle_signals=False, access_log=None, shutdown_timeout=shutdown_timeout
     )
     await runner.setup()
     try:
-        shared, own = ports
-        sites = [web.TCPSite(runner, host, shared, backlog=BACKLOG, reuse_port=reuse_port or None)]
-        if own is not None:
-            sites.append(web.TCPSite(runner, host, own))
-        for site in sites:
-            try:
-                await site.start()
-            except OSError as error:
-                raise _CannotListen(f"{site.name}: {error.strerror or error}") from None
+        for sock in sockets:
+            await web.SockSite(runner, sock, backlog=BACKLOG).start()
         await stopping.wait()
     finally:
         await runner.cleanup()
+        for sock in sockets:
+            sock.close()
+
+
+def _listen(host: str, port: int, reuse_port: bool) -> socket.socket:
+    try:
+        return socket.create_server(
+            (host, port), backlog=BACKLOG, reuse_port=reuse_port, family=_family(host)
+        )
+    except OSError as error:
+        raise _CannotListen(f"{host}:{port}: {error.strerror or error}") from None
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sqlite3
 import time
 import urllib.request
 from collections.abc import Callable
@@ -95,18 +96,33 @@ def test_a_second_stop_signal_leaves_the_shutdown_whole(tmp_path):
     assert "Traceback" not in err
 
 
-def test_a_taken_port_stops_start_up_with_a_clear_message(tmp_path):
+def test_a_taken_port_stops_start_up_with_a_clear_message_before_the_app_starts(tmp_path):
     port = free_port()
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     first = serve(tmp_path / "a", port)
+    # The second shares the first's database and replica name, as a second start by mistake
+    # would: had its dispatcher started, its heartbeat would have replaced the first's.
+    shared = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'a' / 'cli.db'}"}
     try:
         assert _until(lambda: _healthy(port)), "the first process did not serve the port"
-        second = serve(tmp_path / "b", port)
+        before = _until(lambda: _heartbeats(tmp_path / "a" / "cli.db"))
+        second = serve(tmp_path / "b", port, **shared)
         _out, err = second.communicate(timeout=30)
+        after = _heartbeats(tmp_path / "a" / "cli.db")
     finally:
         first.terminate()
         first.communicate(timeout=30)
     assert second.returncode == 1
     assert '"msg": "could not listen"' in err and "address already in use" in err.lower()
     assert "Traceback" not in err
+    assert before and after == before, "the second start touched the first's heartbeat"
+
+
+def _heartbeats(path: Path) -> list[str]:
+    """The dispatchers' heartbeat rows: their names, one per start."""
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        rows = connection.execute(
+            "SELECT name FROM coordination WHERE name LIKE 'dispatcher:%' ORDER BY name"
+        )
+        return [name for (name,) in rows]
