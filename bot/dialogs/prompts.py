@@ -7,7 +7,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.dialogs.choices import Choice, ChoiceRecognizers, FindChoicesOptions, FoundChoice
 from botbuilder.dialogs.prompts import Prompt, PromptOptions, PromptRecognizerResult
-from botbuilder.schema import ActivityTypes
+from botbuilder.schema import Activity, ActivityTypes
 
 from bot.dialogs.intents import normalise
 
@@ -35,6 +35,24 @@ class _CardPrompt(Prompt):
         elif options.prompt is not None:
             await turn_context.send_activity(options.prompt)
 
+    async def on_recognize(
+        self,
+        turn_context: TurnContext,
+        state: dict[str, object],
+        options: PromptOptions,
+    ) -> PromptRecognizerResult:
+        result = PromptRecognizerResult()
+        activity = turn_context.activity
+        if activity.type == ActivityTypes.message:
+            answer = self.read(activity, options)
+            if answer is not None:
+                result.succeeded, result.value = True, answer
+        return result
+
+    def read(self, activity: Activity, options: PromptOptions) -> Any:
+        """The answer in a message, or None when it holds none."""
+        raise NotImplementedError
+
 
 class CardChoicePrompt(_CardPrompt):
     """A question with a fixed set of answers, asked with a card's Input.ChoiceSet.
@@ -46,36 +64,25 @@ class CardChoicePrompt(_CardPrompt):
     a typed number.
     """
 
-    async def on_recognize(
-        self,
-        turn_context: TurnContext,
-        state: dict[str, object],
-        options: PromptOptions,
-    ) -> PromptRecognizerResult:
-        result = PromptRecognizerResult()
-        activity = turn_context.activity
-        if activity.type != ActivityTypes.message:
-            return result
+    def read(self, activity: Activity, options: PromptOptions) -> FoundChoice | None:
         choices: list[Choice] = options.choices or []
         asked = options.validations or {}
         value: Any = activity.value
         if isinstance(value, dict) and value.get("action") == CHOOSE_VERB:
+            if not all(value.get(name) == asked.get(name) for name in ("field", "asked")):
+                return None  # an answer to an older card is asked again, never misread
             picked = value.get("choice")
-            this_card = all(value.get(name) == asked.get(name) for name in ("field", "asked"))
             for index, choice in enumerate(choices):
-                if this_card and picked == choice.value:
-                    result.succeeded = True
-                    result.value = FoundChoice(value=choice.value, index=index, score=1.0)
-            return result  # an answer to an older card is asked again, never misread
+                if picked == choice.value:
+                    return FoundChoice(value=choice.value, index=index, score=1.0)
+            return None
         if not activity.text:
-            return result
+            return None
         # Numbers are read as the answers' numbers in every language, without number models.
         found = ChoiceRecognizers.recognize_choices(
             activity.text, choices, FindChoicesOptions(recognize_ordinals=False)
         )
-        if found:
-            result.succeeded, result.value = True, found[0].resolution
-        return result
+        return found[0].resolution if found else None
 
 
 class ReviewPrompt(_CardPrompt):
@@ -85,31 +92,20 @@ class ReviewPrompt(_CardPrompt):
     holds the names of the fields that can be changed, with the words that name them.
     """
 
-    async def on_recognize(
-        self,
-        turn_context: TurnContext,
-        state: dict[str, object],
-        options: PromptOptions,
-    ) -> PromptRecognizerResult:
-        result = PromptRecognizerResult()
-        activity = turn_context.activity
-        if activity.type != ActivityTypes.message:
-            return result
+    def read(self, activity: Activity, options: PromptOptions) -> dict[str, Any] | None:
         fields: dict[str, list[str]] = options.validations or {}
         value: Any = activity.value
         if isinstance(value, dict) and value.get("action") == REVIEW_VERB:
             choice, field = value.get("choice"), value.get("field")
             if choice == "confirm" or (choice == "edit" and field in fields):
-                result.succeeded, result.value = True, {"choice": choice, "field": field}
-            return result
+                return {"choice": choice, "field": field}
+            return None
         words = normalise(activity.text or "")
         if words in CONFIRM_WORDS:
-            result.succeeded, result.value = True, {"choice": "confirm", "field": None}
-            return result
+            return {"choice": "confirm", "field": None}
         if words.startswith(CHANGE_WORDS):
             rest = words.split(" ", 1)[1] if " " in words else ""
             for field, names in fields.items():
                 if rest and any(rest == name or rest.startswith(name) for name in names):
-                    result.succeeded, result.value = True, {"choice": "edit", "field": field}
-                    return result
-        return result
+                    return {"choice": "edit", "field": field}
+        return None
