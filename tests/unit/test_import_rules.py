@@ -30,36 +30,13 @@ EDGE_ONLY = {
 WIRED_BY_APP = {"bot.teams.sender", "bot.teams.adapter", "bot.notify.dispatcher"}
 WIRING = ("bot/app.py",)
 # What each folder may import of esmbot's own folders (rule 5); the edge may import anything.
+BELOW = {"bot.directory", "bot.config", "bot.db", "bot.errors"}
 MAY_IMPORT = {
     "bot/directory/": {"bot.directory", "bot.db", "bot.errors"},
-    "bot/reports/": {
-        "bot.reports",
-        "bot.tickets",
-        "bot.notify",
-        "bot.directory",
-        "bot.config",
-        "bot.db",
-        "bot.errors",
-        "bot.coordination",
-    },
-    "bot/notify/": {
-        "bot.notify",
-        "bot.tickets.lifecycle",
-        "bot.tickets.models",
-        "bot.tickets.events",
-        "bot.directory",
-        "bot.config",
-        "bot.db",
-        "bot.errors",
-    },
-    "bot/tickets/": {
-        "bot.tickets",
-        "bot.notify",
-        "bot.directory",
-        "bot.config",
-        "bot.db",
-        "bot.errors",
-    },
+    "bot/reports/": BELOW | {"bot.reports", "bot.tickets", "bot.notify", "bot.coordination"},
+    "bot/notify/": BELOW
+    | {"bot.notify", "bot.tickets.lifecycle", "bot.tickets.models", "bot.tickets.events"},
+    "bot/tickets/": BELOW | {"bot.tickets", "bot.notify"},
 }
 # The pure core: no database, web or template library, directly or through each other (rule 4).
 PURE = ("lifecycle", "sla", "calendar", "durations", "planning", "events")
