@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 NPM := $(shell command -v npm 2>/dev/null)
 NODE_STAMP := playground/node_modules/.installed
 PLAYGROUND_PORT ?= 56150
+# `make test TEST_WORKERS=0` runs the tests in one process.
+TEST_WORKERS ?= auto
 
 .PHONY: run test lint migrate install playground playground-deps clean
 
@@ -14,12 +16,14 @@ PLAYGROUND_PORT ?= 56150
 run: install
 	@$(BIN)/python -m bot serve
 
+# The suite on every core (pytest-xdist; each worker has its own databases), with the 15
+# slowest tests named at the end so that a slow one shows.
 test: install playground-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/deptry .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=15
 
 migrate: install
 	$(BIN)/python -m bot db upgrade

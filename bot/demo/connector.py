@@ -118,7 +118,9 @@ class ConnectorDouble:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.url = ""
-        self.app = web.Application()
+        # Calls received and not yet answered: a test that waits for quiet waits for these too.
+        self.unanswered = 0
+        self.app = web.Application(middlewares=[self._counted])
         self.app.add_routes(
             [
                 web.post("/v3/conversations", self._create_conversation),
@@ -225,6 +227,14 @@ class ConnectorDouble:
                 f"expected {count} messages in {conversation_id}, got {got}"
             ) from None
         return counted(conversation_id)
+
+    @web.middleware
+    async def _counted(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        self.unanswered += 1
+        try:
+            return await handler(request)
+        finally:
+            self.unanswered -= 1
 
     async def _record(
         self, request: web.Request, operation: str, success: dict[str, Any], status: int = 200

@@ -36,6 +36,7 @@ from bot.tickets.actions import TicketActions
 from bot.tickets.models import Ticket, TicketEvent
 from bot.tickets.system import Draft, LocalStore
 from tests.conftest import DANIELLE, LEARNER
+from tests.integration.settle import settled
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday, 09:00 in Berlin
 SAM = TeamsUser.named("Sam Agent", "sam@esmos.example", time_zone="America/New_York")
@@ -156,8 +157,8 @@ class Desk:
         return found
 
     async def quiet(self) -> None:
-        """Long enough for the dispatcher to have sent anything that was going out."""
-        await asyncio.sleep(0.4)
+        """Until the dispatcher has sent everything due and Teams has answered every call."""
+        await settled(self.database, self.connector, clock=self.clock)
 
     async def open(self, summary: str = "Checkout fails with an error", **draft: Any) -> str:
         """Lena's ticket, once her acknowledgement and the agents' card have gone out."""

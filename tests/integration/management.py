@@ -8,13 +8,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from bot.app import SCHEDULER, create_app
+from bot.app import DISPATCHER, SCHEDULER, create_app
 from bot.db import Database
 from bot.demo.activities import channel_conversation_id, channel_message, installation_update
 from bot.notify.dispatcher import DeliverySettings
@@ -52,7 +53,17 @@ def boot_fixture(aiohttp_client, settings, organisation):  # type: ignore[no-unt
         # Each a replica of its own, as if on another host (they share this process).
         replica = dataclasses.replace(secured, replica_name=f"replica-{next(started)}")
         app = create_app(replica, organisation, clock=clock, delivery=QUICK, **options)
-        return app, await aiohttp_client(app)
+        client = await aiohttp_client(app)
+        if options.get("dispatch", True):
+            # Announced before the next replica starts: two that announce themselves at once
+            # each find the other and both wait out a newcomer's settling time (6 s) first.
+            sharing = app[DISPATCHER].replicas
+            async with asyncio.timeout(5):
+                while True:
+                    if sharing.fresh(time.monotonic()):
+                        break
+                    await asyncio.sleep(0.01)
+        return app, client
 
     return start
 

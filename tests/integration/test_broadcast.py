@@ -32,6 +32,7 @@ from bot.notify.models import OutboxMessage
 from bot.notify.render import Renderer
 from bot.notify.views import Outage
 from tests.conftest import ALEX, DANIELLE
+from tests.integration.settle import settled
 
 OUTAGE = Outage(
     service="OpenCart shop",
@@ -126,7 +127,7 @@ async def test_every_customer_hears_of_the_outage_exactly_once(start_desk, conne
     broadcast_id = await broadcast()
 
     assert await finished(database, broadcast_id) == Progress(delivered=len(CUSTOMERS))
-    await asyncio.sleep(0.3)  # anything sent twice would have arrived by now
+    await settled(database, connector)
     for user in CUSTOMERS:
         cards = outage_cards(connector, personal_conversation_id(user))
         assert len(cards) == 1, user.name
@@ -175,7 +176,7 @@ async def test_blocked_customers_are_counted_by_the_broadcast_not_reported_one_b
 
     progress = await finished(database, broadcast_id)
     assert progress == Progress(delivered=len(CUSTOMERS) - len(blocked), unreachable=len(blocked))
-    await asyncio.sleep(0.3)  # a notice to the desk would have been sent by now
+    await settled(database, connector)
     assert len(connector.sent(AGENTS)) == 1  # the answer to /subscribe, nothing after it
     async with database.transaction() as session:
         notices = await session.scalar(
@@ -199,7 +200,7 @@ async def test_a_cancelled_broadcast_stops_and_nobody_gets_it_twice(
         dropped = await cancel_broadcast(session, broadcast_id)
 
     progress = await finished(database, broadcast_id)
-    await asyncio.sleep(1.0)  # at two a second, a message sent after the cancel would show
+    await settled(database, connector)
     assert dropped > 0 and progress.pending == 0
     assert progress.cancelled >= dropped and progress.delivered < len(CUSTOMERS)
     assert progress.delivered + progress.cancelled == len(CUSTOMERS)

@@ -10,16 +10,23 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import create_app
+from bot.db import utcnow
 from bot.demo.activities import (
     channel_conversation_id,
     channel_message,
     installation_update,
     personal_conversation_id,
 )
+from bot.notify import outbox
 from bot.notify.dispatcher import DeliverySettings
 from bot.notify.models import OutboxMessage
 from tests import jira_payloads as jp
 from tests.conftest import DANIELLE, KIM, LEARNER
+from tests.integration.desk import Clock
+from tests.integration.replicas import personal_chat, replicas, seed
+from tests.integration.settle import settled
+
+__all__ = ["replicas"]  # the fixture
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 AGENTS = channel_conversation_id("agents")
@@ -66,7 +73,9 @@ async def outbox_status(database, status: str) -> int:
         )
 
 
-async def test_a_new_ticket_reaches_the_customer_and_the_agents_and_nobody_else(desk, connector):
+async def test_a_new_ticket_reaches_the_customer_and_the_agents_and_nobody_else(
+    desk, connector, database
+):
     issue = jp.issue("SR-2", reporter=LENA_JIRA)
 
     await desk(jp.created(issue, at=T0))
@@ -79,11 +88,13 @@ async def test_a_new_ticket_reaches_the_customer_and_the_agents_and_nobody_else(
         "ack",
         "assign_me",
     }
-    await asyncio.sleep(0.2)
+    await settled(database, connector)
     assert len(connector.sent()) == 4  # two set-up replies, one card each
 
 
-async def test_an_internal_comment_reaches_the_agents_but_never_the_customer(desk, connector):
+async def test_an_internal_comment_reaches_the_agents_but_never_the_customer(
+    desk, connector, database
+):
     issue = jp.issue("SR-3", reporter=LENA_JIRA)
     await desk(jp.created(issue, at=T0))
     await connector.wait_for(2, LENA_CHAT)
@@ -100,7 +111,7 @@ async def test_an_internal_comment_reaches_the_agents_but_never_the_customer(des
 
     agents = await connector.wait_for(3, AGENTS)
     assert "Customer runs the 2019 plugin" in text_of(cards(agents)[-1])
-    await asyncio.sleep(0.3)
+    await settled(database, connector)
     assert all("2019 plugin" not in str(call.body) for call in connector.sent(LENA_CHAT))
 
 
@@ -121,27 +132,54 @@ async def test_a_public_comment_reaches_the_customer(desk, connector):
     assert "Which browser do you use?" in text_of(cards(lena)[-1])
 
 
-async def test_a_replayed_event_messages_nobody_twice(desk, connector):
+async def test_a_replayed_event_messages_nobody_twice(desk, connector, database):
     payload = jp.created(jp.issue("SR-5", reporter=LENA_JIRA), at=T0)
     await desk(payload)
     await connector.wait_for(2, LENA_CHAT)
 
     assert (await desk(payload))["outcome"] == "duplicate"
 
-    await asyncio.sleep(0.3)
+    await settled(database, connector)
     assert len(connector.sent(LENA_CHAT)) == 2
 
 
 async def test_a_429_with_retry_after_is_waited_out(desk, connector, database):
-    connector.fail(429, retry_after=2, conversation_id=LENA_CHAT)
-    began = time.monotonic()
+    """On the wall clock, once: the one test that spends a Retry-After rather than a clock's."""
+    connector.fail(429, retry_after=1, conversation_id=LENA_CHAT)
 
     await desk(jp.created(jp.issue("SR-6", reporter=LENA_JIRA), at=T0))
 
     await connector.wait_for(2, LENA_CHAT, within=8)
-    assert time.monotonic() - began >= 2.0
-    statuses = [call.status for call in connector.calls if call.conversation_id == LENA_CHAT]
-    assert statuses[-2:] == [429, 200]
+    calls = [call for call in connector.calls if call.conversation_id == LENA_CHAT]
+    assert [call.status for call in calls[-2:]] == [429, 200]
+    assert calls[-1].at - calls[-2].at >= 1.0
+
+
+async def test_a_429_holds_every_send_back_for_as_long_as_teams_asks(replicas, database, connector):
+    await seed(database, 2, connector.url)
+    clock = Clock(utcnow())  # after the rows were written: they are due
+    dispatcher = replicas("replica-1", clock=clock, delivery=FAST).dispatcher
+    first, second = personal_chat(0, "").conversation_id, personal_chat(1, "").conversation_id
+    connector.fail(429, retry_after=120, conversation_id=first)
+    asked = clock.now + timedelta(seconds=120)
+
+    assert await dispatcher.run_once() == 2
+    assert sorted((call.conversation_id, call.status) for call in connector.calls) == [
+        (first, 429),
+        (second, 200),
+    ]
+    async with database.transaction() as session:
+        held = await session.scalar(select(OutboxMessage).where(OutboxMessage.status == "pending"))
+        brake = await outbox.brake_until(session)
+    assert held.next_attempt_at == asked and brake == asked
+
+    clock.advance(seconds=119)
+    assert await dispatcher.run_once() == 0  # a whole round, and nothing claimed
+    assert len(connector.calls) == 2
+
+    clock.advance(seconds=1)
+    assert await dispatcher.run_once() == 1
+    assert [(call.conversation_id, call.status) for call in connector.calls[2:]] == [(first, 200)]
 
 
 async def test_five_500s_then_success_is_one_delivery(desk, connector, database):
@@ -156,7 +194,7 @@ async def test_five_500s_then_success_is_one_delivery(desk, connector, database)
         if call.conversation_id == LENA_CHAT and call.operation == "send"
     ]
     assert tries[-6:] == [500, 500, 500, 500, 500, 200]
-    await asyncio.sleep(0.3)
+    await settled(database, connector)
     assert len(connector.sent(LENA_CHAT)) == 2
 
 

@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from bot.app import ACCOUNTS, DATABASE, create_app
+from bot.db import Database
 from bot.demo.activities import installation_update, personal_conversation_id
 from bot.events.accounts import AccountLookup, LookupSettings
 from bot.events.jira_client import JiraClient
@@ -25,6 +26,7 @@ from tests import jira_payloads as jp
 from tests.conftest import LEARNER
 from tests.doubles.jira import JiraDouble
 from tests.integration.chat import said
+from tests.integration.settle import settled
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 ACCOUNT = "712020:0f1e2d3c-lena"
@@ -54,13 +56,17 @@ class Desk:
     def accounts(self) -> AccountLookup:
         return self.client.server.app[ACCOUNTS]
 
+    @property
+    def database(self) -> Database:
+        return self.client.server.app[DATABASE]
+
     async def webhook(self, payload: dict[str, Any]) -> dict[str, Any]:
         response = await self.client.post("/api/events/jira", json=payload)
         assert response.status == 200, await response.text()
         return await response.json()
 
     async def scalar(self, sql: str, **params: Any) -> Any:
-        async with self.client.server.app[DATABASE].transaction() as session:
+        async with self.database.transaction() as session:
             return (await session.execute(text(sql), params)).scalar()
 
     async def unmatched_total(self) -> float:
@@ -136,7 +142,7 @@ async def test_an_account_jira_knows_meets_the_person_from_teams_and_hears_of_th
     assert desk.lookups() == 1
     assert await desk.unmatched_total() == 0
     await connector.wait_for(3, LENA_CHAT)
-    await asyncio.sleep(0.2)
+    await settled(desk.database, connector)
     assert len(connector.sent(LENA_CHAT)) == 3  # one card per ticket, none twice
 
 
@@ -180,7 +186,7 @@ async def test_a_hidden_account_without_a_table_entry_stays_unmatched_and_is_cou
     assert await desk.unmatched_total() == 2
     assert desk.lookups() == 1
     assert await desk.scalar("SELECT jira_account_id FROM people") is None
-    await asyncio.sleep(0.2)
+    await settled(desk.database, connector)
     assert len(connector.sent(LENA_CHAT)) == 1  # only the welcome: nothing reached a stranger
 
 

@@ -190,8 +190,12 @@ async def test_the_outbox_gauges_are_read_at_scrape_time(
 
     empty = await scrape(client)
     await webhook(client, jp.created(jp.issue("SR-5", reporter=LENA_JIRA), at=T0))
-    await asyncio.sleep(0.2)
-    waiting = await scrape(client)
+
+    async def aged():
+        samples = await scrape(client)
+        return samples if value(samples, "esmbot_outbox_oldest_pending_age_seconds") > 0.1 else None
+
+    waiting = await until(aged)  # the age is read at scrape time: it grows while nothing is sent
 
     assert value(empty, "esmbot_outbox_depth") == 0
     assert value(empty, "esmbot_outbox_oldest_pending_age_seconds") == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -161,7 +162,12 @@ async def test_a_dispatcher_does_not_send_on_a_stale_count(replicas, database, c
     dispatcher = replica.dispatcher
     assert dispatcher.replicas is not None
     await dispatcher.replicas.join()
-    await asyncio.sleep(0.3)  # no beat since: another dispatcher may have joined unseen
+    # No beat since: another dispatcher may have joined unseen.
+    async with asyncio.timeout(5):
+        while True:
+            if not dispatcher.replicas.fresh(time.monotonic()):
+                break
+            await asyncio.sleep(0.02)
 
     assert await dispatcher.run_once() == 0  # it claims nothing
     assert await statuses(database) == {"pending": 2}

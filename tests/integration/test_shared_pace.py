@@ -22,7 +22,8 @@ __all__ = ["replicas"]  # the fixture
 RATE = 20
 TENANT = (Window(1, RATE),)
 SHARING = ReplicaSettings(interval=0.25, stale_after=0.5, ttl=1.0)
-CHATS, PER_CHAT = 100, 2
+# Five seconds of sends at RATE: several one-second windows to judge.
+CHATS, PER_CHAT = 50, 2
 
 postgresql_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -64,6 +65,7 @@ async def deliver_all(database: Database, *running: Replica, rows: int, within: 
         await asyncio.gather(*tasks)
 
 
+@pytest.mark.slow
 @postgresql_only
 async def test_two_dispatchers_together_keep_the_tenant_limit(replicas, database, limited):
     chats = await seed(database, CHATS, limited.url, per_chat=PER_CHAT)
@@ -114,11 +116,12 @@ async def test_without_sharing_two_dispatchers_together_go_past_the_limit(
     assert busiest_second([call.at for call in limited.calls if call.operation == "send"]) > RATE
 
 
+@pytest.mark.slow
 @postgresql_only
 async def test_the_survivor_of_a_dead_dispatcher_goes_back_to_the_full_rate(
     replicas, database, limited
 ):
-    rows = 150
+    rows = 100  # 25 at half the rate until the dead one's row expires, the rest at the whole
     await seed(database, rows, limited.url)
     async with database.transaction() as session:
         # A dispatcher that announced itself and then died: its row is never renewed.

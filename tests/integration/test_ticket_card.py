@@ -22,6 +22,7 @@ from tests.integration.desk import (
     desk_fixture,  # noqa: F401 - the fixture
     fallback,
 )
+from tests.integration.settle import settled
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 LENA_JIRA = jp.user("Lena Learner", account_id="acc-lena", email=LEARNER.email)
@@ -135,11 +136,8 @@ async def test_moves_written_before_the_ticket_card_is_out_redraw_it_in_order(
 
     await aiohttp_client(create_app(settings, organisation, delivery=FAST))
 
-    for _ in range(250):
-        if len(calls_in(connector, LENA_CHAT, "update")) >= 2:
-            break
-        await asyncio.sleep(0.02)
-    await asyncio.sleep(0.3)  # anything posted anew would have arrived by now
+    await connector.wait_for(4, LENA_CHAT, redraws=True)  # the welcome, the card, two redraws
+    await settled(database, connector)
     calls = calls_in(connector, LENA_CHAT, "send", "update")
     assert [call.operation for call in calls] == ["send", "update", "send", "update", "send"]
     news = [calls.pop(4), calls.pop(2)]

@@ -29,3 +29,10 @@ def test_make_playground_serves_the_playground_organisation():
 
     assert "ESMBOT_CONFIG=playground/esmbot.toml" in recipe
     assert (ROOT / "playground" / "esmbot.toml").is_file()
+
+
+def test_make_test_runs_on_every_core_and_names_the_slowest_tests():
+    _prerequisites, recipe = _recipe("test")
+
+    assert "-m pytest -n $(TEST_WORKERS) --durations=15" in recipe
+    assert re.search(r"^TEST_WORKERS \?= auto$", (ROOT / "Makefile").read_text(), re.MULTILINE)
