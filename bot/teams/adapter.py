@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 # Teams answers from a handful of regional service URLs; the bound only matters when
 # unauthenticated callers (local mode) name any URL they like.
 CONNECTOR_CLIENTS = 64
+CONNECTOR_RETRIES = 1
+CONNECTOR_BACKOFF_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -120,9 +122,17 @@ class _ReusingConnectorFactory(ConnectorFactory):
 
     async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
         return await self._clients.get(
-            (self._app_id, audience, service_url),
-            lambda: self._stock.create(service_url, audience),
+            (self._app_id, audience, service_url), lambda: self._build(service_url, audience)
         )
+
+    async def _build(self, service_url: str, audience: str | None) -> ConnectorClient:
+        client = await self._stock.create(service_url, audience)
+        # msrest tries a failed call three more times, 4.8 s apart in all: a turn waiting on a
+        # failed roster look-up kept the person waiting that long. One quick retry, then the
+        # caller decides; the dispatcher retries a send with its own backoff and pacing.
+        policy = client.config.retry_policy
+        policy.retries, policy.backoff_factor = CONNECTOR_RETRIES, CONNECTOR_BACKOFF_SECONDS
+        return client
 
 
 def _app_id(claims_identity: ClaimsIdentity) -> str | None:
