@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import text
@@ -114,13 +115,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 async def _truncate(url: str) -> None:
-    engine = create_engine(url, pool_size=1)
+    """Empties every table and restarts the ids: on tables this small, DELETE takes a fifth of
+    TRUNCATE's time, and every PostgreSQL test starts with it."""
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
     try:
-        async with engine.begin() as connection:
-            tables = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
-            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        sequences = await connection.fetch("SELECT sequence_name FROM information_schema.sequences")
+        deletes = [f'DELETE FROM "{table.name}"' for table in reversed(metadata.sorted_tables)]
+        restarts = [f'ALTER SEQUENCE "{row[0]}" RESTART' for row in sequences]
+        await connection.execute("; ".join(deletes + restarts))
     finally:
-        await engine.dispose()
+        await connection.close()
 
 
 @pytest.fixture
