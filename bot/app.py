@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
+from jinja2 import FileSystemBytecodeCache
 
 from bot.commands import build_registry
 from bot.config import Organisation, Settings
@@ -74,6 +75,15 @@ def replica_name(settings: Settings) -> str:
     return place
 
 
+def compiled_templates(settings: Settings) -> FileSystemBytecodeCache | None:
+    """Where the card templates are kept compiled between starts, if the settings name a folder."""
+    if not settings.template_cache:
+        return None
+    folder = Path(settings.template_cache)
+    folder.mkdir(parents=True, exist_ok=True)
+    return FileSystemBytecodeCache(str(folder))
+
+
 def create_app(
     settings: Settings,
     organisation: Organisation,
@@ -94,7 +104,12 @@ def create_app(
     organisation = organisation.with_default_tenant(settings.app_tenant_id)
     database = Database(settings.database_url)
     metrics = app[METRICS] = Metrics()
-    renderer = Renderer(TEMPLATES, organisation.default_locale, organisation.time_zone)
+    renderer = Renderer(
+        TEMPLATES,
+        organisation.default_locale,
+        organisation.time_zone,
+        compiled=compiled_templates(settings),
+    )
     notifier = Notifier(
         renderer,
         organisation,

@@ -140,9 +140,15 @@ def organisation(request: pytest.FixtureRequest) -> Organisation:
     return load_organisation(getattr(request, "param", ROOT / "esmbot.example.toml"))
 
 
+@pytest.fixture(scope="session")
+def template_cache(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One folder of compiled templates for the run: each test's app need not compile them."""
+    return str(tmp_path_factory.mktemp("templates"))
+
+
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, log_format="text")
+def settings(database_url: str, template_cache: str) -> Settings:
+    return Settings(database_url=database_url, log_format="text", template_cache=template_cache)
 
 
 @pytest.fixture

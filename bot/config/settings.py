@@ -51,6 +51,8 @@ class Settings:
     # A second port of this process's alone (with reuse_port, the shared one reaches any of
     # them), so that Prometheus can scrape each process's own counters.
     own_port: int | None = None
+    # A folder where the card templates are kept compiled between starts; empty: none.
+    template_cache: str = ""
 
     @property
     def local_mode(self) -> bool:
@@ -95,6 +97,7 @@ _ENV_NAMES: dict[str, str] = {
     "ESMBOT_REPLICA_NAME": "replica_name",
     "ESMBOT_REUSE_PORT": "reuse_port",
     "ESMBOT_OWN_PORT": "own_port",
+    "ESMBOT_TEMPLATE_CACHE": "template_cache",
 }
 _INT_FIELDS = {"port", "max_body_bytes", "teams_rate_per_second", "own_port"}
 # The outbox and the leases keep the name in columns of 128 characters, with room for what a

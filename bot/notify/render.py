@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2 import BytecodeCache, FileSystemLoader, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bot.notify.card_size import (
@@ -106,10 +106,12 @@ class Renderer:
         default_time_zone: ZoneInfo | str,
         *,
         strict: bool = True,
+        compiled: BytecodeCache | None = None,
     ) -> None:
         """The languages are the words files in `<templates_dir>/i18n`. A phrase missing in
         the reader's language is said in English (and the gap logged once, here); with
-        strict=False it is first looked for in the organisation's default language."""
+        strict=False it is first looked for in the organisation's default language. `compiled`
+        keeps the templates compiled between starts (Jinja's bytecode cache)."""
         self.templates_dir = Path(templates_dir)
         self._words = load_words(self.templates_dir / "i18n")
         self.missing_phrases = missing_phrases(self._words)
@@ -137,6 +139,7 @@ class Renderer:
             auto_reload=False,
             trim_blocks=True,
             lstrip_blocks=True,
+            bytecode_cache=compiled,
         )
         self._env.filters.update(json=to_json, md=md, plain=plain, clip=clip)
         self._env.globals.update(

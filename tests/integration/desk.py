@@ -16,7 +16,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select, text
 
-from bot.app import DISPATCHER, TEMPLATES, create_app
+from bot.app import DISPATCHER, TEMPLATES, compiled_templates, create_app
 from bot.db import Database
 from bot.demo.activities import (
     TeamsUser,
@@ -218,7 +218,12 @@ async def build_desk(connector, database, aiohttp_client, settings, organisation
     app = create_app(settings, organisation, clock=clock, delivery=FAST, schedule=False)
     client = await aiohttp_client(app)
     notifier = Notifier(
-        Renderer(TEMPLATES, organisation.default_locale, organisation.time_zone),
+        Renderer(
+            TEMPLATES,
+            organisation.default_locale,
+            organisation.time_zone,
+            compiled=compiled_templates(settings),
+        ),
         organisation,
         clock=clock,
     )
