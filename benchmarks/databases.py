@@ -9,14 +9,14 @@ from sqlalchemy import text
 from bot.db import create_engine
 from bot.migrate import upgrade
 
-SQLITE_SCHEMES = {"sqlite": "sqlite+aiosqlite", "sqlite-inline": "sqlite+inline"}
+SQLITE_SCHEMES = {"sqlite": "sqlite+inline", "sqlite-aiosqlite": "sqlite+aiosqlite"}
 KINDS = [*SQLITE_SCHEMES, "postgresql"]
 PG_ADMIN = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 
 async def fresh_database(kind: str, workdir: str, name: str) -> str:
     """The URL of an empty, migrated database called `name` (a file in `workdir` for SQLite,
-    through aiosqlite or, for `sqlite-inline`, on the loop's thread)."""
+    on the loop's thread as esmbot's default, or through aiosqlite for `sqlite-aiosqlite`)."""
     if kind in SQLITE_SCHEMES:
         url = f"{SQLITE_SCHEMES[kind]}:///{workdir}/{name}.db"
     else:

@@ -98,7 +98,7 @@ def postgres_url() -> Iterator[str]:
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test so that every test starts empty."""
     path = tmp_path_factory.mktemp("db") / "template.db"
-    _run(upgrade(f"sqlite+aiosqlite:///{path}"))
+    _run(upgrade(f"sqlite+inline:///{path}"))
     return path
 
 
@@ -108,7 +108,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         path = tmp_path / "esmbot.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite+aiosqlite:///{path}"
+        return f"sqlite+inline:///{path}"  # the default; aiosqlite has tests of its own
     url = request.getfixturevalue("postgres_url")
     _run(_truncate(url))
     return url

@@ -151,7 +151,7 @@ async def play(
                 user.id, name=user.name, email=user.email, aad_object_id=user.aad_object_id
             )
         with tempfile.TemporaryDirectory(prefix="esmbot-demo-") as folder:
-            database_url = f"sqlite+aiosqlite:///{Path(folder) / 'demo.db'}"
+            database_url = f"sqlite+inline:///{Path(folder) / 'demo.db'}"
             await upgrade(database_url)
             settings = Settings(database_url=database_url, log_level="WARNING", log_format="text")
             clock = DemoClock(_next_monday_morning(organisation.time_zone, utcnow()))

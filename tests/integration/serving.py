@@ -26,7 +26,7 @@ def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     }
     environ.update(
         {
-            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
+            "DATABASE_URL": f"sqlite+inline:///{tmp_path / 'cli.db'}",
             "LOG_FORMAT": "json",
             **extra,
         }

@@ -103,7 +103,7 @@ def test_a_taken_port_stops_start_up_with_a_clear_message_before_the_app_starts(
     first = serve(tmp_path / "a", port)
     # The second shares the first's database and replica name, as a second start by mistake
     # would: had its dispatcher started, its heartbeat would have replaced the first's.
-    shared = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'a' / 'cli.db'}"}
+    shared = {"DATABASE_URL": f"sqlite+inline:///{tmp_path / 'a' / 'cli.db'}"}
     try:
         assert _until(lambda: _healthy(port)), "the first process did not serve the port"
         before = _until(lambda: _heartbeats(tmp_path / "a" / "cli.db"))

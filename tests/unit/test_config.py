@@ -241,7 +241,7 @@ def test_settings_use_the_bot_framework_names():
     assert load_settings({}).local_mode
     assert [load_settings(e).reuse_port for e in ({}, {"ESMBOT_REUSE_PORT": "1"})] == [False, True]
     assert not load_settings({"ESMBOT_REUSE_PORT": "false"}).reuse_port
-    assert load_settings({}).database_url == "sqlite+aiosqlite:///./esmbot.db"
+    assert load_settings({}).database_url == "sqlite+inline:///./esmbot.db"
 
 
 @pytest.mark.parametrize(
