@@ -91,7 +91,7 @@ async def _rows(url: str) -> dict[int, OutboxMessage]:
 def seeded(tmp_path: Path, sqlite_template: Path) -> tuple[str, dict[str, int]]:
     path = tmp_path / "outbox.db"
     shutil.copy(sqlite_template, path)
-    url = f"sqlite+aiosqlite:///{path}"
+    url = f"sqlite+inline:///{path}"
     return url, asyncio.run(_seed(url))
 
 
@@ -296,7 +296,7 @@ def test_help_exits_0(seeded, capsys):
 
 
 def test_a_database_without_the_tables_is_reported_not_raised(tmp_path, capsys):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    url = f"sqlite+inline:///{tmp_path / 'empty.db'}"
 
     assert main(settings_for(url), []) == 1
 
@@ -306,7 +306,7 @@ def test_a_database_without_the_tables_is_reported_not_raised(tmp_path, capsys):
 
 
 def test_an_unreachable_database_is_reported_not_raised(tmp_path, capsys):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'dir' / 'x.db'}"
+    url = f"sqlite+inline:///{tmp_path / 'missing' / 'dir' / 'x.db'}"
 
     assert main(settings_for(url), ["retry", "--all-failed"]) == 1
 
