@@ -40,12 +40,17 @@ _STATUS_CHANGES = {
 
 
 # Texts are cut to what their columns hold; the audit line's free texts to a readable length.
-def column_length(column: ColumnElement[Any]) -> int:
-    """How many characters a text column holds, as the model declares it."""
+def text_length(column: ColumnElement[Any]) -> int | None:
+    """How many characters a text column holds, as the model declares it; None for no limit."""
     kind = column.type
-    if not isinstance(kind, String) or kind.length is None:
+    return kind.length if isinstance(kind, String) else None
+
+
+def column_length(column: ColumnElement[Any]) -> int:
+    length = text_length(column)
+    if length is None:
         raise TypeError(f"{column} is not a text column of a declared length")
-    return kind.length
+    return length
 
 
 _ACTOR_LABEL = column_length(EventRow.__table__.c.actor_label)
@@ -334,7 +339,7 @@ async def _apply_snapshot(
 
 def _fitted(name: str, value: Any) -> Any:
     """A ticket field's value, a text cut to what its column holds."""
-    length = getattr(Ticket.__table__.c[name].type, "length", None)
+    length = text_length(Ticket.__table__.c[name])
     return value[:length] if length and isinstance(value, str) else value
 
 
