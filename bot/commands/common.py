@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from bot.commands.registry import CommandContext, CommandError, argument
-from bot.config import Organisation
 from bot.directory.models import Person
 from bot.notify.words import Phrases
 from bot.tickets.events import PersonRef
@@ -43,11 +41,6 @@ def joined(words: list[str] | None) -> str:
     return " ".join(words or []).strip()
 
 
-def roles_of(organisation: Organisation, person: Person) -> frozenset[str]:
-    """The roles esmbot.toml gives a person of a served tenant, by object id, e-mail or UPN."""
-    return organisation.person_roles(person)
-
-
 async def person_named(context: CommandContext, text: str) -> Person:
     """`me`, an @mention (resolved by Teams user id from the activity) or an e-mail address."""
     if text.lower() == "me":
@@ -61,12 +54,6 @@ async def person_named(context: CommandContext, text: str) -> Person:
             raise CommandError("commands.error.person_unknown", text=text)
         return person
     raise CommandError("commands.error.person_unclear", text=text)
-
-
-def zone_of(context: CommandContext) -> ZoneInfo:
-    """The zone times are written in: in a channel the organisation's, so that every message
-    there speaks of one clock; in a 1:1 chat the reader's as Teams reported it."""
-    return context.phrases().zone
 
 
 def left(words: Phrases, amount: timedelta, *, working: bool = False) -> str:

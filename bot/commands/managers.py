@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime, timedelta
 
-from bot.commands.common import MANAGERS, joined, person_named, roles_of, zone_of
+from bot.commands.common import MANAGERS, joined, person_named
 from bot.commands.registry import Command, CommandContext, CommandError, Reply, argument
 from bot.notify.broadcast import broadcast_progress, start_outage_broadcast
 from bot.notify.views import Outage
@@ -16,7 +16,8 @@ from bot.tickets.durations import parse_duration
 
 async def report(context: CommandContext, args: argparse.Namespace) -> Reply:
     """The weekly report's card, for the period asked: the same figures and verdicts."""
-    now, zone = context.actions.clock(), zone_of(context)
+    # In a channel the organisation's zone, in a 1:1 chat the reader's (CommandContext.phrases).
+    now, zone = context.actions.clock(), context.phrases().zone
     covered = period(args.period or "week", now=now, zone=zone)
     async with context.database.transaction() as session:
         figures = await compose_figures(
@@ -35,7 +36,7 @@ async def report(context: CommandContext, args: argparse.Namespace) -> Reply:
 
 async def whois(context: CommandContext, args: argparse.Namespace) -> Reply:
     person = await person_named(context, args.person)
-    roles = sorted(roles_of(context.organisation, person))
+    roles = sorted(context.organisation.person_roles(person))
     words = context.phrases()
     who = person.name or person.email or words.t("commands.whois.they")
     if person.email or person.upn:

@@ -10,7 +10,6 @@ from bot.commands.common import (
     KEY_ARGUMENT,
     joined,
     person_named,
-    roles_of,
 )
 from bot.commands.registry import Command, CommandContext, CommandError, Reply, argument
 from bot.directory.models import Person
@@ -131,7 +130,7 @@ async def escalate(context: CommandContext, args: argparse.Namespace) -> Reply:
 
 
 def _must_be_agent(context: CommandContext, person: Person) -> None:
-    if "agents" not in roles_of(context.organisation, person):
+    if "agents" not in context.organisation.person_roles(person):
         if person.id == context.person.id:
             raise CommandError("commands.assign.not_agent_you")
         name = person.name or person.email or context.phrases().t("commands.whois.they")

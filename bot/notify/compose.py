@@ -405,9 +405,11 @@ _DEFAULT_EXTRAS: dict[str, Any] = {
 def _without_untold(rows: list[DraftRow], key: str, metrics: Metrics | None) -> list[DraftRow]:
     """The rows, less those that speak of a message that no row of theirs carries."""
     drafted = {row["template"] for row in rows}
-    kept = [row for row in rows if TOLD_AFTER.get(row["template"], row["template"]) in drafted]
+    kept = []
     for row in rows:
-        if row not in kept:
+        if TOLD_AFTER.get(row["template"], row["template"]) in drafted:
+            kept.append(row)
+        else:
             log.info(
                 "not said: what it speaks of went to nobody",
                 extra={

@@ -125,7 +125,7 @@ class Phrases:
             return self.t("common.not_set")
         if not isinstance(value, datetime):
             return self.day(value)  # a day that nobody gave a time: no time is made up
-        written = self.written.get(value) if isinstance(value, datetime) else None
+        written = self.written.get(value)
         if written is None:
             _check_instant(value, "when")
             written = formats.instant(value, self._pattern("date.when", 1), self.zone, self.locale)

@@ -15,7 +15,6 @@ from sqlalchemy.engine import Connection
 
 from bot.commands import Registry
 from bot.commands.buttons import press
-from bot.commands.common import roles_of
 from bot.commands.registry import CommandContext, Reply
 from bot.commands.runner import run_command
 from bot.config import Organisation
@@ -56,8 +55,8 @@ class EsmbotHandler(TeamsActivityHandler):
         registry: Registry,
         actions: TicketActions,
         renderer: Renderer,
+        gate: TenantGate,
         chat: CustomerChat | None = None,
-        gate: TenantGate | None = None,
     ) -> None:
         super().__init__()
         self._chat = chat
@@ -70,7 +69,7 @@ class EsmbotHandler(TeamsActivityHandler):
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         # Before anything is learned: a stranger's turn must not store a person or a chat.
-        if self._gate is not None and not self._gate.admits(turn_context):
+        if not self._gate.admits(turn_context):
             await self._gate.refuse(turn_context)
             return
         await super().on_turn(turn_context)
@@ -154,7 +153,7 @@ class EsmbotHandler(TeamsActivityHandler):
             actions=self._actions,
             person=person,
             conversation=conversation,
-            roles=self._roles(person),
+            roles=self._organisation.person_roles(person),
             organisation=self._organisation,
             mentions=mentions or {},
         )
@@ -188,7 +187,7 @@ class EsmbotHandler(TeamsActivityHandler):
             )
             async with self._database.transaction() as session:
                 person = await remember_person(session, sighting=sighting)
-                person.roles = sorted(self._roles(person))
+                person.roles = sorted(self._organisation.person_roles(person))
             people[word] = person
         return people
 
@@ -270,7 +269,7 @@ class EsmbotHandler(TeamsActivityHandler):
             person = None
             if sighting is not None:
                 person = await remember_person(session, sighting=sighting)
-                roles = sorted(self._roles(person))
+                roles = sorted(self._organisation.person_roles(person))
                 if roles != person.roles:
                     person.roles = roles
             conversation = None
@@ -297,7 +296,7 @@ class EsmbotHandler(TeamsActivityHandler):
             stored = conversation_seen(connection, conversation_id=seen.conversation_id)
         settled = (
             teaches_nothing(known, sighting)
-            and sorted(self._roles(known)) == known.roles
+            and sorted(self._organisation.person_roles(known)) == known.roles
             and (
                 seen is None or (stored is not None and conversation_unchanged(stored, seen, known))
             )
@@ -311,9 +310,6 @@ class EsmbotHandler(TeamsActivityHandler):
         ):
             self._chat.preload(connection, turn_context)
         return known, stored, settled
-
-    def _roles(self, person: Person) -> frozenset[str]:
-        return roles_of(self._organisation, person)
 
 
 def _needs_roster(person: Person) -> bool:

@@ -12,7 +12,7 @@ from bot.config import Organisation
 from bot.notify.metrics import Metrics
 from bot.notify.render import Renderer
 from bot.notify.views import Reader
-from bot.teams.sightings import tenant_id
+from bot.teams.sightings import locale_of, tenant_id
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class TenantGate:
         # (members added, reactions, invokes) are only counted.
         if not _answerable(activity.type, activity.action):
             return
-        words = self._renderer.phrases(Reader(locale=activity.locale))
+        words = self._renderer.phrases(Reader(locale=locale_of(activity)))
         line = words.t(
             "tenant.refused",
             service=self._organisation.service,
