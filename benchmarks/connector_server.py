@@ -48,6 +48,7 @@ class Tally:
         is_send = request.method == "POST" and request.path.endswith("/activities")
         if is_send and response.status < 300:
             now = time.monotonic()
+            # The busiest second counts every send, tagged or not: Teams' limit does too.
             self._recent = [t for t in self._recent if t > now - 1.0] + [now]
             self.busiest_second = max(self.busiest_second, len(self._recent))
             self._forget_bodies()
