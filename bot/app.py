@@ -32,6 +32,7 @@ from bot.notify.replicas import Replicas
 from bot.reports.digest import DailyDigest
 from bot.reports.weekly import WeeklyReport
 from bot.teams.adapter import create_adapter, create_authentication
+from bot.teams.connector_http import ConnectorPoster
 from bot.teams.endpoint import messages_route
 from bot.teams.handler import EsmbotHandler
 from bot.teams.sender import TeamsSender
@@ -57,6 +58,7 @@ DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 METRICS = web.AppKey("metrics", Metrics)
 SCHEDULER = web.AppKey("scheduler", SchedulerRunner)
 ACCOUNTS = web.AppKey("accounts", AccountLookup)
+POSTER = web.AppKey("poster", ConnectorPoster)
 
 
 def replica_name(settings: Settings) -> str:
@@ -119,6 +121,7 @@ def create_app(
     )
     authentication = create_authentication(settings)
     adapter = create_adapter(authentication, renderer)
+    app[POSTER] = adapter.poster
     sender = TeamsSender(adapter, settings.app_id)
     name = replica_name(settings)
     # Teams' limits are the bot's, not a replica's: the dispatchers on one database share them.
@@ -245,6 +248,7 @@ def _lifetime(dispatch: bool, schedule: bool):  # noqa: ANN202 - aiohttp's type 
         await app[SCHEDULER].stop()
         await app[WRITER].close()
         await app[ACCOUNTS].close()
+        await app[POSTER].close()
         await app[DATABASE].close()
         log.info("stopped cleanly")
 

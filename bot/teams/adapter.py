@@ -14,7 +14,7 @@ from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
-from botbuilder.schema import Activity, ActivityTypes
+from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
     AuthenticateRequestResult,
@@ -27,6 +27,7 @@ from botframework.connector.auth import (
 from bot.config import Settings
 from bot.notify.render import Renderer
 from bot.notify.views import Reader
+from bot.teams.connector_http import ConnectorPoster
 from bot.teams.sightings import locale_of
 
 log = logging.getLogger(__name__)
@@ -154,11 +155,40 @@ def create_authentication(settings: Settings) -> ReusingAuthentication:
     )
 
 
+class EsmbotAdapter(CloudAdapter):
+    """botbuilder's CloudAdapter, posting a turn's messages itself (bot/teams/connector_http.py).
+
+    Only messages and typing go that way; what else a turn may send (an invoke's answer, a
+    delay, a trace) is left to the stock adapter, which does not call out for it.
+    """
+
+    _POSTED = frozenset({ActivityTypes.message, ActivityTypes.typing})
+
+    def __init__(self, authentication: ConfigurationBotFrameworkAuthentication) -> None:
+        super().__init__(authentication)
+        self.poster = ConnectorPoster()
+
+    async def send_activities(
+        self, context: TurnContext, activities: list[Activity]
+    ) -> list[ResourceResponse]:
+        responses = []
+        for activity in activities:
+            if activity.type not in self._POSTED:
+                responses += await super().send_activities(context, [activity])
+                continue
+            activity.id = None
+            connector = context.turn_state.get(self.BOT_CONNECTOR_CLIENT_KEY)
+            credentials = connector.config.credentials if connector is not None else None
+            response = await self.poster.post(activity, credentials)
+            responses.append(response if response.id else ResourceResponse(id=""))
+        return responses
+
+
 def create_adapter(
     authentication: ConfigurationBotFrameworkAuthentication, renderer: Renderer
-) -> CloudAdapter:
+) -> EsmbotAdapter:
     """The adapter; a failed turn is answered with an apology in the words of `renderer`."""
-    adapter = CloudAdapter(authentication)
+    adapter = EsmbotAdapter(authentication)
     adapter.on_turn_error = partial(on_turn_error, renderer=renderer)
     return adapter
 
