@@ -30,6 +30,8 @@ from bot.notify.pacing import TENANT_WINDOWS, Pacer, Window
 from bot.notify.render import Renderer
 from bot.notify.replicas import Replicas
 from bot.reports.digest import DailyDigest
+from bot.reports.links import ReportLinks, link_key
+from bot.reports.served import ReportPdfs
 from bot.reports.weekly import WeeklyReport
 from bot.teams.adapter import create_adapter, create_authentication
 from bot.teams.endpoint import messages_route
@@ -42,6 +44,7 @@ from bot.tickets.system import LocalStore, TicketSystem
 from bot.web.errors import error_middleware
 from bot.web.health import health_routes
 from bot.web.metrics import metrics_routes
+from bot.web.report_pdf import report_pdf_routes
 from scheduler.jobs import leader_jobs
 from scheduler.runner import SchedulerRunner
 
@@ -161,6 +164,15 @@ def create_app(
     )
     app[DATABASE], app[WRITER], app[DISPATCHER] = database, writer, dispatcher
     sweeper = Sweeper(database, organisation, notifier, clock, on_commit=dispatcher.wake)
+    links = ReportLinks(
+        link_key(
+            secret=settings.link_secret,
+            app_password=settings.app_password,
+            database_url=settings.database_url,
+        ),
+        settings.base_url,
+        clock,
+    )
     app[SCHEDULER] = SchedulerRunner(
         database=database,
         organisation=organisation,
@@ -170,7 +182,9 @@ def create_app(
         jobs=leader_jobs(
             organisation,
             daily=DailyDigest(database, organisation, notifier, clock, on_commit=dispatcher.wake),
-            weekly=WeeklyReport(database, organisation, notifier, clock, on_commit=dispatcher.wake),
+            weekly=WeeklyReport(
+                database, organisation, notifier, clock, on_commit=dispatcher.wake, links=links
+            ),
         ),
     )
     actions = TicketActions(
@@ -190,6 +204,7 @@ def create_app(
         renderer=renderer,
         chat=chat,
         gate=TenantGate(organisation, renderer, metrics),
+        links=links,
     )
     app.add_routes(
         [
@@ -205,6 +220,7 @@ def create_app(
             ),
             *health_routes(database),
             *metrics_routes(metrics, database, clock),
+            *report_pdf_routes(links, ReportPdfs(database, organisation, renderer, clock)),
         ]
     )
     app.cleanup_ctx.append(_lifetime(dispatch, schedule))

@@ -15,6 +15,7 @@ from bot.db import Database
 from bot.notify.compose import Notifier
 from bot.notify.models import OutboxMessage
 from bot.notify.routing import MANAGEMENT
+from bot.reports.links import ReportLinks
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ class ManagementReport:
     notifier: Notifier
     clock: Callable[[], datetime]
     on_commit: Callable[[], None] | None = None
+    # Signs the link to the period's PDF that a report's card carries; None: no link.
+    links: ReportLinks | None = None
 
     async def write_once(self, *, template: str, dedupe_key: str, compose: Compose) -> bool:
         """Renders `template` with what `compose` reads, unless the key was written; True if written.
