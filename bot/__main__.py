@@ -85,8 +85,10 @@ def main(argv: list[str] | None = None) -> int:
     manifest.add_argument("rest", nargs=argparse.REMAINDER)
     report = commands.add_parser("report", help="a period's service-level report: pdf, csv, json")
     report.add_argument("rest", nargs=argparse.REMAINDER)
+    seed = commands.add_parser("seed-history", help="fill the database with synthetic history")
+    seed.add_argument("rest", nargs=argparse.REMAINDER)
     words = sys.argv[1:] if argv is None else argv
-    if words and words[0] in ("outbox", "manifest", "report"):
+    if words and words[0] in ("outbox", "manifest", "report", "seed-history"):
         # Their own parsers read the rest, options included (REMAINDER misses a leading --flag).
         args = argparse.Namespace(command=words[0], rest=words[1:])
     else:
@@ -118,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.reports.cli import main as report_main
 
         return report_main(settings, organisation, TEMPLATES, args.rest)
+    if args.command == "seed-history":
+        from bot.demo.seed import main as seed_main
+
+        return seed_main(settings, organisation, args.rest)
     return database(settings, args.action)
 
 

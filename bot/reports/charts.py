@@ -92,10 +92,12 @@ def stacked_bars(
     pdf.set_font("helvetica", "", 6)
     cursor = x
     for number, (name, _) in enumerate(series):
+        width = pdf.get_string_width(latin(name)) + 4
+        if cursor + width + 2.5 > x + w and cursor > x:  # the legend wraps inside the box
+            cursor, legend_y = x, legend_y + 3.5
         pdf.set_fill_color(*PALETTE[number % len(PALETTE)])
         pdf.rect(cursor, legend_y + 0.8, 2, 2, style="F")
         pdf.set_xy(cursor + 2.5, legend_y)
-        width = pdf.get_string_width(latin(name)) + 4
         pdf.cell(width, 3.5, latin(name))
         cursor += width + 2.5
     top_y = legend_y + 5

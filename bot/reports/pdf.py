@@ -22,6 +22,7 @@ MARGIN = 12.0
 WIDTH = 210.0 - 2 * MARGIN
 LINE = 4.2
 BREACHES_LISTED = 6
+CHART_TYPES = 6  # ticket types the daily chart names; the others are one part of each bar
 SHARES = frozenset({"within_sla", "not_solved", "first_contact", "csat_response_rate"})
 HOURS = frozenset({"close_median_hours", "close_p90_hours"})
 
@@ -326,11 +327,21 @@ def _charts(pdf: FPDF, report: Report, words: Phrases) -> None:
     half = (WIDTH - 8) / 2
     top, height = MARGIN + 7, 48.0
     days = [_short_day(day, words) for day, _ in current.daily]
-    types = sorted({name for _, counts in current.daily for name in counts})
+    # The most frequent types by name, the rest together, so that the legend stays short.
+    types = list(current.created.by_type)[:CHART_TYPES]
+    series = [
+        (label(words, TYPE, name), [float(counts.get(name, 0)) for _, counts in current.daily])
+        for name in types
+    ]
+    rest = [
+        float(sum(n for name, n in counts.items() if name not in types))
+        for _, counts in current.daily
+    ]
+    if any(rest):
+        series.append((words.t("management.weekly.more"), rest))
     charts.stacked_bars(
-        pdf, (MARGIN, top, half, height), words.t("report.chart.per_day"), _thinned(days),
-        [(label(words, TYPE, name), [float(counts.get(name, 0)) for _, counts in current.daily]) for name in types],
-    )  # fmt: skip
+        pdf, (MARGIN, top, half, height), words.t("report.chart.per_day"), _thinned(days), series
+    )
     weeks = [_short_day(week.start, words) for week in report.weeks]
     charts.line(
         pdf, (MARGIN + half + 8, top, half, height), words.t("report.chart.sla_weeks"), _thinned(weeks),
