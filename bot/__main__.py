@@ -122,7 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         return report_main(settings, organisation, TEMPLATES, args.rest)
     if args.command == "seed-history":
         from bot.demo.seed import main as seed_main
+        from bot.migrate import run_upgrade
 
+        run_upgrade(settings.database_url)  # a fresh checkout has no schema yet
         return seed_main(settings, organisation, args.rest)
     return database(settings, args.action)
 
