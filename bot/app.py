@@ -7,7 +7,9 @@ import logging
 import os
 import socket
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from jinja2 import FileSystemBytecodeCache
@@ -29,6 +31,7 @@ from bot.notify.metrics import Metrics
 from bot.notify.pacing import TENANT_WINDOWS, Pacer, Window
 from bot.notify.render import Renderer
 from bot.notify.replicas import Replicas
+from bot.reports.dashboard import dashboard_words
 from bot.reports.digest import DailyDigest
 from bot.reports.links import ReportLinks, link_key
 from bot.reports.served import ReportPdfs
@@ -41,10 +44,13 @@ from bot.teams.tenants import TenantGate
 from bot.tickets.actions import TicketActions
 from bot.tickets.sweep import Sweeper
 from bot.tickets.system import LocalStore, TicketSystem
+from bot.web.dashboard import dashboard_routes
 from bot.web.errors import error_middleware
 from bot.web.health import health_routes
 from bot.web.metrics import metrics_routes
 from bot.web.report_pdf import report_pdf_routes
+from bot.web.tab_sso import KEYS_URL as TAB_KEYS_URL
+from bot.web.tab_sso import TabTokens
 from scheduler.jobs import leader_jobs
 from scheduler.runner import SchedulerRunner
 
@@ -96,12 +102,14 @@ def create_app(
     dispatch: bool = True,
     schedule: bool = True,
     lookups: LookupSettings | None = None,
+    tab_keys_url: str = TAB_KEYS_URL,
 ) -> web.Application:
     """Everything is built here and passed down: no module-level state anywhere else.
 
     `dispatch=False` leaves delivery to another process (or to a test that drives it itself);
     `schedule=False` does the same for the sweep of due actions and the leader's jobs;
-    `lookups` tunes the look-up of Jira accounts that matched nobody.
+    `lookups` tunes the look-up of Jira accounts that matched nobody; `tab_keys_url` is where
+    the dashboard tab's tokens' signing keys are read (Azure AD's, by tenant).
     """
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware])
     organisation = organisation.with_default_tenant(settings.app_tenant_id)
@@ -221,6 +229,20 @@ def create_app(
             *health_routes(database),
             *metrics_routes(metrics, database, clock),
             *report_pdf_routes(links, ReportPdfs(database, organisation, renderer, clock)),
+            *dashboard_routes(
+                database=database,
+                organisation=organisation,
+                tokens=None
+                if settings.local_mode
+                else TabTokens(
+                    settings.app_id,
+                    urlsplit(settings.base_url).netloc,
+                    organisation,
+                    keys_url=tab_keys_url,
+                ),
+                clock=clock,
+                words_for=partial(dashboard_words, renderer),
+            ),
         ]
     )
     app.cleanup_ctx.append(_lifetime(dispatch, schedule))
