@@ -29,10 +29,14 @@ def dashboard_routes(
 ) -> list[web.RouteDef]:
     """`tokens` None is local mode: the tab opens without sign-in, as /api/messages does."""
     page = (PAGES / "index.html").read_bytes()
+    configure_page = (PAGES / "configure.html").read_bytes()
     teams_js = (PAGES / "vendor" / "MicrosoftTeams.min.js").read_bytes()
 
     async def index(_request: web.Request) -> web.Response:
         return web.Response(body=page, content_type="text/html", charset="utf-8")
+
+    async def configure(_request: web.Request) -> web.Response:
+        return web.Response(body=configure_page, content_type="text/html", charset="utf-8")
 
     async def script(_request: web.Request) -> web.Response:
         return web.Response(body=teams_js, content_type="application/javascript")
@@ -76,6 +80,7 @@ def dashboard_routes(
 
     return [
         web.get("/dashboard", index),
+        web.get("/dashboard/configure", configure),
         web.get("/dashboard/teams.js", script),
         web.get("/dashboard/data", data),
     ]

@@ -127,6 +127,8 @@ async def test_the_page_and_teams_js_are_served(tab):
     page = await tab.get("/dashboard")
     assert page.status == 200 and "text/html" in page.headers["Content-Type"]
     assert '<script src="/dashboard/teams.js">' in await page.text()
+    configure = await tab.get("/dashboard/configure")
+    assert "pages.config.setValidityState(true)" in await configure.text()
     script = await tab.get("/dashboard/teams.js")
     assert script.status == 200 and "getAuthToken" in await script.text()
 
