@@ -6,7 +6,7 @@ import itertools
 from collections import Counter
 from dataclasses import dataclass
 
-from bot.reports.figures import Report
+from bot.reports.trends import Report
 
 # How many falling weeks in a row make a trend worth saying.
 FALLING_WEEKS = 3

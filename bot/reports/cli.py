@@ -18,10 +18,10 @@ from bot.db import Database
 from bot.notify.render import Renderer
 from bot.notify.views import Reader
 from bot.reports.export import as_csv, as_data
-from bot.reports.figures import Report
 from bot.reports.history import period_report
 from bot.reports.pdf import render_pdf
 from bot.reports.span import SpanError, read_day, span
+from bot.reports.trends import Report
 
 OK, REFUSED, USAGE = 0, 1, 2
 # What each SpanError means on the command line (the chat says it in the asker's words).

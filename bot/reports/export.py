@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.reports.figures import Figures, Report
+from bot.reports.figures import Figures
+from bot.reports.trends import Report
 
 
 def as_data(report: Report) -> dict[str, Any]:

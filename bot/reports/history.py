@@ -10,14 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Organisation
 from bot.db import Database
 from bot.directory.models import Person
-from bot.reports.figures import (
-    Report,
-    StatusMove,
-    SurveyRow,
-    TicketRow,
-    reach_back,
-    report,
-)
+from bot.reports.figures import StatusMove, SurveyRow, TicketRow
+from bot.reports.trends import Report, reach_back, report
 from bot.tickets.models import CsatSurvey, Ticket, TicketEvent
 
 

@@ -14,8 +14,9 @@ from bot.reports import charts
 from bot.reports.analysis import Finding, analyse
 from bot.reports.charts import INK, latin
 from bot.reports.ctq import ctq_tree
-from bot.reports.figures import STAGES, Change, Figures, Report
+from bot.reports.figures import STAGES, Figures
 from bot.reports.pdf_tree import draw_tree
+from bot.reports.trends import Change, Report
 from bot.tickets.durations import Duration
 
 MARGIN = 12.0

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.reports.figures import report
 from bot.reports.history import period_report
+from bot.reports.trends import report
 from tests.integration.report_rows import store_history
 from tests.unit.report_history import END, MOVES, NOW, ORGANISATION, START, SURVEYS, TICKETS
 

@@ -10,7 +10,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.reports.figures import Breach, Spread, local_midnight, reach_back, report
+from bot.reports.figures import Breach, Spread
+from bot.reports.trends import local_midnight, reach_back, report
 from tests.unit.report_history import (
     BERLIN,
     END,

@@ -15,8 +15,9 @@ from bot.app import TEMPLATES
 from bot.notify.render import Renderer
 from bot.notify.views import Reader
 from bot.reports.export import as_csv, as_data
-from bot.reports.figures import StatusMove, report
+from bot.reports.figures import StatusMove
 from bot.reports.pdf import render_pdf
+from bot.reports.trends import report
 from tests.unit.report_history import (
     BERLIN,
     END,
