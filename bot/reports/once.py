@@ -43,7 +43,9 @@ class ManagementReport:
 
         A key already there (another replica, an earlier run) costs one read and no composing.
         """
-        async with self.database.transaction() as session:
+        # The figures are read in a reading transaction: ticket events never wait behind a
+        # report; only the outbox row is written, and add_once keeps it once per key.
+        async with self.database.reading() as session:
             done = await session.scalar(
                 select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
             )
@@ -55,13 +57,15 @@ class ManagementReport:
                 log.info("no report: no reachable channel is bound to management",
                          extra={"dedupe_key": dedupe_key})  # fmt: skip
                 return False
+            extras = await compose(session)
+        async with self.database.transaction() as session:
             row = self.notifier.render_row(
                 template=template,
                 audience=MANAGEMENT,
                 recipient=channels[0],
                 dedupe_key=dedupe_key,
                 view=None,
-                extras=await compose(session),
+                extras=extras,
             )
             written = await self.notifier.add_once(session, row)
         if written and self.on_commit is not None:
