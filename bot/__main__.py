@@ -1,4 +1,4 @@
-"""The esmbot command line: serve the bot, migrate or check the database."""
+"""The esmbot command line: serve the bot, migrate or check the database, make a report."""
 
 from __future__ import annotations
 
@@ -83,8 +83,12 @@ def main(argv: list[str] | None = None) -> int:
     outbox.add_argument("rest", nargs=argparse.REMAINDER)
     manifest = commands.add_parser("manifest", help="build the Teams app package (zip)")
     manifest.add_argument("rest", nargs=argparse.REMAINDER)
+    report = commands.add_parser("report", help="a period's service-level report: pdf, csv, json")
+    report.add_argument("rest", nargs=argparse.REMAINDER)
+    seed = commands.add_parser("seed-history", help="fill the database with synthetic history")
+    seed.add_argument("rest", nargs=argparse.REMAINDER)
     words = sys.argv[1:] if argv is None else argv
-    if words and words[0] in ("outbox", "manifest"):
+    if words and words[0] in ("outbox", "manifest", "report", "seed-history"):
         # Their own parsers read the rest, options included (REMAINDER misses a leading --flag).
         args = argparse.Namespace(command=words[0], rest=words[1:])
     else:
@@ -111,6 +115,17 @@ def main(argv: list[str] | None = None) -> int:
         from bot.notify.outbox_cli import main as outbox_main
 
         return outbox_main(settings, args.rest)
+    if args.command == "report":
+        from bot.app import TEMPLATES
+        from bot.reports.cli import main as report_main
+
+        return report_main(settings, organisation, TEMPLATES, args.rest)
+    if args.command == "seed-history":
+        from bot.demo.seed import main as seed_main
+        from bot.migrate import run_upgrade
+
+        run_upgrade(settings.database_url)  # a fresh checkout has no schema yet
+        return seed_main(settings, organisation, args.rest)
     return database(settings, args.action)
 
 

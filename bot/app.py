@@ -7,7 +7,9 @@ import logging
 import os
 import socket
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from jinja2 import FileSystemBytecodeCache
@@ -29,7 +31,10 @@ from bot.notify.metrics import Metrics
 from bot.notify.pacing import TENANT_WINDOWS, Pacer, Window
 from bot.notify.render import Renderer
 from bot.notify.replicas import Replicas
+from bot.reports.dashboard import dashboard_words
 from bot.reports.digest import DailyDigest
+from bot.reports.links import ReportLinks, link_key
+from bot.reports.served import ReportPdfs
 from bot.reports.weekly import WeeklyReport
 from bot.teams.adapter import create_adapter, create_authentication
 from bot.teams.connector_http import ConnectorPoster
@@ -40,9 +45,13 @@ from bot.teams.tenants import TenantGate
 from bot.tickets.actions import TicketActions
 from bot.tickets.sweep import Sweeper
 from bot.tickets.system import LocalStore, TicketSystem
+from bot.web.dashboard import dashboard_routes
 from bot.web.errors import error_middleware
 from bot.web.health import health_routes
 from bot.web.metrics import metrics_routes
+from bot.web.report_pdf import report_pdf_routes
+from bot.web.tab_sso import KEYS_URL as TAB_KEYS_URL
+from bot.web.tab_sso import TabTokens
 from scheduler.jobs import leader_jobs
 from scheduler.runner import SchedulerRunner
 
@@ -95,12 +104,14 @@ def create_app(
     dispatch: bool = True,
     schedule: bool = True,
     lookups: LookupSettings | None = None,
+    tab_keys_url: str = TAB_KEYS_URL,
 ) -> web.Application:
     """Everything is built here and passed down: no module-level state anywhere else.
 
     `dispatch=False` leaves delivery to another process (or to a test that drives it itself);
     `schedule=False` does the same for the sweep of due actions and the leader's jobs;
-    `lookups` tunes the look-up of Jira accounts that matched nobody.
+    `lookups` tunes the look-up of Jira accounts that matched nobody; `tab_keys_url` is where
+    the dashboard tab's tokens' signing keys are read (Azure AD's, by tenant).
     """
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware])
     organisation = organisation.with_default_tenant(settings.app_tenant_id)
@@ -164,6 +175,15 @@ def create_app(
     )
     app[DATABASE], app[WRITER], app[DISPATCHER] = database, writer, dispatcher
     sweeper = Sweeper(database, organisation, notifier, clock, on_commit=dispatcher.wake)
+    links = ReportLinks(
+        link_key(
+            secret=settings.link_secret,
+            app_password=settings.app_password,
+            database_url=settings.database_url,
+        ),
+        settings.base_url,
+        clock,
+    )
     app[SCHEDULER] = SchedulerRunner(
         database=database,
         organisation=organisation,
@@ -173,7 +193,9 @@ def create_app(
         jobs=leader_jobs(
             organisation,
             daily=DailyDigest(database, organisation, notifier, clock, on_commit=dispatcher.wake),
-            weekly=WeeklyReport(database, organisation, notifier, clock, on_commit=dispatcher.wake),
+            weekly=WeeklyReport(
+                database, organisation, notifier, clock, on_commit=dispatcher.wake, links=links
+            ),
         ),
     )
     actions = TicketActions(
@@ -193,6 +215,7 @@ def create_app(
         renderer=renderer,
         chat=chat,
         gate=TenantGate(organisation, renderer, metrics),
+        links=links,
     )
     app.add_routes(
         [
@@ -208,6 +231,21 @@ def create_app(
             ),
             *health_routes(database),
             *metrics_routes(metrics, database, clock),
+            *report_pdf_routes(links, ReportPdfs(database, organisation, renderer, clock)),
+            *dashboard_routes(
+                database=database,
+                organisation=organisation,
+                tokens=None
+                if settings.local_mode
+                else TabTokens(
+                    settings.app_id,
+                    urlsplit(settings.base_url).netloc,
+                    organisation,
+                    keys_url=tab_keys_url,
+                ),
+                clock=clock,
+                words_for=partial(dashboard_words, renderer),
+            ),
         ]
     )
     app.cleanup_ctx.append(_lifetime(dispatch, schedule))

@@ -9,17 +9,31 @@ from bot.commands.common import MANAGERS, joined, person_named
 from bot.commands.registry import Command, CommandContext, CommandError, Reply, argument
 from bot.notify.broadcast import broadcast_progress, start_outage_broadcast
 from bot.notify.views import Outage
-from bot.reports.kpis import period
+from bot.reports.kpis import Period, PeriodName, period
+from bot.reports.links import ReportLink
+from bot.reports.span import SpanError, read_span
 from bot.reports.weekly import compose_figures
 from bot.tickets.durations import parse_duration
 
+PERIOD_NAMES: dict[str, PeriodName] = {"today": "today", "week": "week", "month": "month"}
+
 
 async def report(context: CommandContext, args: argparse.Namespace) -> Reply:
-    """The weekly report's card, for the period asked: the same figures and verdicts."""
+    """The weekly report's card, for the period asked (a name, or days from..to): the same
+    figures and verdicts, and a link to the period's PDF report."""
     # In a channel the organisation's zone, in a 1:1 chat the reader's (CommandContext.phrases).
     now, zone = context.actions.clock(), context.phrases().zone
-    covered = period(args.period or "week", now=now, zone=zone)
-    async with context.database.transaction() as session:
+    asked = args.period or "week"
+    if asked in PERIOD_NAMES:
+        covered = period(PERIOD_NAMES[asked], now=now, zone=zone)
+    else:
+        try:
+            days = read_span(asked, context.organisation.time_zone)
+        except SpanError as error:
+            raise CommandError(f"commands.report.{error.key}", **error.params) from None
+        covered = Period("range", days.start, days.end)
+    # A reading transaction: the ticket events never wait behind a report.
+    async with context.database.reading() as session:
         figures = await compose_figures(
             session,
             organisation=context.organisation,
@@ -27,11 +41,22 @@ async def report(context: CommandContext, args: argparse.Namespace) -> Reply:
             now=now,
             period=covered.name,
         )
-    extras = {"weekly": figures}
+    extras = {"weekly": figures, "pdf_url": _pdf_link(context, covered)}
     rendered = context.renderer.render(
         "management", "weekly_report", ticket=None, reader=context.reader, extras=extras
     )
     return Reply(rendered.summary, card={**rendered.card, "fallbackText": rendered.text})
+
+
+def _pdf_link(context: CommandContext, covered: Period) -> str | None:
+    """A signed link to the PDF of the local days the period touches, in the asker's language."""
+    if context.links is None:
+        return None
+    zone = context.organisation.time_zone
+    first = covered.start.astimezone(zone).date()
+    last = (covered.end - timedelta(microseconds=1)).astimezone(zone).date()
+    language = context.renderer.language_for(context.reader)
+    return context.links.pdf(ReportLink(first, last, language))
 
 
 async def whois(context: CommandContext, args: argparse.Namespace) -> Reply:
@@ -99,11 +124,11 @@ async def outage(context: CommandContext, args: argparse.Namespace) -> Reply:
 MANAGER_COMMANDS = (
     Command(
         name="report",
-        example="/report week",
+        example="/report 2026-11-02..2026-11-04",
         run=report,
         roles=MANAGERS,
         arguments=(
-            argument("period", nargs="?", type=str.lower, choices=("today", "week", "month")),
+            argument("period", nargs="?", type=str.lower, metavar="today|week|month|FROM..TO"),
         ),
     ),
     Command(

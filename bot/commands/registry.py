@@ -17,6 +17,7 @@ from bot.errors import EsmbotError
 from bot.notify.render import Renderer
 from bot.notify.views import Reader
 from bot.notify.words import Phrases
+from bot.reports.links import ReportLinks
 from bot.tickets.actions import TicketActions
 
 
@@ -45,6 +46,8 @@ class CommandContext:
     roles: frozenset[str]
     organisation: Organisation
     mentions: Mapping[str, Person] = field(default_factory=dict)
+    # Signs the links to a report's PDF; None where no web server serves them.
+    links: ReportLinks | None = None
 
     @property
     def renderer(self) -> Renderer:

@@ -55,6 +55,11 @@ class Settings:
     own_port: int | None = None
     # A folder where the card templates are kept compiled between starts; empty: none.
     template_cache: str = ""
+    # Where people reach esmbot (the links in cards to its PDF reports); empty: its own address.
+    public_url: str = ""
+    # The key that signs those links; empty: one derived from the app password (see
+    # bot/reports/links.py), which every replica shares.
+    link_secret: str = ""
 
     @property
     def local_mode(self) -> bool:
@@ -66,6 +71,14 @@ class Settings:
         if self.host:
             return self.host
         return "127.0.0.1" if self.local_mode else "0.0.0.0"
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach esmbot: ESMBOT_PUBLIC_URL, else the address it listens on."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.listen_host == "0.0.0.0" else self.listen_host
+        return f"http://{host}:{self.port}"
 
     @property
     def jira_configured(self) -> bool:
@@ -100,6 +113,8 @@ _ENV_NAMES: dict[str, str] = {
     "ESMBOT_REUSE_PORT": "reuse_port",
     "ESMBOT_OWN_PORT": "own_port",
     "ESMBOT_TEMPLATE_CACHE": "template_cache",
+    "ESMBOT_PUBLIC_URL": "public_url",
+    "ESMBOT_LINK_SECRET": "link_secret",
 }
 _INT_FIELDS = {"port", "max_body_bytes", "teams_rate_per_second", "own_port"}
 # The outbox and the leases keep the name in columns of 128 characters, with room for what a

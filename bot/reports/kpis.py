@@ -30,9 +30,9 @@ FIRST_CONTACT_INTERACTIONS = 2
 
 @dataclass(frozen=True)
 class Period:
-    """A stretch of time a report covers, [start, end)."""
+    """A stretch of time a report covers, [start, end); "range" is days someone named."""
 
-    name: PeriodName
+    name: PeriodName | Literal["range"]
     start: datetime
     end: datetime
 

@@ -15,6 +15,7 @@ from bot.db import Database
 from bot.notify.compose import Notifier
 from bot.notify.models import OutboxMessage
 from bot.notify.routing import MANAGEMENT
+from bot.reports.links import ReportLinks
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +35,17 @@ class ManagementReport:
     notifier: Notifier
     clock: Callable[[], datetime]
     on_commit: Callable[[], None] | None = None
+    # Signs the link to the period's PDF that a report's card carries; None: no link.
+    links: ReportLinks | None = None
 
     async def write_once(self, *, template: str, dedupe_key: str, compose: Compose) -> bool:
         """Renders `template` with what `compose` reads, unless the key was written; True if written.
 
         A key already there (another replica, an earlier run) costs one read and no composing.
         """
-        async with self.database.transaction() as session:
+        # The figures are read in a reading transaction: ticket events never wait behind a
+        # report; only the outbox row is written, and add_once keeps it once per key.
+        async with self.database.reading() as session:
             done = await session.scalar(
                 select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
             )
@@ -52,13 +57,15 @@ class ManagementReport:
                 log.info("no report: no reachable channel is bound to management",
                          extra={"dedupe_key": dedupe_key})  # fmt: skip
                 return False
+            extras = await compose(session)
+        async with self.database.transaction() as session:
             row = self.notifier.render_row(
                 template=template,
                 audience=MANAGEMENT,
                 recipient=channels[0],
                 dedupe_key=dedupe_key,
                 view=None,
-                extras=await compose(session),
+                extras=extras,
             )
             written = await self.notifier.add_once(session, row)
         if written and self.on_commit is not None:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Organisation
 from bot.reports.kpis import Period, iso_week, period_kpis, previous_week
+from bot.reports.links import ReportLink
 from bot.reports.once import ManagementReport
 from bot.reports.service_levels import ServiceLevels, service_levels
 
@@ -122,9 +123,21 @@ class WeeklyReport(ManagementReport):
             figures = await compose_weekly(
                 session, organisation=self.organisation, fire=fire, now=now
             )
-            return {"weekly": figures}
+            return {"weekly": figures, "pdf_url": self._pdf_link(figures)}
 
         week = iso_week(fire.astimezone(self.organisation.time_zone).date())
         return await self.write_once(
             template=TEMPLATE, dedupe_key=f"weekly:{week}", compose=compose
         )
+
+    def _pdf_link(self, figures: WeeklyFigures) -> str | None:
+        """The week's PDF, Monday to Sunday, in the organisation's language."""
+        if self.links is None:
+            return None
+        zone = self.organisation.time_zone
+        link = ReportLink(
+            figures.start.astimezone(zone).date(),
+            figures.last_moment.astimezone(zone).date(),
+            self.organisation.default_locale,
+        )
+        return self.links.pdf(link)

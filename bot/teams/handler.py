@@ -15,7 +15,9 @@ from sqlalchemy.engine import Connection
 
 from bot.commands import Registry
 from bot.commands.buttons import press
-from bot.commands.registry import CommandContext, Reply
+
+# The report links' type as the commands see it: teams reaches reports only through them.
+from bot.commands.registry import CommandContext, Reply, ReportLinks
 from bot.commands.runner import run_command
 from bot.config import Organisation
 from bot.db import Database
@@ -57,8 +59,10 @@ class EsmbotHandler(TeamsActivityHandler):
         renderer: Renderer,
         gate: TenantGate,
         chat: CustomerChat | None = None,
+        links: ReportLinks | None = None,
     ) -> None:
         super().__init__()
+        self._links = links
         self._chat = chat
         self._gate = gate
         self._database = database
@@ -156,6 +160,7 @@ class EsmbotHandler(TeamsActivityHandler):
             roles=self._organisation.person_roles(person),
             organisation=self._organisation,
             mentions=mentions or {},
+            links=self._links,
         )
 
     async def _mentioned(

@@ -172,6 +172,8 @@ def translations(
             "name.short": manifest["name"]["short"],
             **{field: _phrase(words, key) for field, key in _ABOUT.items()},
         }
+        if "staticTabs" in manifest:
+            strings["staticTabs[0].name"] = _phrase(words, "manifest.tab_name")
         for number, menu in enumerate(manifest["bots"][0]["commandLists"]):
             for place, entry in enumerate(menu["commands"]):
                 command = by_name[entry["title"]]
@@ -258,6 +260,26 @@ def build_manifest(
     ]
     if host:
         manifest["validDomains"] = [host]
+        # The dashboard tab: a personal tab, and one a team or group chat can add; both sign the
+        # viewer on through webApplicationInfo (bot/web/tab_sso.py).
+        dashboard = f"https://{host}/dashboard"
+        manifest["staticTabs"] = [
+            {
+                "entityId": "dashboard",
+                "name": _phrase(english, "manifest.tab_name"),
+                "contentUrl": dashboard,
+                "websiteUrl": dashboard,
+                "scopes": ["personal"],
+            }
+        ]
+        manifest["configurableTabs"] = [
+            {
+                "configurationUrl": f"{dashboard}/configure",
+                "canUpdateConfiguration": True,
+                "scopes": ["team", "groupChat"],
+                "context": ["channelTab", "privateChatTab"],
+            }
+        ]
         manifest["webApplicationInfo"] = {"id": app_id, "resource": f"api://{host}/{app_id}"}
     return manifest
 

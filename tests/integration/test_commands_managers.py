@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pypdf
 
 from bot.demo.activities import channel_message, personal_conversation_id
 from bot.tickets.models import CsatSurvey
@@ -116,7 +120,12 @@ async def test_a_quiet_day_and_the_wrong_people(desk):
     assert await desk.say(LEARNER, "/whois me") == (
         "Sorry, /whois is only for managers. Nothing was changed."
     )
-    assert "invalid choice: 'year'" in await desk.say(DANIELLE, "/report year")
+    assert await desk.say(DANIELLE, "/report year") == (
+        "year is not a period: write today, week, month, or the days as 2026-11-02..2026-11-04."
+    )
+    assert await desk.say(DANIELLE, "/report 2026-11-23..2026-11-20") == (
+        "The period ends (2026-11-20) before it begins (2026-11-23)."
+    )
 
 
 async def test_whois_reads_roles_from_the_configuration_only(desk):
@@ -163,3 +172,37 @@ async def test_an_outage_that_cannot_be_read_announces_nothing(desk):
     await desk.quiet()
     assert len(desk.cards(LENA_CHAT)) == lena
     assert await desk.scalar("SELECT count(*) FROM outbox WHERE broadcast_id IS NOT NULL") == 0
+
+
+def pdf_link(card: dict) -> str:
+    (url,) = [a["url"] for a in card["actions"] if a["type"] == "Action.OpenUrl"]
+    return url
+
+
+async def test_a_range_of_days_answers_with_a_card_and_a_pdf_link_that_expires(desk):
+    await desk.open(priority="P3")
+    desk.clock.advance(hours=1)
+    await desk.say(ALEX, "/ack SR-1")
+
+    card = await report_card(
+        desk, replace(DANIELLE, locale="de-DE"), "/report 2026-11-20..2026-11-23",
+        channel="management",
+    )  # fmt: skip
+
+    assert lines(card).splitlines()[1] == "Fr., 20.11.2026 bis Mo., 23.11.2026"
+    url = urlsplit(pdf_link(card))
+    assert (url.path, parse_qs(url.query)["from"], parse_qs(url.query)["lang"]) == (
+        "/reports/pdf", ["2026-11-20"], ["de"],
+    )  # fmt: skip
+    response = await desk.client.get(f"{url.path}?{url.query}")
+    assert (response.status, response.content_type) == (200, "application/pdf")
+    pages = pypdf.PdfReader(io.BytesIO(await response.read())).pages
+    assert len(pages) <= 2
+    assert "Bericht über die Servicelevels" in pages[0].extract_text()
+    # Another period under the same signature is not esmbot's link.
+    forged = url.query.replace("from=2026-11-20", "from=2026-11-01")
+    assert (await desk.client.get(f"{url.path}?{forged}")).status == 403
+    desk.clock.advance(minutes=15)
+    expired = await desk.client.get(f"{url.path}?{url.query}")
+    assert expired.status == 410
+    assert "expired" in (await expired.json())["error"]

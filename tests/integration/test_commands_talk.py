@@ -118,7 +118,7 @@ async def test_help_lists_each_persons_commands_with_their_usage(desk):
     assert "/report" not in agent and "/subscribe" not in agent
     assert "/resolve" not in customer and "/ack" not in customer
     assert "- /help [command]" in customer
-    assert "/report [{today,week,month}]" in manager and "/resolve" not in manager
+    assert "/report [today|week|month|FROM..TO]" in manager and "/resolve" not in manager
     assert "Example: /escalate SR-1 vendor" in await desk.say(ALEX, "/help escalate")
 
 

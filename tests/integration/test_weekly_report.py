@@ -155,6 +155,9 @@ async def test_the_weekly_report_shows_last_weeks_figures_against_the_targets_on
         if item.get("type") == "FactSet"
     ][1]
     assert owners == [("Alex Agent", "2"), ("Sam Agent", "1"), ("Nobody yet", "1")]
+    # The week's PDF, Monday to Sunday, behind a signed link esmbot serves.
+    [link] = [a["url"] for a in card["actions"] if a["type"] == "Action.OpenUrl"]
+    assert "/reports/pdf?from=2026-11-23&to=2026-11-29&lang=en&" in link
 
     # Run again, and by the other replica, that week: nothing more is written or sent.
     await one[SCHEDULER].weekly()

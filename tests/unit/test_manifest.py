@@ -353,3 +353,18 @@ def test_a_missing_output_folder_is_a_clear_error(tmp_path, capsys):
 
     assert code == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_with_a_host_the_dashboard_is_a_personal_and_a_channel_tab():
+    manifest = build_manifest(app_id=APP_ID, host=HOST)
+
+    (personal,) = manifest["staticTabs"]
+    assert (personal["contentUrl"], personal["scopes"]) == (
+        f"https://{HOST}/dashboard",
+        ["personal"],
+    )
+    (channel,) = manifest["configurableTabs"]
+    assert channel["configurationUrl"] == f"https://{HOST}/dashboard/configure"
+    assert "channelTab" in channel["context"]
+    assert manifest["webApplicationInfo"]["resource"] == f"api://{HOST}/{APP_ID}"
+    assert "staticTabs" not in build_manifest(app_id=APP_ID)
