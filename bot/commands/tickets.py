@@ -129,6 +129,24 @@ async def escalate(context: CommandContext, args: argparse.Namespace) -> Reply:
     return Reply(words.t(said, key=applied.ticket_key))
 
 
+async def vendor(context: CommandContext, args: argparse.Namespace) -> Reply:
+    """Marks that the vendor is needed: the escalation clock starts, and with it its nudges."""
+    applied = await context.actions.vendor_needed(
+        args.key, joined(args.reason), actor=context.person
+    )
+    words, ticket = context.phrases(), applied.ticket
+    if ticket is None or ticket.vendor_escalated_at is not None:
+        return Reply(words.t("commands.vendor.escalated", key=applied.ticket_key))
+    said = (
+        "commands.vendor.marked"
+        if Change.VENDOR_NEEDED in applied.changes
+        else "commands.vendor.already"
+    )
+    due = ticket.vendor_escalation_due
+    when = words.moment(due, "commands.date.sla") if due is not None else ""
+    return Reply(words.t(said, key=applied.ticket_key, due=when, zone=words.zone.key))
+
+
 def _must_be_agent(context: CommandContext, person: Person) -> None:
     if "agents" not in context.organisation.person_roles(person):
         if person.id == context.person.id:
@@ -207,6 +225,17 @@ TICKET_COMMANDS = (
         arguments=(
             KEY_ARGUMENT,
             argument("to", type=str.lower, choices=("vendor",), metavar="vendor"),
+            argument("reason", nargs="+"),
+        ),
+    ),
+    Command(
+        name="vendor",
+        example="/vendor SR-1 needed The payment module's source is the vendor's",
+        run=vendor,
+        roles=DESK,
+        arguments=(
+            KEY_ARGUMENT,
+            argument("what", type=str.lower, choices=("needed",), metavar="needed"),
             argument("reason", nargs="+"),
         ),
     ),

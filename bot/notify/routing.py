@@ -67,6 +67,8 @@ _TABLE: dict[Change, tuple[Intent, ...]] = {
     ),
     Change.WAITING_FOR_CUSTOMER: (Intent(CUSTOMER, "customer/question"),),
     Change.CUSTOMER_REPLIED: (Intent(ASSIGNEE, "agents/customer_replied"),),
+    # The agent who marks it has the answer; the 24 h clock's nudges follow from the due actions.
+    Change.VENDOR_NEEDED: (),
     Change.ESCALATED_TO_VENDOR: (
         Intent(VENDOR, "vendor/escalation"),
         Intent(CUSTOMER, "customer/vendor_involved"),

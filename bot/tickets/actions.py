@@ -285,6 +285,14 @@ class TicketActions:
             reason=question,
         )
 
+    async def vendor_needed(self, key: str, why: str, *, actor: Person) -> Applied:
+        """Marks that the request needs the vendor: its escalation clock starts now, unless an
+        earlier mark or the escalation itself came first. The why is kept in its history."""
+        ticket = await self._ticket(key)
+        return await self._apply(
+            ticket.key, EventKind.VENDOR_NEEDED, actor, vendor_needed=True, reason=why
+        )
+
     async def set_priority(
         self, key: str, priority: str, *, actor: Person, reason: str | None = None
     ) -> Applied:

@@ -17,6 +17,7 @@ class EventKind(StrEnum):
     ASSIGNED = "assigned"
     COMMENTED = "commented"
     PRIORITY_CHANGED = "priority_changed"
+    VENDOR_NEEDED = "vendor_needed"  # the request needs the vendor: its escalation clock starts
     ESCALATED_TO_VENDOR = "escalated_to_vendor"
     RESOLVED = "resolved"
     REOPENED = "reopened"
@@ -104,6 +105,8 @@ class TicketEvent:
     comment: Comment | None = None
     reason: str | None = None
     created_at: datetime | None = None  # the ticket's creation time, when the source says it
+    # The source says the request needs the vendor (as of occurred_at): the 24 h clock runs.
+    vendor_needed: bool = False
 
     def __post_init__(self) -> None:
         if self.occurred_at.tzinfo is None:
@@ -125,6 +128,7 @@ class EventDetails(TypedDict, total=False):
     comment: Comment | None
     reason: str | None
     created_at: datetime | None
+    vendor_needed: bool
 
 
 class Change(StrEnum):
@@ -134,6 +138,7 @@ class Change(StrEnum):
     ACKNOWLEDGED = "acknowledged"  # the first response: the customer learns someone is on it
     STATUS_CHANGED = "status_changed"
     WAITING_FOR_CUSTOMER = "waiting_for_customer"
+    VENDOR_NEEDED = "vendor_needed"
     CUSTOMER_REPLIED = "customer_replied"
     ESCALATED_TO_VENDOR = "escalated_to_vendor"
     PUBLIC_COMMENT = "public_comment"

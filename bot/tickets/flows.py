@@ -212,6 +212,8 @@ async def apply_one(
         work.ticket.source_updated_at = max(
             event.occurred_at, work.ticket.source_updated_at or event.occurred_at
         )
+    if event.vendor_needed and not stale:
+        _mark_vendor_needed(work, event)
     if event.comment is not None:
         await _apply_comment(session, work, event, organisation)
     if event.kind == EventKind.DELETED and not stale:
@@ -378,7 +380,9 @@ def _follow_status(
     for step in steps:
         move(ticket, step, organisation=organisation, at=max(work.at, ticket.created_at))
         if step == Status.WAITING_FOR_VENDOR:
-            ticket.vendor_needed_at = ticket.vendor_needed_at or work.at
+            # Without an earlier mark the need was there from the start: the 24 h run from the
+            # ticket's creation, so an escalation a day late is a breach, not a promise met.
+            ticket.vendor_needed_at = ticket.vendor_needed_at or ticket.created_at
             ticket.vendor_escalated_at = work.at
     work.audit["status"] = {"from": str(current), "to": str(target)}
     work.extras["previous_status"] = current
@@ -405,6 +409,20 @@ def _follow_status(
         work.changes.append(_STATUS_CHANGES[target])
     elif Change.CREATED not in work.changes:
         work.changes.append(Change.STATUS_CHANGED)
+
+
+def _mark_vendor_needed(work: _Work, event: TicketEvent) -> None:
+    """Starts the vendor-escalation clock when the need became known; the earliest mark holds."""
+    ticket = work.ticket
+    if ticket.vendor_escalated_at is not None:
+        return  # the vendor has it already: the clock has stopped
+    known = max(event.occurred_at, ticket.created_at)
+    if ticket.vendor_needed_at is not None and ticket.vendor_needed_at <= known:
+        return
+    ticket.vendor_needed_at = known
+    work.audit["vendor_needed_at"] = known.isoformat()
+    if Change.CREATED not in work.changes:
+        work.changes.append(Change.VENDOR_NEEDED)
 
 
 async def _apply_comment(

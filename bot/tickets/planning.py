@@ -94,9 +94,16 @@ def plan(
         if (
             ticket.vendor_needed_at is not None
             and ticket.vendor_escalated_at is None
-            and ticket.vendor_escalation_due
+            and ticket.vendor_escalation_due is not None
         ):
-            add(BREACH, ticket.vendor_escalation_due, VENDOR, None, cycle)
+            # One clock per ticket (round 0): a reopening does not make the vendor due again.
+            deadline(
+                VENDOR,
+                ticket.vendor_needed_at,
+                ticket.vendor_escalation_due,
+                policy.vendor_escalation.business,
+                0,
+            )
         if ticket.status == Status.WAITING_FOR_CUSTOMER and ticket.paused_since is not None:
             # Each wait is its own round: keyed by when it began.
             wait = int(ticket.paused_since.timestamp())
@@ -116,6 +123,14 @@ def plan(
                     None,
                     wait,
                 )
+    if (
+        ticket.vendor_escalated_at is not None
+        and ticket.vendor_escalation_due is not None
+        and ticket.vendor_escalated_at > ticket.vendor_escalation_due
+    ):
+        # A late escalation is a breach management hears of, whatever the ticket does next; the
+        # same key as the alert the clock would have given, so the breach is told once.
+        add(BREACH, ticket.vendor_escalation_due, VENDOR, None, 0)
     if ticket.status in (Status.RESOLVED, Status.CLOSED) and ticket.resolved_at is not None:
         add(SURVEY, calendar.add(ticket.resolved_at, timers.survey_delay), None, None, cycle)
     return planned

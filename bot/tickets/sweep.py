@@ -136,8 +136,11 @@ class Sweeper:
         if due > action.due_at + timedelta(seconds=1):
             action.due_at = due  # the deadline moved out (priority or pause): wait for the new one
             return "moved"
+        # A promise kept late (a late escalation) was late by when it was kept, not by now.
+        kept = _done_at(ticket, action.sla)
+        late_by = max(min(kept or now, now) - due, timedelta(0))
         await self._tell(session, action, ticket, MANAGEMENT, "management/sla_breach", {
-            "sla_name": action.sla, "due": due, "late_by": max(now - due, timedelta(0)),
+            "sla_name": action.sla, "due": due, "late_by": late_by,
         })  # fmt: skip
         return "alerted"
 
@@ -266,13 +269,18 @@ def _deadline(ticket: Ticket, sla: str | None) -> datetime | None:
     }.get(sla or "")
 
 
-def _met(ticket: Ticket, sla: str | None, *, by: datetime | None = None) -> bool:
-    """Whether the promise was kept (by `by`, when given); a ticket no longer open needs nothing."""
-    done_at = {
+def _done_at(ticket: Ticket, sla: str | None) -> datetime | None:
+    """When the promise was kept, if it was."""
+    return {
         FIRST_RESPONSE: ticket.first_response_at,
         RESOLUTION: ticket.resolved_at,
         VENDOR: ticket.vendor_escalated_at,
     }.get(sla or "")
+
+
+def _met(ticket: Ticket, sla: str | None, *, by: datetime | None = None) -> bool:
+    """Whether the promise was kept (by `by`, when given); a ticket no longer open needs nothing."""
+    done_at = _done_at(ticket, sla)
     if done_at is not None:
         return by is None or done_at <= by
     if sla == RESOLUTION and ticket.status in (Status.CLOSED, Status.CANCELLED):

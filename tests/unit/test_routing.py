@@ -30,6 +30,7 @@ EXPECTED: dict[Change, list[Intent]] = {
         "customer customer/being_worked_on", "customer customer/being_worked_on_news"
     ),
     C.WAITING_FOR_CUSTOMER: intents("customer customer/question"),
+    C.VENDOR_NEEDED: [],
     C.CUSTOMER_REPLIED: intents("assignee agents/customer_replied"),
     C.ESCALATED_TO_VENDOR: intents(
         "vendor vendor/escalation",
