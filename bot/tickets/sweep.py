@@ -140,7 +140,7 @@ class Sweeper:
         kept = _done_at(ticket, action.sla)
         late_by = max(min(kept or now, now) - due, timedelta(0))
         await self._tell(session, action, ticket, MANAGEMENT, "management/sla_breach", {
-            "sla_name": action.sla, "due": due, "late_by": late_by,
+            "sla_name": action.sla, "due": due, "late_by": late_by, "kept_late": kept is not None,
         })  # fmt: skip
         return "alerted"
 

@@ -6,7 +6,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from bot.config.jira_mapping import parse_jira_mapping
 from bot.config.timers import Timers
+from bot.events.jira_webhook import parse_webhook
 from bot.reports.kpis import TicketFacts, breaches_of
 from bot.tickets.calendar import BusinessCalendar
 from bot.tickets.durations import parse_duration
@@ -109,3 +113,28 @@ def test_every_report_counts_an_escalation_30h_after_creation_as_a_breach():
     assert breaches_of(facts, MONDAY + timedelta(hours=31)) == {"vendor_escalation"}
     in_time = replace(facts, vendor_escalated_at=MONDAY + timedelta(hours=20))
     assert breaches_of(in_time, MONDAY + timedelta(hours=31)) == set()
+
+
+@pytest.mark.parametrize(
+    ("mapped", "fields", "needed"),
+    [
+        ("label:vendor-needed", {"labels": ["Vendor-Needed", "checkout"]}, True),
+        ("label:vendor-needed", {"labels": ["checkout"]}, False),
+        ("customfield_10060", {"customfield_10060": {"value": "Yes"}}, True),
+        ("customfield_10060", {"customfield_10060": None}, False),
+        (None, {"labels": ["vendor-needed"]}, False),
+    ],
+)
+def test_a_jira_field_or_label_mapped_in_jira_fields_marks_the_vendor_as_needed(
+    mapped: str | None, fields: dict[str, object], needed: bool
+):
+    config = {"fields": {"vendor_needed": mapped}} if mapped else {}
+    mapping = parse_jira_mapping(config, "esmbot.toml")
+    body = {
+        "webhookEvent": "jira:issue_updated",
+        "issue": {"key": "SR-1", "fields": {"summary": "x", **fields}},
+    }
+
+    [event] = parse_webhook(body, mapping=mapping, delivery_id="d-1", now=MONDAY)
+
+    assert event.vendor_needed is needed
