@@ -52,6 +52,15 @@ class RoleMembers:
         )
 
 
+@dataclass(frozen=True)
+class VendorTerms:
+    """What the vendor promises when a ticket is escalated to it: [vendor] in esmbot.toml."""
+
+    response: Duration | None = None  # how soon it answers an escalation; None: no promise
+    calendar: BusinessCalendar | None = None  # its own working hours; None: the organisation's
+    reminder_at: float = 0.75  # the share of the response time after which its channel is reminded
+
+
 class Identity(Protocol):
     """How a person is known to esmbot.toml's role lists."""
 
@@ -77,6 +86,7 @@ class Organisation:
     modules: tuple[str, ...]
     jira: JiraMapping = field(default_factory=JiraMapping)
     timers: Timers = field(default_factory=Timers)
+    vendor: VendorTerms = field(default_factory=VendorTerms)
     # The Azure AD tenants served (lower-cased); empty serves any, which only local mode allows.
     tenants: frozenset[str] = frozenset()
     source: str = field(default="", compare=False)
@@ -111,6 +121,11 @@ class Organisation:
         return self.roles_of(
             aad_object_id=person.aad_object_id, email=person.email, tenant_id=tenant
         ) | self.roles_of(aad_object_id=None, email=person.upn, tenant_id=tenant)
+
+    @property
+    def vendor_calendar(self) -> BusinessCalendar:
+        """The calendar the vendor's response time is counted on."""
+        return self.vendor.calendar or self.calendar
 
     def sla_for(self, priority: str) -> SlaTargets:
         return self.sla.get(priority, self.sla["default"])
@@ -176,7 +191,17 @@ def parse_organisation(data: Mapping[str, Any], *, source: str = "esmbot.toml") 
         source,
         "top level",
         dict(data),
-        {"organisation", "calendar", "sla", "csat", "roles", "catalogue", "jira", "timers"},
+        {
+            "organisation",
+            "calendar",
+            "sla",
+            "csat",
+            "roles",
+            "catalogue",
+            "jira",
+            "timers",
+            "vendor",
+        },
     )
     org = _Section(
         source,
@@ -222,6 +247,7 @@ def parse_organisation(data: Mapping[str, Any], *, source: str = "esmbot.toml") 
         modules=tuple(catalogue.strings("modules", [])),
         jira=parse_jira_mapping(top.data.get("jira"), source),
         timers=parse_timers(top.data.get("timers"), source),
+        vendor=_vendor(source, top.data.get("vendor", {}), time_zone),
         tenants=frozenset(tenant.lower() for tenant in org.strings("tenants", [])),
         source=source,
     )
@@ -289,6 +315,34 @@ def _calendar(time_zone: ZoneInfo, section: _Section) -> BusinessCalendar:
         holidays_subdivision=subdivision,
         closed_dates=frozenset(closed),
     )
+
+
+_CALENDAR_KEYS = {
+    "working_days", "working_hours", "holidays_country", "holidays_subdivision", "closed_dates",
+}  # fmt: skip
+
+
+def _vendor(source: str, data: object, default_zone: ZoneInfo) -> VendorTerms:
+    """[vendor]: its response time, and its own calendar when any calendar key is given."""
+    section = _Section(
+        source, "vendor", data, {"response", "reminder_at", "time_zone"} | _CALENDAR_KEYS
+    )
+    response = None
+    if "response" in section.data:
+        text = section.get("response", str)
+        try:
+            response = parse_duration(text)
+        except ValueError as error:
+            raise ConfigError(f"{section.where('response')}: {error}") from None
+    reminder_at = section.get("reminder_at", float, 0.75)
+    if not 0 < reminder_at < 1:
+        raise ConfigError(f"{section.where('reminder_at')}: {reminder_at} is not between 0 and 1")
+    own = set(section.data) & (_CALENDAR_KEYS | {"time_zone"})
+    calendar = None
+    if own:
+        zone = _time_zone(section, section.get("time_zone", str, default_zone.key))
+        calendar = _calendar(zone, section)
+    return VendorTerms(response=response, calendar=calendar, reminder_at=reminder_at)
 
 
 def _working_hours(section: _Section, text: str) -> tuple[time, time]:

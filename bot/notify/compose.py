@@ -285,6 +285,7 @@ class Notifier:
             first_response_due=ticket.first_response_due,
             resolution_due=ticket.resolution_due,
             vendor_escalation_due=ticket.vendor_escalation_due,
+            vendor_response_due=ticket.vendor_response_due,
             assignee_name=assignee.name if assignee else None,
             reporter_email=reporter.email if reporter else None,
             resolution=ticket.resolution,

@@ -76,6 +76,7 @@ _TABLE: dict[Change, tuple[Intent, ...]] = {
     ),
     Change.PUBLIC_COMMENT: (Intent(CUSTOMER, "customer/agent_reply"),),
     Change.INTERNAL_COMMENT: (Intent(AGENTS, "agents/internal_note"),),
+    Change.VENDOR_ANSWERED: (Intent(ASSIGNEE, "agents/vendor_update"),),
     Change.RESOLVED: (Intent(CUSTOMER, "customer/resolved"),),
     Change.REOPENED: (Intent(ASSIGNEE, "agents/reopened"), Intent(AGENTS, "agents/reopened")),
     Change.STATUS_CHANGED: (Intent(CUSTOMER, "customer/status_changed"),),

@@ -143,7 +143,7 @@ class TicketActions:
                 now=self.clock(),
                 notifier=self.notifier,
             )
-        if answered.alerted:
+        if answered.told:
             self._committed()
         return answered
 
@@ -283,6 +283,23 @@ class TicketActions:
             dedupe_key=recorded.dedupe_key,
             status=Status.WAITING_FOR_CUSTOMER,
             reason=question,
+        )
+
+    async def vendor_answer(self, key: str, body: str, *, actor: Person) -> Applied:
+        """The vendor's answer on a ticket escalated to it: an internal note (in Jira a comment
+        that is not public), its owner told, its first answer recorded. A ticket never escalated
+        is unknown to the vendor, whatever else it is."""
+        ticket = await self._ticket(key)
+        if ticket.vendor_escalated_at is None:
+            raise UnknownTicket(key)
+        recorded = await self.system.comment(ticket.key, body, internal=True)
+        return await self._apply(
+            ticket.key,
+            EventKind.COMMENTED,
+            actor,
+            comment=Comment(body=body, public=False, author=_ref(actor)),
+            dedupe_key=recorded.dedupe_key,
+            from_vendor=True,
         )
 
     async def vendor_needed(self, key: str, why: str, *, actor: Person) -> Applied:

@@ -87,6 +87,8 @@ def times_of(ticket: Ticket, organisation: Organisation) -> TicketTimes:
         resolved_at=ticket.resolved_at,
         paused_since=ticket.paused_since,
         reopen_count=ticket.reopen_count,
+        vendor_response_due=ticket.vendor_response_due,
+        vendor_responded_at=ticket.vendor_responded_at,
     )
 
 
@@ -113,6 +115,7 @@ async def replan(
         policy=policy_for(organisation, ticket.priority),
         calendar=organisation.calendar,
         timers=organisation.timers,
+        vendor=organisation.vendor,
     )
     add = add or partial(add_to_session, session)
     if existing is None:

@@ -107,6 +107,8 @@ class TicketEvent:
     created_at: datetime | None = None  # the ticket's creation time, when the source says it
     # The source says the request needs the vendor (as of occurred_at): the 24 h clock runs.
     vendor_needed: bool = False
+    # The comment is the vendor's answer to an escalation (its first one is recorded).
+    from_vendor: bool = False
 
     def __post_init__(self) -> None:
         if self.occurred_at.tzinfo is None:
@@ -129,6 +131,7 @@ class EventDetails(TypedDict, total=False):
     reason: str | None
     created_at: datetime | None
     vendor_needed: bool
+    from_vendor: bool
 
 
 class Change(StrEnum):
@@ -143,6 +146,7 @@ class Change(StrEnum):
     ESCALATED_TO_VENDOR = "escalated_to_vendor"
     PUBLIC_COMMENT = "public_comment"
     INTERNAL_COMMENT = "internal_comment"
+    VENDOR_ANSWERED = "vendor_answered"  # an internal note from the vendor
     RESOLVED = "resolved"
     REOPENED = "reopened"
     CLOSED = "closed"

@@ -444,6 +444,11 @@ async def _apply_comment(
         "body": comment.body[:_AUDIT_TEXT],
         "id": comment.external_id,
     }
+    if not comment.public and event.from_vendor:
+        # The vendor's answer: its owner hears it, and the first one ends the vendor's wait.
+        ticket.vendor_responded_at = ticket.vendor_responded_at or work.at
+        work.changes.append(Change.VENDOR_ANSWERED)
+        return
     if not comment.public:
         work.changes.append(Change.INTERNAL_COMMENT)
         return

@@ -93,3 +93,13 @@ def refresh_deadlines(ticket: Ticket, *, organisation: Organisation, now: dateti
     ticket.first_response_due = deadlines.first_response_due
     ticket.resolution_due = deadlines.resolution_due
     ticket.vendor_escalation_due = deadlines.vendor_escalation_due
+    ticket.vendor_response_due = vendor_response_due(ticket, organisation)
+
+
+def vendor_response_due(ticket: Ticket, organisation: Organisation) -> datetime | None:
+    """When the vendor is to answer the latest escalation, on its own calendar; None without a
+    promise in [vendor] or an escalation."""
+    response = organisation.vendor.response
+    if response is None or ticket.vendor_escalated_at is None:
+        return None
+    return organisation.vendor_calendar.add(ticket.vendor_escalated_at, response)

@@ -36,6 +36,18 @@ def test_the_example_file_describes_esmos():
     assert org.csat_target == 3.0
     assert org.calendar.day_start == time(8) and org.calendar.day_end == time(17)
     assert "Checkout" in org.modules and "workplace move" in org.ticket_types
+    assert str(org.vendor.response) == "8 hours" and org.vendor.reminder_at == 0.75
+    assert org.vendor_calendar is org.calendar  # no calendar of its own
+
+
+def test_the_vendor_may_count_its_response_time_on_its_own_calendar():
+    data = example()
+    data["vendor"] = {"response": "4 business hours", "time_zone": "Europe/Riga"}
+    org = parse_organisation(data)
+
+    assert org.vendor_calendar.time_zone.key == "Europe/Riga"
+    assert org.vendor_calendar.day_start == time(8)  # the calendar's own defaults
+    assert parse_organisation({}).vendor.response is None  # no promise unless one is made
 
 
 def test_roles_come_from_the_file_by_email_or_object_id():
@@ -204,6 +216,11 @@ def _broken(section: str, key: str, value: object) -> dict:
         ("timers", "weekly_report_on", 1, "[timers].weekly_report_on: 1 is not a weekday"),
         ("timers", "weekly_report_at", "8 am", "[timers].weekly_report_at: '8 am' is not a time"),
         ("timers", "digest_at", "25:00", "[timers].digest_at: '25:00' is not a time of day"),
+        ("vendor", "response", "soon", "[vendor].response: 'soon' is not a duration"),
+        ("vendor", "reminder_at", 1.5, "[vendor].reminder_at: 1.5 is not between 0 and 1"),
+        ("vendor", "time_zone", "Mars/Olympus", "[vendor].time_zone: 'Mars/Olympus' is not an"),
+        ("vendor", "working_hours", "9 to 5", "[vendor].working_hours: '9 to 5' is not a range"),
+        ("vendor", "answer", "8h", "[vendor] has unknown key 'answer'"),
     ],
 )
 def test_each_mistake_names_the_key_and_what_is_wrong(section, key, value, message):

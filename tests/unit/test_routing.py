@@ -39,6 +39,7 @@ EXPECTED: dict[Change, list[Intent]] = {
     ),
     C.PUBLIC_COMMENT: intents("customer customer/agent_reply"),
     C.INTERNAL_COMMENT: intents("agents agents/internal_note"),
+    C.VENDOR_ANSWERED: intents("assignee agents/vendor_update"),
     C.RESOLVED: intents("customer customer/resolved"),
     C.REOPENED: intents("assignee agents/reopened", "agents agents/reopened"),
     C.STATUS_CHANGED: intents("customer customer/status_changed"),
