@@ -147,6 +147,33 @@ async def vendor(context: CommandContext, args: argparse.Namespace) -> Reply:
     return Reply(words.t(said, key=applied.ticket_key, due=when, zone=words.zone.key))
 
 
+async def classify_type(context: CommandContext, args: argparse.Namespace) -> Reply:
+    """The request type a dispatcher gives a ticket; its service levels follow the type."""
+    types = context.organisation.ticket_types
+    wanted = _one_of(joined(args.type), types, "commands.type.unknown", context)
+    applied = await context.actions.classify(args.key, actor=context.person, type=wanted)
+    said = "commands.type.done" if applied.changes else "commands.type.already"
+    return Reply(context.phrases().t(said, key=applied.ticket_key, type=wanted))
+
+
+async def classify_module(context: CommandContext, args: argparse.Namespace) -> Reply:
+    """The module or workload a ticket is about, from the catalogue when it names modules."""
+    text, modules = joined(args.module), context.organisation.modules
+    wanted = _one_of(text, modules, "commands.module.unknown", context) if modules else text
+    applied = await context.actions.classify(args.key, actor=context.person, module=wanted)
+    said = "commands.module.done" if applied.changes else "commands.module.already"
+    return Reply(context.phrases().t(said, key=applied.ticket_key, module=wanted))
+
+
+def _one_of(text: str, choices: tuple[str, ...], refusal: str, context: CommandContext) -> str:
+    for choice in choices:
+        if choice.casefold() == text.casefold():
+            return choice
+    raise CommandError(
+        refusal, text=text, choices=context.phrases().listing(list(choices), style="or")
+    )
+
+
 def _must_be_agent(context: CommandContext, person: Person) -> None:
     if "agents" not in context.organisation.person_roles(person):
         if person.id == context.person.id:
@@ -227,6 +254,20 @@ TICKET_COMMANDS = (
             argument("to", type=str.lower, choices=("vendor",), metavar="vendor"),
             argument("reason", nargs="+"),
         ),
+    ),
+    Command(
+        name="type",
+        example="/type SR-1 service request",
+        run=classify_type,
+        roles=DESK,
+        arguments=(KEY_ARGUMENT, argument("type", nargs="+")),
+    ),
+    Command(
+        name="module",
+        example="/module SR-1 Checkout",
+        run=classify_module,
+        roles=DESK,
+        arguments=(KEY_ARGUMENT, argument("module", nargs="+")),
     ),
     Command(
         name="vendor",

@@ -109,14 +109,13 @@ class TicketActions:
                 actor=_ref(opened_by or reporter),
                 reporter=_ref(reporter),
                 fields={name: value for name, value in fields.items() if value is not None},
+                opened_by=_ref(opened_by)
+                if opened_by is not None and opened_by.id != reporter.id
+                else None,
             )
             applied = await apply_event(
                 session, event, organisation=self.organisation, now=now, notifier=self.notifier
             )
-            if opened_by is not None and opened_by.id != reporter.id and applied.ticket_id:
-                created = await session.get(Ticket, applied.ticket_id)
-                if created is not None:
-                    created.opened_by_id = opened_by.id
         self._committed()
         return applied
 
@@ -284,6 +283,18 @@ class TicketActions:
             status=Status.WAITING_FOR_CUSTOMER,
             reason=question,
         )
+
+    async def classify(
+        self, key: str, *, actor: Person, type: str | None = None, module: str | None = None
+    ) -> Applied:
+        """The dispatcher's classification: a request type (its service levels follow) or a
+        module."""
+        ticket = await self._ticket(key)
+        await self.system.classify(ticket.key, type=type, module=module)
+        fields: dict[str, FieldValue] = {"type": type} if type is not None else {}
+        if module is not None:
+            fields["module"] = module
+        return await self._apply(ticket.key, EventKind.UPDATED, actor, fields=fields)
 
     async def vendor_answer(self, key: str, body: str, *, actor: Person) -> Applied:
         """The vendor's answer on a ticket escalated to it: an internal note (in Jira a comment

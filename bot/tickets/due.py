@@ -72,7 +72,7 @@ def add_to_session(session: AsyncSession, new: NewAction) -> DueAction:
 
 
 def times_of(ticket: Ticket, organisation: Organisation) -> TicketTimes:
-    policy = policy_for(organisation, ticket.priority)
+    policy = policy_for(organisation, ticket.priority, ticket.type)
     return TicketTimes(
         ticket_id=ticket.id,
         status=Status(ticket.status),
@@ -112,7 +112,7 @@ async def replan(
     """
     wanted = plan(
         times or times_of(ticket, organisation),
-        policy=policy_for(organisation, ticket.priority),
+        policy=policy_for(organisation, ticket.priority, ticket.type),
         calendar=organisation.calendar,
         timers=organisation.timers,
         vendor=organisation.vendor,

@@ -109,6 +109,8 @@ class TicketEvent:
     vendor_needed: bool = False
     # The comment is the vendor's answer to an escalation (its first one is recorded).
     from_vendor: bool = False
+    # On creation: the key user who opened the ticket for the reporter, a colleague of hers.
+    opened_by: PersonRef | None = None
 
     def __post_init__(self) -> None:
         if self.occurred_at.tzinfo is None:
@@ -132,6 +134,7 @@ class EventDetails(TypedDict, total=False):
     created_at: datetime | None
     vendor_needed: bool
     from_vendor: bool
+    opened_by: PersonRef | None
 
 
 class Change(StrEnum):

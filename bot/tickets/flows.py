@@ -322,6 +322,10 @@ async def _apply_snapshot(
         work.audit["fields"] = sorted(changed_fields)
     if event.reporter is not None:
         await _set_reporter(session, ticket, event.reporter)
+    if event.opened_by is not None and ticket.opened_by_id is None:
+        # Known before the messages are written, so that she hears of the ticket from its start.
+        opener = await match_person(session, ref=event.opened_by)
+        ticket.opened_by_id = opener.id if opener and opener.id != ticket.reporter_id else None
     if event.assignee is not None or event.unassigned:
         person = await match_person(session, ref=event.assignee) if event.assignee else None
         if person is None and event.assignee is not None:

@@ -313,7 +313,7 @@ def _met(ticket: Ticket, sla: str | None, *, by: datetime | None = None) -> bool
 
 
 def _business(organisation: Organisation, ticket: Ticket, sla: str | None) -> bool:
-    policy = policy_for(organisation, ticket.priority)
+    policy = policy_for(organisation, ticket.priority, ticket.type)
     return {FIRST_RESPONSE: policy.first_response, RESOLUTION: policy.resolution}.get(
         sla or "", policy.vendor_escalation
     ).business

@@ -303,3 +303,28 @@ def test_processes_sharing_a_port_have_names_of_their_own():
     assert replica_name(Settings(reuse_port=True, replica_name="a")) == "a"
     # One process to a port keeps its name across restarts: no process id in it.
     assert replica_name(Settings()).endswith(f":{Settings().port}")
+
+
+def test_service_levels_per_request_type_override_those_per_priority():
+    data = example()
+    data["sla"]["P2"]["incident"] = {"resolution": "2 working days"}
+    data["sla"]["default"]["service request"] = {"first_response": "8h"}
+    org = parse_organisation(data)
+
+    # [sla.P2.incident] over [sla.P2] (first response 24h, resolution 3 working days).
+    assert str(org.sla_for("P2", "incident").resolution) == "2 working days"
+    assert str(org.sla_for("P2", "incident").first_response) == "24 hours"
+    assert str(org.sla_for("P2", "bug").resolution) == "3 working days"
+    # [sla.default.<type>] under any priority's own: P1 keeps its 4h, P3 takes the type's 8h.
+    assert str(org.sla_for("P1", "service request").first_response) == "4 hours"
+    assert str(org.sla_for("P3", "Service Request").first_response) == "8 hours"
+    assert str(org.sla_for("P3", None).first_response) == "48 hours"
+    assert "sla request" in org.ticket_types and "project request" in org.ticket_types
+
+
+def test_a_service_level_for_a_type_outside_the_catalogue_is_refused():
+    data = example()
+    data["sla"]["P2"]["incidnet"] = {"resolution": "1 working day"}
+
+    with pytest.raises(ConfigError, match=r"\[sla.P2\].incidnet: 'incidnet' is not a request type"):
+        parse_organisation(data, source="esmbot.toml")
