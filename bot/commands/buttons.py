@@ -156,7 +156,7 @@ async def _nudge_as_sent(
     )
     if due is None or nudge is None or nudge.done_at is None:
         return None
-    policy = policy_for(organisation, ticket.priority)
+    policy = policy_for(organisation, ticket.priority, ticket.type)
     business = (policy.first_response if sla == FIRST_RESPONSE else policy.resolution).business
     left = time_left(due, nudge.done_at, organisation.calendar, business)
     return {

@@ -14,6 +14,7 @@ from bot.tickets.people import match_person
 AGENTS = frozenset({"agents"})
 DESK = frozenset({"agents", "managers"})
 MANAGERS = frozenset({"managers"})
+VENDOR = frozenset({"vendor"})
 
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,30}-[0-9]{1,12}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

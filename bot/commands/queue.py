@@ -100,7 +100,7 @@ async def sla(context: CommandContext, args: argparse.Namespace) -> Reply:
     ticket, owner = found
     now = max(context.actions.clock(), ticket.created_at)
     organisation, words = context.organisation, context.phrases()
-    policy = policy_for(organisation, ticket.priority)
+    policy = policy_for(organisation, ticket.priority, ticket.type)
     calendar = organisation.calendar
     # Computed for now: while the customer is awaited, the resolution deadline keeps moving.
     due = compute_deadlines(policy, calendar, sla_facts(ticket), now=now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bot.commands.common import AGENTS, DESK, KEY_ARGUMENT, joined
+from bot.commands.common import AGENTS, DESK, KEY_ARGUMENT, VENDOR, joined
 from bot.commands.registry import Command, CommandContext, Reply, argument
 from bot.tickets.events import Change
 
@@ -34,6 +34,12 @@ async def ask(context: CommandContext, args: argparse.Namespace) -> Reply:
     return Reply(context.phrases().t(said, key=applied.ticket_key))
 
 
+async def update(context: CommandContext, args: argparse.Namespace) -> Reply:
+    """The vendor's answer from its channel, on a ticket escalated to it."""
+    applied = await context.actions.vendor_answer(args.key, joined(args.text), actor=context.person)
+    return Reply(context.phrases().t("commands.update.done", key=applied.ticket_key))
+
+
 TALK_COMMANDS = (
     Command(
         name="reply",
@@ -55,5 +61,12 @@ TALK_COMMANDS = (
         run=ask,
         roles=AGENTS,
         arguments=(KEY_ARGUMENT, argument("question", nargs="+")),
+    ),
+    Command(
+        name="update",
+        example="/update SR-1 Patch 4.0.2.4 fixes it",
+        run=update,
+        roles=VENDOR,
+        arguments=(KEY_ARGUMENT, argument("text", nargs="+")),
     ),
 )

@@ -129,6 +129,51 @@ async def escalate(context: CommandContext, args: argparse.Namespace) -> Reply:
     return Reply(words.t(said, key=applied.ticket_key))
 
 
+async def vendor(context: CommandContext, args: argparse.Namespace) -> Reply:
+    """Marks that the vendor is needed: the escalation clock starts, and with it its nudges."""
+    applied = await context.actions.vendor_needed(
+        args.key, joined(args.reason), actor=context.person
+    )
+    words, ticket = context.phrases(), applied.ticket
+    if ticket is None or ticket.vendor_escalated_at is not None:
+        return Reply(words.t("commands.vendor.escalated", key=applied.ticket_key))
+    said = (
+        "commands.vendor.marked"
+        if Change.VENDOR_NEEDED in applied.changes
+        else "commands.vendor.already"
+    )
+    due = ticket.vendor_escalation_due
+    when = words.moment(due, "commands.date.sla") if due is not None else ""
+    return Reply(words.t(said, key=applied.ticket_key, due=when, zone=words.zone.key))
+
+
+async def classify_type(context: CommandContext, args: argparse.Namespace) -> Reply:
+    """The request type a dispatcher gives a ticket; its service levels follow the type."""
+    types = context.organisation.ticket_types
+    wanted = _one_of(joined(args.type), types, "commands.type.unknown", context)
+    applied = await context.actions.classify(args.key, actor=context.person, type=wanted)
+    said = "commands.type.done" if applied.changes else "commands.type.already"
+    return Reply(context.phrases().t(said, key=applied.ticket_key, type=wanted))
+
+
+async def classify_module(context: CommandContext, args: argparse.Namespace) -> Reply:
+    """The module or workload a ticket is about, from the catalogue when it names modules."""
+    text, modules = joined(args.module), context.organisation.modules
+    wanted = _one_of(text, modules, "commands.module.unknown", context) if modules else text
+    applied = await context.actions.classify(args.key, actor=context.person, module=wanted)
+    said = "commands.module.done" if applied.changes else "commands.module.already"
+    return Reply(context.phrases().t(said, key=applied.ticket_key, module=wanted))
+
+
+def _one_of(text: str, choices: tuple[str, ...], refusal: str, context: CommandContext) -> str:
+    for choice in choices:
+        if choice.casefold() == text.casefold():
+            return choice
+    raise CommandError(
+        refusal, text=text, choices=context.phrases().listing(list(choices), style="or")
+    )
+
+
 def _must_be_agent(context: CommandContext, person: Person) -> None:
     if "agents" not in context.organisation.person_roles(person):
         if person.id == context.person.id:
@@ -207,6 +252,31 @@ TICKET_COMMANDS = (
         arguments=(
             KEY_ARGUMENT,
             argument("to", type=str.lower, choices=("vendor",), metavar="vendor"),
+            argument("reason", nargs="+"),
+        ),
+    ),
+    Command(
+        name="type",
+        example="/type SR-1 service request",
+        run=classify_type,
+        roles=DESK,
+        arguments=(KEY_ARGUMENT, argument("type", nargs="+")),
+    ),
+    Command(
+        name="module",
+        example="/module SR-1 Checkout",
+        run=classify_module,
+        roles=DESK,
+        arguments=(KEY_ARGUMENT, argument("module", nargs="+")),
+    ),
+    Command(
+        name="vendor",
+        example="/vendor SR-1 needed The payment module's source is the vendor's",
+        run=vendor,
+        roles=DESK,
+        arguments=(
+            KEY_ARGUMENT,
+            argument("what", type=str.lower, choices=("needed",), metavar="needed"),
             argument("reason", nargs="+"),
         ),
     ),

@@ -76,7 +76,10 @@ DEFAULT_WRITE_BACK: dict[str, str] = {
     "cancelled": "Canceled",
 }
 PRIORITIES = ("P1", "P2", "P3", "P4")
-FIELD_ROLES = ("module", "impact", "steps", "first_occurred", "request_type")
+FIELD_ROLES = ("module", "impact", "steps", "first_occurred", "request_type", "vendor_needed")
+# [jira.fields] vendor_needed names a custom field (any value set: the vendor is needed) or,
+# written "label:<name>", a label the desk puts on such issues.
+LABEL_PREFIX = "label:"
 
 
 @dataclass(frozen=True)

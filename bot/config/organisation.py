@@ -52,6 +52,15 @@ class RoleMembers:
         )
 
 
+@dataclass(frozen=True)
+class VendorTerms:
+    """What the vendor promises when a ticket is escalated to it: [vendor] in esmbot.toml."""
+
+    response: Duration | None = None  # how soon it answers an escalation; None: no promise
+    calendar: BusinessCalendar | None = None  # its own working hours; None: the organisation's
+    reminder_at: float = 0.75  # the share of the response time after which its channel is reminded
+
+
 class Identity(Protocol):
     """How a person is known to esmbot.toml's role lists."""
 
@@ -77,6 +86,9 @@ class Organisation:
     modules: tuple[str, ...]
     jira: JiraMapping = field(default_factory=JiraMapping)
     timers: Timers = field(default_factory=Timers)
+    vendor: VendorTerms = field(default_factory=VendorTerms)
+    # A key user who opened a ticket for a colleague hears what the colleague hears.
+    key_user_updates: bool = True
     # The Azure AD tenants served (lower-cased); empty serves any, which only local mode allows.
     tenants: frozenset[str] = frozenset()
     source: str = field(default="", compare=False)
@@ -112,7 +124,19 @@ class Organisation:
             aad_object_id=person.aad_object_id, email=person.email, tenant_id=tenant
         ) | self.roles_of(aad_object_id=None, email=person.upn, tenant_id=tenant)
 
-    def sla_for(self, priority: str) -> SlaTargets:
+    @property
+    def vendor_calendar(self) -> BusinessCalendar:
+        """The calendar the vendor's response time is counted on."""
+        return self.vendor.calendar or self.calendar
+
+    def sla_for(self, priority: str, ticket_type: str | None = None) -> SlaTargets:
+        """The targets for a priority, or for a type at that priority where [sla.<P>.<type>]
+        or [sla.default.<type>] says more."""
+        if ticket_type:
+            kind = ticket_type.casefold()
+            for key in (f"{priority}.{kind}", f"default.{kind}"):
+                if key in self.sla:
+                    return self.sla[key]
         return self.sla.get(priority, self.sla["default"])
 
 
@@ -176,13 +200,23 @@ def parse_organisation(data: Mapping[str, Any], *, source: str = "esmbot.toml") 
         source,
         "top level",
         dict(data),
-        {"organisation", "calendar", "sla", "csat", "roles", "catalogue", "jira", "timers"},
+        {
+            "organisation",
+            "calendar",
+            "sla",
+            "csat",
+            "roles",
+            "catalogue",
+            "jira",
+            "timers",
+            "vendor",
+        },
     )
     org = _Section(
         source,
         "organisation",
         data.get("organisation", {}),
-        {"name", "service", "time_zone", "default_locale", "tenants"},
+        {"name", "service", "time_zone", "default_locale", "tenants", "key_user_updates"},
     )
     time_zone = _time_zone(org, org.get("time_zone", str, "UTC"))
     locale = org.get("default_locale", str, "en")
@@ -195,6 +229,7 @@ def parse_organisation(data: Mapping[str, Any], *, source: str = "esmbot.toml") 
     if not 1.0 <= target <= 4.0:
         raise ConfigError(f"{csat.where('target')}: {target} is outside the 1–4 scale")
     catalogue = _Section(source, "catalogue", top.data.get("catalogue", {}), {"types", "modules"})
+    ticket_types = tuple(catalogue.strings("types", list(DEFAULT_TYPES)))
     return Organisation(
         name=org.get("name", str, "Service desk"),
         service=org.get("service", str, "IT"),
@@ -215,13 +250,15 @@ def parse_organisation(data: Mapping[str, Any], *, source: str = "esmbot.toml") 
                 },
             ),
         ),
-        sla=_sla(source, top.data.get("sla", {})),
+        sla=_sla(source, top.data.get("sla", {}), ticket_types),
         csat_target=target,
         roles=_roles(_Section(source, "roles", top.data.get("roles", {}), set(ROLES))),
-        ticket_types=tuple(catalogue.strings("types", list(DEFAULT_TYPES))),
+        ticket_types=ticket_types,
         modules=tuple(catalogue.strings("modules", [])),
         jira=parse_jira_mapping(top.data.get("jira"), source),
         timers=parse_timers(top.data.get("timers"), source),
+        vendor=_vendor(source, top.data.get("vendor", {}), time_zone),
+        key_user_updates=org.get("key_user_updates", bool, True),
         tenants=frozenset(tenant.lower() for tenant in org.strings("tenants", [])),
         source=source,
     )
@@ -230,6 +267,7 @@ def parse_organisation(data: Mapping[str, Any], *, source: str = "esmbot.toml") 
 DEFAULT_TYPES = (
     "incident", "bug", "service request", "change request", "problem", "feature",
     "permission", "purchasing", "report", "telephony", "training", "workplace move",
+    "sla request", "project request",
 )  # fmt: skip
 _DEFAULT_SLA = {"first_response": "48h", "resolution": "5 working days", "vendor_escalation": "24h"}
 
@@ -291,6 +329,34 @@ def _calendar(time_zone: ZoneInfo, section: _Section) -> BusinessCalendar:
     )
 
 
+_CALENDAR_KEYS = {
+    "working_days", "working_hours", "holidays_country", "holidays_subdivision", "closed_dates",
+}  # fmt: skip
+
+
+def _vendor(source: str, data: object, default_zone: ZoneInfo) -> VendorTerms:
+    """[vendor]: its response time, and its own calendar when any calendar key is given."""
+    section = _Section(
+        source, "vendor", data, {"response", "reminder_at", "time_zone"} | _CALENDAR_KEYS
+    )
+    response = None
+    if "response" in section.data:
+        text = section.get("response", str)
+        try:
+            response = parse_duration(text)
+        except ValueError as error:
+            raise ConfigError(f"{section.where('response')}: {error}") from None
+    reminder_at = section.get("reminder_at", float, 0.75)
+    if not 0 < reminder_at < 1:
+        raise ConfigError(f"{section.where('reminder_at')}: {reminder_at} is not between 0 and 1")
+    own = set(section.data) & (_CALENDAR_KEYS | {"time_zone"})
+    calendar = None
+    if own:
+        zone = _time_zone(section, section.get("time_zone", str, default_zone.key))
+        calendar = _calendar(zone, section)
+    return VendorTerms(response=response, calendar=calendar, reminder_at=reminder_at)
+
+
 def _working_hours(section: _Section, text: str) -> tuple[time, time]:
     match = _HOURS.match(text.strip())
     try:
@@ -308,19 +374,56 @@ def _working_hours(section: _Section, text: str) -> tuple[time, time]:
     return start, end
 
 
-def _sla(source: str, data: object) -> dict[str, SlaTargets]:
+def _sla(source: str, data: object, types: tuple[str, ...]) -> dict[str, SlaTargets]:
+    """[sla.default], [sla.<P>] and, per request type, [sla.default.<type>] and [sla.<P>.<type>].
+
+    Each names only what differs, and the more specific wins: the built-in targets, then the
+    default, the type's default, the priority's, and the type's at that priority.
+    """
     tables = _Section(source, "sla", data, {"default", *PRIORITIES})
-    default_section = _Section(
-        source, "sla.default", tables.data.get("default", {}), set(_DEFAULT_SLA)
-    )
-    default = {key: default_section.get(key, str, value) for key, value in _DEFAULT_SLA.items()}
-    targets = {"default": _targets(default_section, default)}
-    for priority in PRIORITIES:
-        if priority in tables.data:
-            section = _Section(source, f"sla.{priority}", tables.data[priority], set(_DEFAULT_SLA))
-            merged = {key: section.get(key, str, default[key]) for key in _DEFAULT_SLA}
-            targets[priority] = _targets(section, merged)
+    kinds = {kind.casefold() for kind in types}
+    names = ["default", *(priority for priority in PRIORITIES if priority in tables.data)]
+    sections = {}
+    for name in names:
+        table = tables.data.get(name, {})
+        # A sub-table is a request type's, checked below against the catalogue by name.
+        tables_in = (
+            {key for key, value in table.items() if isinstance(value, dict)}
+            if isinstance(table, dict)
+            else set()
+        )
+        sections[name] = _Section(source, f"sla.{name}", table, set(_DEFAULT_SLA) | tables_in)
+    typed: dict[str, dict[str, _Section]] = {}  # priority → type → its table
+    for name, section in sections.items():
+        typed[name] = {}
+        for key, table in section.data.items():
+            if key in _DEFAULT_SLA:
+                continue
+            if key.casefold() not in kinds:
+                raise ConfigError(
+                    f"{section.where(key)}: {key!r} is not a request type of [catalogue].types"
+                )
+            typed[name][key.casefold()] = _Section(
+                source, f"sla.{name}.{key}", table, set(_DEFAULT_SLA)
+            )
+    targets = {}
+    for name in names:
+        layers = [sections["default"]] + ([sections[name]] if name != "default" else [])
+        targets[name] = _layered(layers)
+        for kind in set(typed["default"]) | set(typed[name]):
+            kind_layers = [sections["default"], typed["default"].get(kind)]
+            if name != "default":
+                kind_layers += [sections[name], typed[name].get(kind)]
+            targets[f"{name}.{kind}"] = _layered([layer for layer in kind_layers if layer])
     return targets
+
+
+def _layered(layers: list[_Section]) -> SlaTargets:
+    """The targets the layers name, each over the ones before it and the built-in ones."""
+    values = dict(_DEFAULT_SLA)
+    for layer in layers:
+        values = {key: layer.get(key, str, value) for key, value in values.items()}
+    return _targets(layers[-1], values)
 
 
 def _targets(section: _Section, values: dict[str, str]) -> SlaTargets:

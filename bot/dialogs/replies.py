@@ -35,6 +35,7 @@ class TicketLine:
     owner: str | None
     due: datetime | None
     due_name: str | None = None  # which deadline `due` is: "first_response" or "resolution"
+    for_name: str | None = None  # the colleague a key user opened it for
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ async def my_tickets(voice: Voice, desk: Desk, *, closed: bool = False) -> Activ
         found, total = await requester.tickets_of(session, person=voice.person, closed=closed)
     if not found:
         return voice.text("chat.check.none_closed" if closed else "chat.check.none_open")
-    lines = tuple(_line(ticket, owner) for ticket, owner in found)
+    lines = tuple(_line(ticket, owner, whom) for ticket, owner, whom in found)
     return voice.card("my_tickets", extras={"tickets": lines, "total": total, "closed": closed})
 
 
@@ -66,9 +67,9 @@ async def ticket_status(voice: Voice, desk: Desk, key: str) -> Activity:
     return voice.card("ticket_status", ticket=view, extras=extras)
 
 
-def _line(ticket: Ticket, owner: str | None) -> TicketLine:
+def _line(ticket: Ticket, owner: str | None, whom: str | None = None) -> TicketLine:
     name, due = requester.next_deadline(ticket) or (None, None)
-    return TicketLine(ticket.key, ticket.summary, ticket.status, owner, due, name)
+    return TicketLine(ticket.key, ticket.summary, ticket.status, owner, due, name, whom)
 
 
 # The ticket, its reporter and assignee, and its history.

@@ -63,6 +63,7 @@ def parse_event(body: Mapping[str, Any], *, key: str | None, now: datetime) -> T
         assignee=_person(ticket.get("assignee")),
         unassigned="assignee" in ticket and ticket["assignee"] is None,
         reporter=_person(ticket.get("reporter")),
+        vendor_needed=body["type"] == "vendor_needed" or ticket.get("vendor_needed") is True,
         comment=Comment(
             body=comment["body"],
             public=comment["public"],

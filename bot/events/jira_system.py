@@ -67,6 +67,14 @@ class JiraSystem:
             )
         await self._client.set_priority(key, name)
 
+    async def classify(self, key: str, *, type: str | None, module: str | None) -> None:
+        # Jira keeps an issue's type and components behind its own screens and workflows; the
+        # dispatcher classifies there, and esmbot follows Jira's webhook.
+        what = "request type" if type is not None else "module"
+        raise EsmbotError(
+            f"{key} lives in Jira: change its {what} in Jira, and esmbot follows within seconds."
+        )
+
 
 def _jira_name(table: Mapping[str, str], value: str, *, default: _Default) -> str | _Default:
     # The mapping reads Jira → esmbot; the first Jira name listed for a value is used to write back.

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from bot.config.jira_mapping import JiraMapping
+from bot.config.jira_mapping import LABEL_PREFIX, JiraMapping
 from bot.errors import EsmbotError
 from bot.tickets.events import (
     Comment,
@@ -71,6 +71,7 @@ def parse_webhook(
         "actor": _person(body.get("user"), mapping),
         "created_at": _jira_time(fields.get("created")),
         "fields": snapshot.ticket_fields(),
+        "vendor_needed": snapshot.vendor_needed(),
     }
     if kind in COMMENT_EVENTS:
         return [_comment_event(kind, body, common, mapping, delivery_id)]
@@ -247,6 +248,20 @@ class _Snapshot:
             return None
         category = _object(raw.get("statusCategory"))
         return self.mapping.status(raw.get("name"), category.get("key"))
+
+    def vendor_needed(self) -> bool:
+        """Whether the field or label mapped to `vendor_needed` says the vendor is needed."""
+        mapped = self.mapping.fields.get("vendor_needed")
+        if not mapped:
+            return False
+        if mapped.startswith(LABEL_PREFIX):
+            wanted = mapped.removeprefix(LABEL_PREFIX).strip().lower()
+            labels = self.fields.get("labels")
+            return isinstance(labels, list) and any(
+                isinstance(label, str) and label.lower() == wanted for label in labels
+            )
+        value = self.fields.get(mapped)
+        return value not in (None, False, "", [], {})
 
     def person(self, name: str) -> PersonRef | None:
         return _person(self.fields.get(name), self.mapping)

@@ -33,6 +33,9 @@ ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 # What an owner must hear even without a 1:1 chat with the bot: news only the customer has.
 # (An assignment is already on the ticket's card in the channel; a reopen goes there anyway.)
 OWNER_MUST_HEAR = frozenset({"agents/customer_replied"})
+# What only the reporter gets, not a key user who opened the ticket for them: the survey asks
+# the person who was helped.
+REPORTER_ONLY = frozenset({"customer/survey"})
 AGENT_ROLE = "agents"  # the role in esmbot.toml whose holders own tickets
 # Rows per INSERT: well under SQLite's and asyncpg's parameter limits, and few round trips.
 INSERT_CHUNK = 1000
@@ -285,6 +288,7 @@ class Notifier:
             first_response_due=ticket.first_response_due,
             resolution_due=ticket.resolution_due,
             vendor_escalation_due=ticket.vendor_escalation_due,
+            vendor_response_due=ticket.vendor_response_due,
             assignee_name=assignee.name if assignee else None,
             reporter_email=reporter.email if reporter else None,
             resolution=ticket.resolution,
@@ -297,7 +301,19 @@ class Notifier:
     ) -> list[Recipient]:
         audience = intent.audience
         if audience == CUSTOMER:
-            return await self.personal(session, ticket.reporter_id) if ticket.reporter_id else []
+            reporter = (
+                await self.personal(session, ticket.reporter_id) if ticket.reporter_id else []
+            )
+            opener = ticket.opened_by_id
+            if (
+                opener is None
+                or opener == ticket.reporter_id
+                or not self._organisation.key_user_updates
+                or intent.template in REPORTER_ONLY
+            ):
+                return reporter
+            # The key user who opened it for a colleague follows it as the colleague does.
+            return reporter + await self.personal(session, opener)
         if audience == ASSIGNEE:
             if ticket.assignee_id is None or not await self._owned_by_agent(session, ticket):
                 # The desk's cards are for the desk: an assignee without the agent role (a Jira

@@ -67,6 +67,8 @@ _TABLE: dict[Change, tuple[Intent, ...]] = {
     ),
     Change.WAITING_FOR_CUSTOMER: (Intent(CUSTOMER, "customer/question"),),
     Change.CUSTOMER_REPLIED: (Intent(ASSIGNEE, "agents/customer_replied"),),
+    # The agent who marks it has the answer; the 24 h clock's nudges follow from the due actions.
+    Change.VENDOR_NEEDED: (),
     Change.ESCALATED_TO_VENDOR: (
         Intent(VENDOR, "vendor/escalation"),
         Intent(CUSTOMER, "customer/vendor_involved"),
@@ -74,6 +76,7 @@ _TABLE: dict[Change, tuple[Intent, ...]] = {
     ),
     Change.PUBLIC_COMMENT: (Intent(CUSTOMER, "customer/agent_reply"),),
     Change.INTERNAL_COMMENT: (Intent(AGENTS, "agents/internal_note"),),
+    Change.VENDOR_ANSWERED: (Intent(ASSIGNEE, "agents/vendor_update"),),
     Change.RESOLVED: (Intent(CUSTOMER, "customer/resolved"),),
     Change.REOPENED: (Intent(ASSIGNEE, "agents/reopened"), Intent(AGENTS, "agents/reopened")),
     Change.STATUS_CHANGED: (Intent(CUSTOMER, "customer/status_changed"),),

@@ -35,6 +35,7 @@ class TicketView:
     first_response_due: datetime | None = None
     resolution_due: datetime | None = None
     vendor_escalation_due: datetime | None = None
+    vendor_response_due: datetime | None = None  # when the vendor is to answer an escalation
     assignee_name: str | None = None
     # Only for the agents' "chat with the requester" deep link.
     reporter_email: str | None = None

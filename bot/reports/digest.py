@@ -209,7 +209,7 @@ def _running(
     is not paused for the customer (its due time keeps moving then).
     """
     times = times_of(ticket, organisation)
-    policy = policy_for(organisation, ticket.priority)
+    policy = policy_for(organisation, ticket.priority, ticket.type)
     running = []
     if times.first_response_due is not None and times.first_response_at is None:
         running.append(

@@ -109,14 +109,13 @@ class TicketActions:
                 actor=_ref(opened_by or reporter),
                 reporter=_ref(reporter),
                 fields={name: value for name, value in fields.items() if value is not None},
+                opened_by=_ref(opened_by)
+                if opened_by is not None and opened_by.id != reporter.id
+                else None,
             )
             applied = await apply_event(
                 session, event, organisation=self.organisation, now=now, notifier=self.notifier
             )
-            if opened_by is not None and opened_by.id != reporter.id and applied.ticket_id:
-                created = await session.get(Ticket, applied.ticket_id)
-                if created is not None:
-                    created.opened_by_id = opened_by.id
         self._committed()
         return applied
 
@@ -143,7 +142,7 @@ class TicketActions:
                 now=self.clock(),
                 notifier=self.notifier,
             )
-        if answered.alerted:
+        if answered.told:
             self._committed()
         return answered
 
@@ -283,6 +282,43 @@ class TicketActions:
             dedupe_key=recorded.dedupe_key,
             status=Status.WAITING_FOR_CUSTOMER,
             reason=question,
+        )
+
+    async def classify(
+        self, key: str, *, actor: Person, type: str | None = None, module: str | None = None
+    ) -> Applied:
+        """The dispatcher's classification: a request type (its service levels follow) or a
+        module."""
+        ticket = await self._ticket(key)
+        await self.system.classify(ticket.key, type=type, module=module)
+        fields: dict[str, FieldValue] = {"type": type} if type is not None else {}
+        if module is not None:
+            fields["module"] = module
+        return await self._apply(ticket.key, EventKind.UPDATED, actor, fields=fields)
+
+    async def vendor_answer(self, key: str, body: str, *, actor: Person) -> Applied:
+        """The vendor's answer on a ticket escalated to it: an internal note (in Jira a comment
+        that is not public), its owner told, its first answer recorded. A ticket never escalated
+        is unknown to the vendor, whatever else it is."""
+        ticket = await self._ticket(key)
+        if ticket.vendor_escalated_at is None:
+            raise UnknownTicket(key)
+        recorded = await self.system.comment(ticket.key, body, internal=True)
+        return await self._apply(
+            ticket.key,
+            EventKind.COMMENTED,
+            actor,
+            comment=Comment(body=body, public=False, author=_ref(actor)),
+            dedupe_key=recorded.dedupe_key,
+            from_vendor=True,
+        )
+
+    async def vendor_needed(self, key: str, why: str, *, actor: Person) -> Applied:
+        """Marks that the request needs the vendor: its escalation clock starts now, unless an
+        earlier mark or the escalation itself came first. The why is kept in its history."""
+        ticket = await self._ticket(key)
+        return await self._apply(
+            ticket.key, EventKind.VENDOR_NEEDED, actor, vendor_needed=True, reason=why
         )
 
     async def set_priority(

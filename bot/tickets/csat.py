@@ -1,4 +1,4 @@
-"""Records a customer's satisfaction answer once, and tells management when it is low."""
+"""Records a customer's satisfaction answer once, tells the agents, and management when it is low."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Organisation
 from bot.directory.models import Person
 from bot.notify.compose import Notifier
-from bot.notify.routing import MANAGEMENT, Intent
+from bot.notify.routing import AGENTS, MANAGEMENT, Intent
 from bot.tickets.models import CsatSurvey, Ticket, TicketEvent
 
 SCORES = range(1, 5)
@@ -32,6 +32,7 @@ class SurveyAnswer:
     ticket_key: str | None = None
     score: int | None = None
     alerted: bool = False
+    told: bool = False  # messages were written: the dispatcher has something to send
 
 
 async def answer_survey(
@@ -82,12 +83,16 @@ async def answer_survey(
     )
     await session.flush()
     alerted = score <= organisation.timers.low_csat and notifier is not None
-    if alerted and notifier is not None:
+    if notifier is not None:
+        # Every result is a line in the agents' channel; a low one is management's business too.
+        intents = [Intent(AGENTS, "agents/csat_result")]
+        if alerted:
+            intents.append(Intent(MANAGEMENT, "management/low_csat"))
         await notifier.enqueue(
             session,
             ticket=ticket,
-            intents=(Intent(MANAGEMENT, "management/low_csat"),),
+            intents=intents,
             origin=f"csat-{survey.id}",
             extras={"score": score, "comment": text},
         )
-    return SurveyAnswer(Outcome.RECORDED, ticket.key, score, alerted)
+    return SurveyAnswer(Outcome.RECORDED, ticket.key, score, alerted, told=notifier is not None)

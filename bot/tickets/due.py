@@ -72,7 +72,7 @@ def add_to_session(session: AsyncSession, new: NewAction) -> DueAction:
 
 
 def times_of(ticket: Ticket, organisation: Organisation) -> TicketTimes:
-    policy = policy_for(organisation, ticket.priority)
+    policy = policy_for(organisation, ticket.priority, ticket.type)
     return TicketTimes(
         ticket_id=ticket.id,
         status=Status(ticket.status),
@@ -87,6 +87,8 @@ def times_of(ticket: Ticket, organisation: Organisation) -> TicketTimes:
         resolved_at=ticket.resolved_at,
         paused_since=ticket.paused_since,
         reopen_count=ticket.reopen_count,
+        vendor_response_due=ticket.vendor_response_due,
+        vendor_responded_at=ticket.vendor_responded_at,
     )
 
 
@@ -110,9 +112,10 @@ async def replan(
     """
     wanted = plan(
         times or times_of(ticket, organisation),
-        policy=policy_for(organisation, ticket.priority),
+        policy=policy_for(organisation, ticket.priority, ticket.type),
         calendar=organisation.calendar,
         timers=organisation.timers,
+        vendor=organisation.vendor,
     )
     add = add or partial(add_to_session, session)
     if existing is None:

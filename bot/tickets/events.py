@@ -17,6 +17,7 @@ class EventKind(StrEnum):
     ASSIGNED = "assigned"
     COMMENTED = "commented"
     PRIORITY_CHANGED = "priority_changed"
+    VENDOR_NEEDED = "vendor_needed"  # the request needs the vendor: its escalation clock starts
     ESCALATED_TO_VENDOR = "escalated_to_vendor"
     RESOLVED = "resolved"
     REOPENED = "reopened"
@@ -104,6 +105,12 @@ class TicketEvent:
     comment: Comment | None = None
     reason: str | None = None
     created_at: datetime | None = None  # the ticket's creation time, when the source says it
+    # The source says the request needs the vendor (as of occurred_at): the 24 h clock runs.
+    vendor_needed: bool = False
+    # The comment is the vendor's answer to an escalation (its first one is recorded).
+    from_vendor: bool = False
+    # On creation: the key user who opened the ticket for the reporter, a colleague of hers.
+    opened_by: PersonRef | None = None
 
     def __post_init__(self) -> None:
         if self.occurred_at.tzinfo is None:
@@ -125,6 +132,9 @@ class EventDetails(TypedDict, total=False):
     comment: Comment | None
     reason: str | None
     created_at: datetime | None
+    vendor_needed: bool
+    from_vendor: bool
+    opened_by: PersonRef | None
 
 
 class Change(StrEnum):
@@ -134,10 +144,12 @@ class Change(StrEnum):
     ACKNOWLEDGED = "acknowledged"  # the first response: the customer learns someone is on it
     STATUS_CHANGED = "status_changed"
     WAITING_FOR_CUSTOMER = "waiting_for_customer"
+    VENDOR_NEEDED = "vendor_needed"
     CUSTOMER_REPLIED = "customer_replied"
     ESCALATED_TO_VENDOR = "escalated_to_vendor"
     PUBLIC_COMMENT = "public_comment"
     INTERNAL_COMMENT = "internal_comment"
+    VENDOR_ANSWERED = "vendor_answered"  # an internal note from the vendor
     RESOLVED = "resolved"
     REOPENED = "reopened"
     CLOSED = "closed"

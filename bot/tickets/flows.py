@@ -212,6 +212,8 @@ async def apply_one(
         work.ticket.source_updated_at = max(
             event.occurred_at, work.ticket.source_updated_at or event.occurred_at
         )
+    if event.vendor_needed and not stale:
+        _mark_vendor_needed(work, event)
     if event.comment is not None:
         await _apply_comment(session, work, event, organisation)
     if event.kind == EventKind.DELETED and not stale:
@@ -320,6 +322,10 @@ async def _apply_snapshot(
         work.audit["fields"] = sorted(changed_fields)
     if event.reporter is not None:
         await _set_reporter(session, ticket, event.reporter)
+    if event.opened_by is not None and ticket.opened_by_id is None:
+        # Known before the messages are written, so that she hears of the ticket from its start.
+        opener = await match_person(session, ref=event.opened_by)
+        ticket.opened_by_id = opener.id if opener and opener.id != ticket.reporter_id else None
     if event.assignee is not None or event.unassigned:
         person = await match_person(session, ref=event.assignee) if event.assignee else None
         if person is None and event.assignee is not None:
@@ -378,7 +384,9 @@ def _follow_status(
     for step in steps:
         move(ticket, step, organisation=organisation, at=max(work.at, ticket.created_at))
         if step == Status.WAITING_FOR_VENDOR:
-            ticket.vendor_needed_at = ticket.vendor_needed_at or work.at
+            # Without an earlier mark the need was there from the start: the 24 h run from the
+            # ticket's creation, so an escalation a day late is a breach, not a promise met.
+            ticket.vendor_needed_at = ticket.vendor_needed_at or ticket.created_at
             ticket.vendor_escalated_at = work.at
     work.audit["status"] = {"from": str(current), "to": str(target)}
     work.extras["previous_status"] = current
@@ -407,6 +415,20 @@ def _follow_status(
         work.changes.append(Change.STATUS_CHANGED)
 
 
+def _mark_vendor_needed(work: _Work, event: TicketEvent) -> None:
+    """Starts the vendor-escalation clock when the need became known; the earliest mark holds."""
+    ticket = work.ticket
+    if ticket.vendor_escalated_at is not None:
+        return  # the vendor has it already: the clock has stopped
+    known = max(event.occurred_at, ticket.created_at)
+    if ticket.vendor_needed_at is not None and ticket.vendor_needed_at <= known:
+        return
+    ticket.vendor_needed_at = known
+    work.audit["vendor_needed_at"] = known.isoformat()
+    if Change.CREATED not in work.changes:
+        work.changes.append(Change.VENDOR_NEEDED)
+
+
 async def _apply_comment(
     session: AsyncSession, work: _Work, event: TicketEvent, organisation: Organisation
 ) -> None:
@@ -426,6 +448,11 @@ async def _apply_comment(
         "body": comment.body[:_AUDIT_TEXT],
         "id": comment.external_id,
     }
+    if not comment.public and event.from_vendor:
+        # The vendor's answer: its owner hears it, and the first one ends the vendor's wait.
+        ticket.vendor_responded_at = ticket.vendor_responded_at or work.at
+        work.changes.append(Change.VENDOR_ANSWERED)
+        return
     if not comment.public:
         work.changes.append(Change.INTERNAL_COMMENT)
         return

@@ -68,6 +68,9 @@ class Ticket(Base):
     first_response_due: Mapped[datetime | None] = mapped_column(UtcDateTime)
     resolution_due: Mapped[datetime | None] = mapped_column(UtcDateTime)
     vendor_escalation_due: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # When the vendor is to answer an escalation (on its own calendar), and when it first did.
+    vendor_response_due: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    vendor_responded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     paused_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
     paused_seconds: Mapped[float] = mapped_column(default=0.0)
     # The same pauses counted in open time only, for deadlines in working days or hours.

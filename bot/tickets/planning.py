@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.config.organisation import VendorTerms
 from bot.config.timers import Timers
 from bot.tickets.calendar import BusinessCalendar
 from bot.tickets.lifecycle import OPEN_STATUSES, Status
@@ -13,6 +14,8 @@ from bot.tickets.sla import SlaPolicy, nudge_times
 NUDGE, BREACH = "nudge", "breach"
 CUSTOMER_REMINDER, AUTO_RESOLVE = "customer_reminder", "auto_resolve"
 SURVEY, SURVEY_REMINDER, SURVEY_EXPIRY = "survey", "survey_reminder", "survey_expiry"
+# Before the vendor's respond-by its channel is reminded; after it the agents hear it passed.
+VENDOR_REMINDER, VENDOR_OVERDUE = "vendor_reminder", "vendor_overdue"
 FIRST_RESPONSE, RESOLUTION, VENDOR = "first_response", "resolution", "vendor_escalation"
 
 
@@ -33,6 +36,8 @@ class TicketTimes:
     resolved_at: datetime | None
     paused_since: datetime | None
     reopen_count: int
+    vendor_response_due: datetime | None = None
+    vendor_responded_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,12 @@ class Planned:
 
 
 def plan(
-    ticket: TicketTimes, *, policy: SlaPolicy, calendar: BusinessCalendar, timers: Timers
+    ticket: TicketTimes,
+    *,
+    policy: SlaPolicy,
+    calendar: BusinessCalendar,
+    timers: Timers,
+    vendor: VendorTerms | None = None,
 ) -> list[Planned]:
     """Everything still to come for this ticket, given what it is now."""
     planned: list[Planned] = []
@@ -94,9 +104,36 @@ def plan(
         if (
             ticket.vendor_needed_at is not None
             and ticket.vendor_escalated_at is None
-            and ticket.vendor_escalation_due
+            and ticket.vendor_escalation_due is not None
         ):
-            add(BREACH, ticket.vendor_escalation_due, VENDOR, None, cycle)
+            # One clock per ticket (round 0): a reopening does not make the vendor due again.
+            deadline(
+                VENDOR,
+                ticket.vendor_needed_at,
+                ticket.vendor_escalation_due,
+                policy.vendor_escalation.business,
+                0,
+            )
+        if (
+            ticket.status == Status.WAITING_FOR_VENDOR
+            and ticket.vendor_escalated_at is not None
+            and ticket.vendor_response_due is not None
+            and ticket.vendor_responded_at is None
+        ):
+            terms = vendor or VendorTerms()
+            own = terms.calendar or calendar
+            business = terms.response.business if terms.response else False
+            (reminder,) = nudge_times(
+                ticket.vendor_escalated_at,
+                ticket.vendor_response_due,
+                own,
+                business,
+                (terms.reminder_at,),
+            )
+            # Each escalation is its own round: keyed by when it was made.
+            escalation = int(ticket.vendor_escalated_at.timestamp())
+            add(VENDOR_REMINDER, reminder, None, terms.reminder_at, escalation)
+            add(VENDOR_OVERDUE, ticket.vendor_response_due, None, None, escalation)
         if ticket.status == Status.WAITING_FOR_CUSTOMER and ticket.paused_since is not None:
             # Each wait is its own round: keyed by when it began.
             wait = int(ticket.paused_since.timestamp())
@@ -116,6 +153,14 @@ def plan(
                     None,
                     wait,
                 )
+    if (
+        ticket.vendor_escalated_at is not None
+        and ticket.vendor_escalation_due is not None
+        and ticket.vendor_escalated_at > ticket.vendor_escalation_due
+    ):
+        # A late escalation is a breach management hears of, whatever the ticket does next; the
+        # same key as the alert the clock would have given, so the breach is told once.
+        add(BREACH, ticket.vendor_escalation_due, VENDOR, None, 0)
     if ticket.status in (Status.RESOLVED, Status.CLOSED) and ticket.resolved_at is not None:
         add(SURVEY, calendar.add(ticket.resolved_at, timers.survey_delay), None, None, cycle)
     return planned

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from bot.db import detached
@@ -72,14 +73,20 @@ def _visible_values(key: str, person: Person) -> dict[str, str | int]:
 
 async def tickets_of(
     session: AsyncSession, *, person: Person, closed: bool = False
-) -> tuple[list[tuple[Ticket, str | None]], int]:
-    """Open (or, with `closed`, finished) tickets with their owner's name, most urgent first,
-    and how many there are in all."""
+) -> tuple[list[tuple[Ticket, str | None, str | None]], int]:
+    """Open (or, with `closed`, finished) tickets with their owner's name and, for a ticket
+    opened for a colleague, the colleague's name; most urgent first, and how many in all."""
     statuses = {str(status) for status in OPEN_STATUSES}
     state = Ticket.status.in_(sorted(statuses))
     where = [_visible_to(person), ~state if closed else state]
     total = await session.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0
-    query = select(Ticket, Person.name).outerjoin(Person, Person.id == Ticket.assignee_id)
+    reporter = aliased(Person)
+    colleague = case((Ticket.reporter_id != person.id, reporter.name), else_=None)
+    query = (
+        select(Ticket, Person.name, colleague)
+        .outerjoin(Person, Person.id == Ticket.assignee_id)
+        .outerjoin(reporter, reporter.id == Ticket.reporter_id)
+    )
     if closed:
         query = query.order_by(Ticket.updated_at.desc(), Ticket.id.desc())
     else:
@@ -91,7 +98,7 @@ async def tickets_of(
         )
         query = query.order_by(due.is_(None).asc(), due.asc(), Ticket.id.asc())
     rows = (await session.execute(query.where(*where).limit(LIST_LIMIT))).all()
-    return [(ticket, name) for ticket, name in rows], int(total)
+    return [(ticket, owner, whom) for ticket, owner, whom in rows], int(total)
 
 
 def next_deadline(ticket: Ticket) -> tuple[str, datetime] | None:

@@ -17,8 +17,10 @@ from bot.tickets.sla import (
 )
 
 
-def policy_for(organisation: Organisation, priority: str) -> SlaPolicy:
-    targets = organisation.sla_for(priority)
+def policy_for(
+    organisation: Organisation, priority: str, ticket_type: str | None = None
+) -> SlaPolicy:
+    targets = organisation.sla_for(priority, ticket_type)
     return SlaPolicy(
         first_response=targets.first_response,
         resolution=targets.resolution,
@@ -58,7 +60,7 @@ def move(ticket: Ticket, to: Status, *, organisation: Organisation, at: datetime
     """One allowed move (IllegalTransition otherwise, changing nothing); returns the old status."""
     before = Status(ticket.status)
     clock = transition(ticket.key, clock_of(ticket), to, at=at)
-    policy = policy_for(organisation, ticket.priority)
+    policy = policy_for(organisation, ticket.priority, ticket.type)
     calendar = organisation.calendar
     facts = sla_facts(ticket)
     # The lifecycle decides the status and its timestamps; the SLA clock owns pause accounting,
@@ -85,7 +87,7 @@ def move(ticket: Ticket, to: Status, *, organisation: Organisation, at: datetime
 def refresh_deadlines(ticket: Ticket, *, organisation: Organisation, now: datetime) -> None:
     """Recomputes and stores the deadlines after anything that moves them."""
     deadlines = compute_deadlines(
-        policy_for(organisation, ticket.priority),
+        policy_for(organisation, ticket.priority, ticket.type),
         organisation.calendar,
         sla_facts(ticket),
         now=max(now, ticket.created_at),
@@ -93,3 +95,13 @@ def refresh_deadlines(ticket: Ticket, *, organisation: Organisation, now: dateti
     ticket.first_response_due = deadlines.first_response_due
     ticket.resolution_due = deadlines.resolution_due
     ticket.vendor_escalation_due = deadlines.vendor_escalation_due
+    ticket.vendor_response_due = vendor_response_due(ticket, organisation)
+
+
+def vendor_response_due(ticket: Ticket, organisation: Organisation) -> datetime | None:
+    """When the vendor is to answer the latest escalation, on its own calendar; None without a
+    promise in [vendor] or an escalation."""
+    response = organisation.vendor.response
+    if response is None or ticket.vendor_escalated_at is None:
+        return None
+    return organisation.vendor_calendar.add(ticket.vendor_escalated_at, response)

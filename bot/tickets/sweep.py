@@ -15,6 +15,7 @@ from bot.config import Organisation
 from bot.db import Database
 from bot.notify.compose import Notifier
 from bot.notify.routing import AGENTS, ASSIGNEE, CUSTOMER, MANAGEMENT, Intent
+from bot.notify.routing import VENDOR as VENDOR_CHANNEL
 from bot.tickets.due import DONE, PENDING, SKIPPED, schedule_once
 from bot.tickets.due_models import DueAction
 from bot.tickets.events import EventKind, TicketEvent
@@ -32,6 +33,8 @@ from bot.tickets.planning import (
     SURVEY_EXPIRY,
     SURVEY_REMINDER,
     VENDOR,
+    VENDOR_OVERDUE,
+    VENDOR_REMINDER,
 )
 from bot.tickets.state import policy_for
 
@@ -92,6 +95,8 @@ class Sweeper:
             return await self._auto_resolve(session, action, ticket, now)
         if action.kind in (SURVEY, SURVEY_REMINDER, SURVEY_EXPIRY):
             return await self._survey(session, action, ticket, now)
+        if action.kind in (VENDOR_REMINDER, VENDOR_OVERDUE):
+            return await self._vendor_response(session, action, ticket)
         return f"skipped: unknown kind {action.kind}"
 
     async def _nudge(
@@ -136,10 +141,32 @@ class Sweeper:
         if due > action.due_at + timedelta(seconds=1):
             action.due_at = due  # the deadline moved out (priority or pause): wait for the new one
             return "moved"
+        # A promise kept late (a late escalation) was late by when it was kept, not by now.
+        kept = _done_at(ticket, action.sla)
+        late_by = max(min(kept or now, now) - due, timedelta(0))
         await self._tell(session, action, ticket, MANAGEMENT, "management/sla_breach", {
-            "sla_name": action.sla, "due": due, "late_by": max(now - due, timedelta(0)),
+            "sla_name": action.sla, "due": due, "late_by": late_by, "kept_late": kept is not None,
         })  # fmt: skip
         return "alerted"
+
+    async def _vendor_response(
+        self, session: AsyncSession, action: DueAction, ticket: Ticket
+    ) -> str:
+        """Before the vendor's respond-by its channel is reminded; after it the agents hear."""
+        if ticket.status != Status.WAITING_FOR_VENDOR or ticket.vendor_responded_at is not None:
+            return "skipped: the vendor answered" if ticket.vendor_responded_at else "skipped: back"
+        due = ticket.vendor_response_due
+        if due is None:
+            return "skipped: no respond-by"
+        if action.kind == VENDOR_REMINDER:
+            await self._tell(session, action, ticket, VENDOR_CHANNEL, "vendor/reminder", {
+                "respond_by": due,
+            })  # fmt: skip
+            return "reminded"
+        await self._tell(session, action, ticket, AGENTS, "agents/vendor_overdue", {
+            "respond_by": due,
+        })  # fmt: skip
+        return "told the agents"
 
     async def _remind_customer(
         self, session: AsyncSession, action: DueAction, ticket: Ticket
@@ -266,13 +293,18 @@ def _deadline(ticket: Ticket, sla: str | None) -> datetime | None:
     }.get(sla or "")
 
 
-def _met(ticket: Ticket, sla: str | None, *, by: datetime | None = None) -> bool:
-    """Whether the promise was kept (by `by`, when given); a ticket no longer open needs nothing."""
-    done_at = {
+def _done_at(ticket: Ticket, sla: str | None) -> datetime | None:
+    """When the promise was kept, if it was."""
+    return {
         FIRST_RESPONSE: ticket.first_response_at,
         RESOLUTION: ticket.resolved_at,
         VENDOR: ticket.vendor_escalated_at,
     }.get(sla or "")
+
+
+def _met(ticket: Ticket, sla: str | None, *, by: datetime | None = None) -> bool:
+    """Whether the promise was kept (by `by`, when given); a ticket no longer open needs nothing."""
+    done_at = _done_at(ticket, sla)
     if done_at is not None:
         return by is None or done_at <= by
     if sla == RESOLUTION and ticket.status in (Status.CLOSED, Status.CANCELLED):
@@ -281,7 +313,7 @@ def _met(ticket: Ticket, sla: str | None, *, by: datetime | None = None) -> bool
 
 
 def _business(organisation: Organisation, ticket: Ticket, sla: str | None) -> bool:
-    policy = policy_for(organisation, ticket.priority)
+    policy = policy_for(organisation, ticket.priority, ticket.type)
     return {FIRST_RESPONSE: policy.first_response, RESOLUTION: policy.resolution}.get(
         sla or "", policy.vendor_escalation
     ).business

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.config.organisation import RoleMembers
+from bot.demo.activities import personal_conversation_id
 from bot.tickets.models import Ticket
 from tests.conftest import ALEX, KIM, LEARNER
 from tests.doubles.jira import JiraDouble
@@ -28,7 +29,7 @@ async def walk_to_review(
     asked = await say(desk, LEARNER, first)
     assert "What kind of request" in asked.text
     # Every type and every area is offered (a card's buttons would stop at six), in her words.
-    assert len(asked.buttons()) == 12 and "Service request" in asked.buttons()
+    assert len(asked.buttons()) == 14 and "SLA request" in asked.buttons()
     asked = await say(desk, LEARNER, "incident")
     assert "Which part of OpenCart" in asked.text
     offered = asked.choices()
@@ -341,10 +342,59 @@ async def test_with_key_users_only_they_open_tickets_also_for_a_colleague(
     assert "für Lena Learner" in done.text
     assert await desk.ticket("SR-1", "reporter_id") == (await desk.person(LEARNER)).id
     assert await desk.ticket("SR-1", "opened_by_id") == (await desk.person(KIM)).id
-    # Both may follow it; Lena is the one the desk writes to.
+    # Both follow it, each in her own language; Kim's list says whom she opened it for.
     kims = await say(desk, KIM, "meine Tickets")
     lenas = await say(desk, LEARNER, "my tickets")
     assert "SR-1" in str(kims.card()) and "SR-1" in str(lenas.card())
+    assert "Lena Learner" in str(kims.card()) and "Für" in str(kims.card())
+    assert "For" not in str(lenas.card())
+
+
+async def test_a_key_user_hears_every_update_of_what_she_opened_for_a_colleague(
+    connector, database, aiohttp_client, settings, organisation
+) -> None:
+    roles = {**organisation.roles, "key_users": RoleMembers(emails=frozenset({KIM.email}))}
+    desk = await build_desk(
+        connector, database, aiohttp_client, settings, replace(organisation, roles=roles)
+    )
+    kim_chat = personal_conversation_id(KIM)
+    await say(desk, KIM, "Die Kasse zeigt einen Fehler")
+    await say(desk, KIM, LEARNER.email)
+    for answer in ("incident", "Checkout", "Niemand kann zahlen", "Karte", "gestern", "P2"):
+        await say(desk, KIM, answer)
+    await say(desk, KIM, "bestätigen")
+
+    # The ticket card reaches both: Lena's in English, Kim's in German.
+    await desk.quiet()
+    lenas = [str(c) for c in desk.cards(LENA_CHAT) if "We've got your request" in str(c)]
+    kims = [str(c) for c in desk.cards(kim_chat) if "Ihre Anfrage ist bei uns angekommen" in str(c)]
+    assert len(lenas) == 1 and "SR-1" in lenas[0]
+    assert len(kims) == 1 and "SR-1" in kims[0]
+    # And so does the desk's reply, each in her own language.
+    await desk.say(ALEX, "/reply SR-1 We are on it", channel="agents")
+    await desk.quiet()
+    [to_lena] = [str(c) for c in desk.cards(LENA_CHAT) if "We are on it" in str(c)]
+    [to_kim] = [str(c) for c in desk.cards(kim_chat) if "We are on it" in str(c)]
+    assert "A new message about your request" in to_lena
+    assert "Eine neue Nachricht zu Ihrer Anfrage" in to_kim
+
+
+async def test_a_key_user_may_be_left_out_of_her_colleagues_updates(
+    connector, database, aiohttp_client, settings, organisation
+) -> None:
+    roles = {**organisation.roles, "key_users": RoleMembers(emails=frozenset({KIM.email}))}
+    quiet = replace(organisation, roles=roles, key_user_updates=False)
+    desk = await build_desk(connector, database, aiohttp_client, settings, quiet)
+    await say(desk, KIM, "Die Kasse zeigt einen Fehler")
+    await say(desk, KIM, LEARNER.email)
+    for answer in ("incident", "Checkout", "Niemand kann zahlen", "Karte", "gestern", "P2"):
+        await say(desk, KIM, answer)
+    await say(desk, KIM, "bestätigen")
+    await desk.new_cards(LENA_CHAT, 1, after=0)
+    await desk.say(ALEX, "/reply SR-1 We are on it", channel="agents")
+    await desk.quiet()
+
+    assert not [c for c in desk.cards(personal_conversation_id(KIM)) if "We are on it" in str(c)]
 
 
 async def test_a_status_turn_only_reads_and_reads_little(desk: Desk) -> None:

@@ -291,6 +291,7 @@ async def test_a_low_score_is_recorded_once_and_alerts_management(desk: Desk) ->
     await desk.say(ALEX, f"/resolve {key} Patched", channel="agents")
     survey_id = await survey(desk, key)
     management_before = len(desk.cards(MANAGEMENT))
+    agents_before = len(desk.cards(AGENTS))
 
     rated = await press(desk, LEARNER, {"action": "csat", "ticket": key, "survey": str(survey_id),
                                         "score": "2", "comment": "Slow"}, card="survey-card")  # fmt: skip
@@ -303,6 +304,9 @@ async def test_a_low_score_is_recorded_once_and_alerts_management(desk: Desk) ->
     assert await desk.scalar("SELECT score FROM csat_surveys") == 2
     alert = await desk.new_cards(MANAGEMENT, 1, after=management_before)
     assert key in str(alert)
+    # The agents' channel hears every result, as /subscribe agents promises: one short line.
+    line = await desk.new_cards(AGENTS, 1, after=agents_before)
+    assert f"rated the help with {key} 2 out of 4" in str(line) and "Slow" in str(line)
 
 
 @pytest.mark.parametrize(

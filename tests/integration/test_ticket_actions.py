@@ -232,3 +232,24 @@ async def test_a_jira_refusal_reaches_the_person_and_changes_nothing_here(
         await connected.move(key, Status.ACKNOWLEDGED, actor=alex)
 
     assert (await _ticket(database, key)).status == "new"
+
+
+async def test_the_vendors_answer_is_a_comment_jira_keeps_internal(connected, jira, database):
+    lena, alex = await _people(database)
+    async with database.transaction() as session:
+        vendor = Person(name="OpenCart Support", email="support@opencart-vendor.example")
+        session.add(vendor)
+    key = (await connected.open(DRAFT, reporter=lena)).ticket_key
+    other = (await connected.open(DRAFT, reporter=lena)).ticket_key
+    await connected.move(key, Status.WAITING_FOR_VENDOR, actor=alex, reason="Error 500 on 4.0.2.3")
+
+    applied = await connected.vendor_answer(key, "Patch 4.0.2.4 fixes it", actor=vendor)
+    with pytest.raises(UnknownTicket):
+        await connected.vendor_answer(other, "Not ours to see", actor=vendor)
+
+    [call] = jira.calls_to("add_comment")
+    assert call.body["properties"] == [{"key": "sd.public.comment", "value": {"internal": True}}]
+    assert "Patch 4.0.2.4 fixes it" in str(call.body["body"])
+    assert [str(change) for change in applied.changes] == ["vendor_answered"]
+    assert (await _ticket(database, key)).vendor_responded_at == NOW
+    assert (await _ticket(database, other)).vendor_responded_at is None

@@ -387,13 +387,38 @@ SAMPLES: dict[str, dict[str, Sample]] = {
         {"note": HUGE, "respond_by": None},
         status=Status.WAITING_FOR_VENDOR,
     ),
+    "agents/csat_result": _pair(
+        {"score": 4, "comment": "Quick and friendly, thank you."},
+        {"score": 1, "comment": HUGE},
+        status=Status.RESOLVED,
+    ),
+    "vendor/reminder": _pair(
+        {"respond_by": NOW + timedelta(hours=2)},
+        {"respond_by": NOW - timedelta(days=400)},
+        status=Status.WAITING_FOR_VENDOR,
+    ),
+    "agents/vendor_overdue": _pair(
+        {"respond_by": NOW - timedelta(minutes=5)},
+        {"respond_by": NOW + timedelta(days=400)},
+        status=Status.WAITING_FOR_VENDOR,
+    ),
+    "agents/vendor_update": _pair(
+        {"comment": "Patch 4.0.2.4 fixes it.", "author": "OpenCart Support"},
+        {"comment": HUGE, "author": INJECTION},
+        status=Status.WAITING_FOR_VENDOR,
+    ),
     "management/sla_breach": _pair(
         {
             "sla_name": "first_response",
             "due": NOW - timedelta(hours=3),
             "late_by": timedelta(hours=3, minutes=5),
         },
-        {"sla_name": "vendor_escalation", "due": NOW, "late_by": timedelta(days=400)},
+        {
+            "sla_name": "vendor_escalation",
+            "due": NOW,
+            "late_by": timedelta(days=400),
+            "kept_late": True,
+        },
     ),
     "management/major_incident": {
         "realistic": Sample(replace(REALISTIC_TICKET, priority="P1", status=Status.NEW)),

@@ -20,11 +20,19 @@ def chat_samples(
     """Template → kind → (ticket, extras); card_samples.py turns them into Samples."""
     lines = tuple(
         TicketLine(
-            f"SR-{n}", f"Checkout problem number {n}", status, "Alex Agent", AT, "first_response"
+            f"SR-{n}",
+            f"Checkout problem number {n}",
+            status,
+            "Alex Agent",
+            AT,
+            "first_response",
+            "Lena Learner" if n % 2 else None,  # some opened for a colleague
         )
         for n, status in enumerate(Status, 1)
     )
-    hostile_lines = tuple(TicketLine("SR-9", huge, Status.NEW, injection, None) for _ in range(15))
+    hostile_lines = tuple(
+        TicketLine("SR-9", huge, Status.NEW, injection, None, None, injection) for _ in range(15)
+    )
     story = (
         HistoryLine(AT - timedelta(days=2), "created"),
         HistoryLine(AT - timedelta(days=1), "assigned", who="Alex Agent"),

@@ -36,6 +36,18 @@ def test_the_example_file_describes_esmos():
     assert org.csat_target == 3.0
     assert org.calendar.day_start == time(8) and org.calendar.day_end == time(17)
     assert "Checkout" in org.modules and "workplace move" in org.ticket_types
+    assert str(org.vendor.response) == "8 hours" and org.vendor.reminder_at == 0.75
+    assert org.vendor_calendar is org.calendar  # no calendar of its own
+
+
+def test_the_vendor_may_count_its_response_time_on_its_own_calendar():
+    data = example()
+    data["vendor"] = {"response": "4 business hours", "time_zone": "Europe/Riga"}
+    org = parse_organisation(data)
+
+    assert org.vendor_calendar.time_zone.key == "Europe/Riga"
+    assert org.vendor_calendar.day_start == time(8)  # the calendar's own defaults
+    assert parse_organisation({}).vendor.response is None  # no promise unless one is made
 
 
 def test_roles_come_from_the_file_by_email_or_object_id():
@@ -204,6 +216,11 @@ def _broken(section: str, key: str, value: object) -> dict:
         ("timers", "weekly_report_on", 1, "[timers].weekly_report_on: 1 is not a weekday"),
         ("timers", "weekly_report_at", "8 am", "[timers].weekly_report_at: '8 am' is not a time"),
         ("timers", "digest_at", "25:00", "[timers].digest_at: '25:00' is not a time of day"),
+        ("vendor", "response", "soon", "[vendor].response: 'soon' is not a duration"),
+        ("vendor", "reminder_at", 1.5, "[vendor].reminder_at: 1.5 is not between 0 and 1"),
+        ("vendor", "time_zone", "Mars/Olympus", "[vendor].time_zone: 'Mars/Olympus' is not an"),
+        ("vendor", "working_hours", "9 to 5", "[vendor].working_hours: '9 to 5' is not a range"),
+        ("vendor", "answer", "8h", "[vendor] has unknown key 'answer'"),
     ],
 )
 def test_each_mistake_names_the_key_and_what_is_wrong(section, key, value, message):
@@ -286,3 +303,28 @@ def test_processes_sharing_a_port_have_names_of_their_own():
     assert replica_name(Settings(reuse_port=True, replica_name="a")) == "a"
     # One process to a port keeps its name across restarts: no process id in it.
     assert replica_name(Settings()).endswith(f":{Settings().port}")
+
+
+def test_service_levels_per_request_type_override_those_per_priority():
+    data = example()
+    data["sla"]["P2"]["incident"] = {"resolution": "2 working days"}
+    data["sla"]["default"]["service request"] = {"first_response": "8h"}
+    org = parse_organisation(data)
+
+    # [sla.P2.incident] over [sla.P2] (first response 24h, resolution 3 working days).
+    assert str(org.sla_for("P2", "incident").resolution) == "2 working days"
+    assert str(org.sla_for("P2", "incident").first_response) == "24 hours"
+    assert str(org.sla_for("P2", "bug").resolution) == "3 working days"
+    # [sla.default.<type>] under any priority's own: P1 keeps its 4h, P3 takes the type's 8h.
+    assert str(org.sla_for("P1", "service request").first_response) == "4 hours"
+    assert str(org.sla_for("P3", "Service Request").first_response) == "8 hours"
+    assert str(org.sla_for("P3", None).first_response) == "48 hours"
+    assert "sla request" in org.ticket_types and "project request" in org.ticket_types
+
+
+def test_a_service_level_for_a_type_outside_the_catalogue_is_refused():
+    data = example()
+    data["sla"]["P2"]["incidnet"] = {"resolution": "1 working day"}
+
+    with pytest.raises(ConfigError, match=r"\[sla.P2\].incidnet: 'incidnet' is not a request type"):
+        parse_organisation(data, source="esmbot.toml")

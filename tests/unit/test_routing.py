@@ -30,6 +30,7 @@ EXPECTED: dict[Change, list[Intent]] = {
         "customer customer/being_worked_on", "customer customer/being_worked_on_news"
     ),
     C.WAITING_FOR_CUSTOMER: intents("customer customer/question"),
+    C.VENDOR_NEEDED: [],
     C.CUSTOMER_REPLIED: intents("assignee agents/customer_replied"),
     C.ESCALATED_TO_VENDOR: intents(
         "vendor vendor/escalation",
@@ -38,6 +39,7 @@ EXPECTED: dict[Change, list[Intent]] = {
     ),
     C.PUBLIC_COMMENT: intents("customer customer/agent_reply"),
     C.INTERNAL_COMMENT: intents("agents agents/internal_note"),
+    C.VENDOR_ANSWERED: intents("assignee agents/vendor_update"),
     C.RESOLVED: intents("customer customer/resolved"),
     C.REOPENED: intents("assignee agents/reopened", "agents agents/reopened"),
     C.STATUS_CHANGED: intents("customer customer/status_changed"),
