@@ -60,6 +60,12 @@ PRIORITY: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 
+# The message extension's commands; their title and description are the words'
+# manifest.command.<id>.title and .description, in every language.
+COMPOSE_COMMANDS: tuple[dict[str, Any], ...] = (
+    {"id": "createTicket", "type": "action", "context": ["message"], "fetchTask": True},
+)
+
 DEFAULT_WEBSITE = "https://example.com/"
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -178,8 +184,28 @@ def translations(
                 prefix = f"bots[0].commandLists[{number}].commands[{place}]"
                 strings[f"{prefix}.title"] = command.name
                 strings[f"{prefix}.description"] = _fit(described[command.summary_key])
+        for place, entry in enumerate(manifest["composeExtensions"][0]["commands"]):
+            prefix = f"composeExtensions[0].commands[{place}]"
+            for field in ("title", "description"):
+                strings[f"{prefix}.{field}"] = _command_phrase(words, entry["id"], field)
         files[f"{language}.json"] = strings
     return files
+
+
+def compose_commands(words: Mapping[str, object]) -> list[dict[str, Any]]:
+    """The message extension's commands, named and described in the language of `words`."""
+    return [
+        {
+            **command,
+            "title": _command_phrase(words, command["id"], "title"),
+            "description": _command_phrase(words, command["id"], "description"),
+        }
+        for command in COMPOSE_COMMANDS
+    ]
+
+
+def _command_phrase(words: Mapping[str, object], command: str, field: str) -> str:
+    return _phrase(words, f"manifest.command.{command}.{field}")
 
 
 def command_lists(
@@ -251,6 +277,7 @@ def build_manifest(
         },
     )
     manifest["bots"][0]["commandLists"] = command_lists(registry or build_registry(), english)
+    manifest["composeExtensions"][0]["commands"] = compose_commands(english)
     manifest["localizationInfo"]["additionalLanguages"] = [
         {"languageTag": language, "file": f"{language}.json"}
         for language in sorted(languages)
