@@ -175,3 +175,87 @@ def conversation_update(
     activity = _base("conversationUpdate", user, service_url, _channel(channel), data)
     activity["membersAdded"] = added
     return activity
+
+
+def group_chat_conversation_id(name: str) -> str:
+    return f"19:{name}@thread.v2"
+
+
+def _group_chat(name: str) -> dict[str, Any]:
+    return {
+        "id": group_chat_conversation_id(name),
+        "conversationType": "groupChat",
+        "isGroup": True,
+        "tenantId": TENANT_ID,
+    }
+
+
+def message_payload(
+    author: TeamsUser, html: str, *, conversation_id: str, message_id: str = "1764230400000"
+) -> dict[str, Any]:
+    """A message as a message action names it: its HTML body and its author's Entra id."""
+    at = datetime.now(UTC).isoformat()
+    return {
+        "id": message_id,
+        "replyToId": None,
+        "createdDateTime": at,
+        "lastModifiedDateTime": at,
+        "deleted": False,
+        "subject": None,
+        "summary": None,
+        "importance": "normal",
+        "locale": "en-us",
+        "linkToMessage": f"https://teams.microsoft.com/l/message/{conversation_id}/{message_id}",
+        "body": {"contentType": "html", "content": html},
+        "from": {
+            "user": {
+                "userIdentityType": "aadUser",
+                "id": author.aad_object_id,
+                "displayName": author.name,
+            },
+            "application": None,
+            "conversation": None,
+        },
+        "attachments": [],
+        "mentions": [],
+        "reactions": [],
+    }
+
+
+def message_action(
+    user: TeamsUser,
+    service_url: str,
+    *,
+    message: dict[str, Any] | None,
+    submit: dict[str, Any] | None = None,
+    chat: str | None = None,
+    channel: str | None = None,
+    command_id: str = "createTicket",
+) -> dict[str, Any]:
+    """A message action's invoke: fetchTask when the person picks it on a message, or
+    submitAction (with the dialog's inputs in `submit`) when they send its dialog. It comes
+    from the conversation where the message is: a group chat, a channel, or the 1:1 chat."""
+    if chat:
+        conversation, data = _group_chat(chat), {}
+    elif channel:
+        conversation, data = _channel(channel), _team_data(channel)
+    else:
+        conversation, data = _personal(user), {}
+    activity = _base(
+        "invoke", user, service_url, conversation, {**data, "source": {"name": "message"}}
+    )
+    value: dict[str, Any] = {
+        "commandId": command_id,
+        "commandContext": "message",
+        "context": {"theme": "default"},
+    }
+    if message is not None:
+        value["messagePayload"] = message
+    if submit is not None:
+        value["data"] = submit
+        value["botMessagePreviewAction"] = None
+    activity["name"] = (
+        "composeExtension/submitAction" if submit is not None else "composeExtension/fetchTask"
+    )
+    activity["value"] = value
+    return activity
