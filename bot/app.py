@@ -190,6 +190,7 @@ def create_app(
         renderer=renderer,
         chat=chat,
         gate=TenantGate(organisation, renderer, metrics),
+        jira_base_url=settings.jira_base_url,
     )
     app.add_routes(
         [

@@ -9,7 +9,13 @@ from functools import partial
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ChannelAccount
-from botbuilder.schema.teams import MessagingExtensionAction, MessagingExtensionActionResponse
+from botbuilder.schema.teams import (
+    AppBasedLinkQuery,
+    MessagingExtensionAction,
+    MessagingExtensionActionResponse,
+    MessagingExtensionQuery,
+    MessagingExtensionResponse,
+)
 from sqlalchemy.engine import Connection
 
 from bot.commands import Registry
@@ -39,6 +45,8 @@ from bot.teams.message_action import MessageAction
 from bot.teams.roster import roster_entry
 from bot.teams.sightings import conversation_sighting, locale_of, person_sighting, tenant_id
 from bot.teams.tenants import TenantGate
+from bot.teams.ticket_cards import TicketCards
+from bot.teams.ticket_search import TicketSearch
 from bot.tickets.actions import TicketActions
 
 log = logging.getLogger(__name__)
@@ -59,6 +67,7 @@ class EsmbotHandler(TeamsActivityHandler):
         renderer: Renderer,
         gate: TenantGate,
         chat: CustomerChat | None = None,
+        jira_base_url: str = "",
     ) -> None:
         super().__init__()
         self._chat = chat
@@ -68,7 +77,13 @@ class EsmbotHandler(TeamsActivityHandler):
         self._organisation = organisation
         self._registry = registry
         self._renderer = renderer
-        self._message_action = MessageAction(Desk(database, organisation, actions, renderer))
+        notifier = actions.notifier
+        if notifier is None:
+            raise ValueError("the handler needs ticket actions that write their messages")
+        cards = TicketCards(organisation, notifier)
+        desk = Desk(database, organisation, actions, renderer)
+        self._message_action = MessageAction(desk, cards)
+        self._search = TicketSearch(database, cards, jira_base_url=jira_base_url)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         # Before anything is learned: a stranger's turn must not store a person or a chat.
@@ -120,6 +135,16 @@ class EsmbotHandler(TeamsActivityHandler):
     ) -> MessagingExtensionActionResponse | None:
         person = await self._actor(turn_context)
         return await self._message_action.submit(turn_context, action, person)
+
+    async def on_teams_messaging_extension_query(
+        self, turn_context: TurnContext, query: MessagingExtensionQuery
+    ) -> MessagingExtensionResponse:
+        return await self._search.query(await self._actor(turn_context), query)
+
+    async def on_teams_app_based_link_query(
+        self, turn_context: TurnContext, query: AppBasedLinkQuery
+    ) -> MessagingExtensionResponse:
+        return await self._search.unfold(await self._actor(turn_context), query)
 
     async def _actor(self, turn_context: TurnContext) -> Person:
         """Who used a message extension. The conversation is not learned: esmbot need not be a

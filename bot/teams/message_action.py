@@ -7,8 +7,7 @@ import re
 from html import unescape
 from typing import Any
 
-from botbuilder.core import CardFactory, TurnContext
-from botbuilder.schema import Activity
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.schema.teams import (
     MessageActionsPayload,
     MessagingExtensionAction,
@@ -20,15 +19,17 @@ from botbuilder.schema.teams import (
     TaskModuleTaskInfo,
 )
 
-from bot.dialogs import replies
 from bot.dialogs.open_ticket import may_open, refusal
 from bot.dialogs.ticket_form import FormProblem, Source, first_answers, form_card, read_form
 from bot.dialogs.voice import Desk, Voice
 from bot.directory.models import Person
 from bot.directory.service import PersonSighting, find_person, remember_person
 from bot.errors import EsmbotError
+from bot.notify.render import RenderedMessage
 from bot.teams.roster import roster_entry
 from bot.teams.sightings import tenant_id
+from bot.teams.ticket_cards import CUSTOMER_VIEW, TicketCards
+from bot.tickets.search import find_ticket
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,9 @@ _TAGS = re.compile(r"<[^>]+>")
 class MessageAction:
     """Opens the form from a message and opens the ticket the form describes, as the chat does."""
 
-    def __init__(self, desk: Desk) -> None:
+    def __init__(self, desk: Desk, cards: TicketCards) -> None:
         self._desk = desk
+        self._cards = cards
 
     async def fetch(
         self, turn_context: TurnContext, action: MessagingExtensionAction, person: Person
@@ -87,8 +89,15 @@ class MessageAction:
             return _dialog(
                 voice, form_card(voice, self._desk, source, answers, problem=problem_text)
             )
-        card = await replies.ticket_status(voice, self._desk, applied.ticket_key)
-        return await _post(turn_context, card)
+        async with self._desk.database.reading() as session:
+            found = await find_ticket(session, applied.ticket_key)
+        if found is None:  # Jira's copy arrives by its webhook; what Jira said is enough here
+            return _told(
+                voice.t("chat.form.posted", key=applied.ticket_key, summary=filled.draft.summary)
+            )
+        # Whoever is in the chat reads it: the card shows what its reporter would see.
+        rendered = self._cards.card(person, found, view=CUSTOMER_VIEW)
+        return await _post(turn_context, rendered)
 
     async def _source(self, turn_context: TurnContext, message: MessageActionsPayload) -> Source:
         """The message's words as text, and its author as esmbot knows them (or learns them now
@@ -131,18 +140,18 @@ def html_text(content: str) -> str:
 
 
 async def _post(
-    turn_context: TurnContext, card: Activity
+    turn_context: TurnContext, rendered: RenderedMessage
 ) -> MessagingExtensionActionResponse | None:
     """The ticket card in the conversation; where esmbot may not post (it is not a member), the
     card goes into the compose box instead, for the person to send."""
+    attachment = CardFactory.adaptive_card(rendered.card)
+    activity = MessageFactory.attachment(attachment)
+    activity.summary = rendered.summary
     try:
-        await turn_context.send_activity(card)
+        await turn_context.send_activity(activity)
         return None
     except Exception as error:
         log.info("could not post the ticket card; offered to insert", extra={"error": repr(error)})
-    attachment = card.attachments[0] if card.attachments else None
-    if attachment is None:
-        return _told(card.text or "")
     return MessagingExtensionActionResponse(
         compose_extension=MessagingExtensionResult(
             type="result",

@@ -110,8 +110,11 @@ async def test_kim_makes_a_ticket_of_lenas_message_and_its_card_appears_in_the_c
     posted = [call for call in desk.replies(GROUP) if call.body.get("attachments")]
     assert len(posted) == 1
     shown = posted[0].body["attachments"][0]["content"]
-    assert shown["body"][0]["items"][0]["text"] == "SR-1"
+    header = [item["text"] for item in shown["body"][0]["items"]]
+    assert header == ["SR-1", "Service-Desk-Ticket", "The admin page is blank"]
+    # What its reporter would see: everyone in the chat may read it.
     assert "Status: Eingegangen" in str(shown) and "Administration" in str(shown)
+    assert "P2" not in str(shown) and "Lena" not in str(shown)
     # Lena hears of her ticket in her 1:1 chat, from the outbox, as from the chat's tickets.
     told = await desk.new_cards(LENA_CHAT, 1, after=lena_cards)
     assert "SR-1" in str(told[0])

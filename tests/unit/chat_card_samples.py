@@ -91,6 +91,10 @@ def chat_samples(
             "hostile": (replace(hostile, status=Status.RESOLVED),
                         {"history": hostile_story, "due": AT, "due_name": "resolution"}),
         },
+        "customer/ticket_card": {
+            "realistic": (realistic, {"view": "desk"}),
+            "hostile": (hostile, {"view": "customer"}),
+        },
         "customer/ticket_form": {
             "realistic": (None, {
                 "summary": "The admin page is blank", "type": "incident", "module": "Admin",
