@@ -259,3 +259,43 @@ def message_action(
     )
     activity["value"] = value
     return activity
+
+
+def _extension_invoke(
+    user: TeamsUser, service_url: str, name: str, value: dict[str, Any], chat: str | None
+) -> dict[str, Any]:
+    conversation = _group_chat(chat) if chat else _personal(user)
+    activity = _base("invoke", user, service_url, conversation, {"source": {"name": "compose"}})
+    activity.update({"name": name, "value": value})
+    return activity
+
+
+def ticket_search(
+    user: TeamsUser,
+    service_url: str,
+    text: str | None,
+    *,
+    chat: str | None = None,
+    command_id: str = "searchTickets",
+    skip: int = 0,
+    count: int = 25,
+) -> dict[str, Any]:
+    """A search in the compose box; `text` None is the first run, when the box opens."""
+    parameters = (
+        [{"name": "initialRun", "value": "true"}]
+        if text is None
+        else [{"name": "q", "value": text}]
+    )
+    value = {
+        "commandId": command_id,
+        "parameters": parameters,
+        "queryOptions": {"skip": skip, "count": count},
+    }
+    return _extension_invoke(user, service_url, "composeExtension/query", value, chat)
+
+
+def pasted_link(
+    user: TeamsUser, service_url: str, url: str, *, chat: str | None = None
+) -> dict[str, Any]:
+    """A link pasted into the compose box, on a domain the manifest's messageHandlers name."""
+    return _extension_invoke(user, service_url, "composeExtension/queryLink", {"url": url}, chat)

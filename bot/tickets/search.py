@@ -95,9 +95,7 @@ async def find_ticket(session: AsyncSession, key: str) -> Found | None:
     return None if row is None else Found(row[0], row[1], row[2])
 
 
-def _matching(
-    query: Query, *, person: Person, whole_queue: bool
-) -> Select[Ticket, Person, Person]:
+def _matching(query: Query, *, person: Person, whole_queue: bool) -> Select[Ticket, Person, Person]:
     reporter, assignee = aliased(Person), aliased(Person)
     statement = (
         select(Ticket, reporter, assignee)
