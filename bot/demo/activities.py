@@ -299,3 +299,32 @@ def pasted_link(
 ) -> dict[str, Any]:
     """A link pasted into the compose box, on a domain the manifest's messageHandlers name."""
     return _extension_invoke(user, service_url, "composeExtension/queryLink", {"url": url}, chat)
+
+
+def card_execute(
+    user: TeamsUser,
+    service_url: str,
+    verb: str,
+    data: dict[str, Any],
+    *,
+    card: str | None = None,
+    chat: str | None = None,
+    trigger: str = "manual",
+) -> dict[str, Any]:
+    """An Action.Execute press (or, with verb "refresh" and trigger "automatic", Teams asking
+    for the viewer's own card) on the card posted as `card`, with the card's inputs in `data`."""
+    conversation = _group_chat(chat) if chat else _personal(user)
+    activity = _base("invoke", user, service_url, conversation, {})
+    activity["name"] = "adaptiveCard/action"
+    activity["value"] = {
+        "action": {
+            "type": "Action.Execute",
+            "id": f"action-{next(_ids)}",
+            "verb": verb,
+            "data": data,
+        },
+        "trigger": trigger,
+    }
+    if card:
+        activity["replyToId"] = card
+    return activity

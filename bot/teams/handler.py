@@ -8,7 +8,12 @@ from functools import partial
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import Activity, ChannelAccount
+from botbuilder.schema import (
+    Activity,
+    AdaptiveCardInvokeResponse,
+    AdaptiveCardInvokeValue,
+    ChannelAccount,
+)
 from botbuilder.schema.teams import (
     AppBasedLinkQuery,
     MessagingExtensionAction,
@@ -47,6 +52,7 @@ from bot.teams.sightings import conversation_sighting, locale_of, person_sightin
 from bot.teams.tenants import TenantGate
 from bot.teams.ticket_cards import TicketCards
 from bot.teams.ticket_search import TicketSearch
+from bot.teams.universal import UniversalActions
 from bot.tickets.actions import TicketActions
 
 log = logging.getLogger(__name__)
@@ -84,6 +90,7 @@ class EsmbotHandler(TeamsActivityHandler):
         desk = Desk(database, organisation, actions, renderer)
         self._message_action = MessageAction(desk, cards)
         self._search = TicketSearch(database, cards, jira_base_url=jira_base_url)
+        self._universal = UniversalActions(registry, cards, desk)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         # Before anything is learned: a stranger's turn must not store a person or a chat.
@@ -145,6 +152,17 @@ class EsmbotHandler(TeamsActivityHandler):
         self, turn_context: TurnContext, query: AppBasedLinkQuery
     ) -> MessagingExtensionResponse:
         return await self._search.unfold(await self._actor(turn_context), query)
+
+    async def on_adaptive_card_invoke(
+        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
+    ) -> AdaptiveCardInvokeResponse:
+        """An Action.Execute press or a refresh of a ticket card, in the conversation it is in."""
+        person, conversation = await self._learn(turn_context, turn_context.activity.from_property)
+        if person is None or conversation is None:
+            raise ValueError("an adaptiveCard/action invoke names nobody or no conversation")
+        action = invoke_value.action if isinstance(invoke_value.action, dict) else {}
+        context = self._context(person, conversation)
+        return await self._universal.execute(turn_context, context, action)
 
     async def _actor(self, turn_context: TurnContext) -> Person:
         """Who used a message extension. The conversation is not learned: esmbot need not be a

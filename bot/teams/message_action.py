@@ -91,12 +91,14 @@ class MessageAction:
             )
         async with self._desk.database.reading() as session:
             found = await find_ticket(session, applied.ticket_key)
+            desk_ids = await self._cards.desk_ids(session)
         if found is None:  # Jira's copy arrives by its webhook; what Jira said is enough here
             return _told(
                 voice.t("chat.form.posted", key=applied.ticket_key, summary=filled.draft.summary)
             )
         # Whoever is in the chat reads it: the card shows what its reporter would see.
-        rendered = self._cards.card(person, found, view=CUSTOMER_VIEW)
+        refresh_ids = self._cards.refresh_ids(found, desk_ids)
+        rendered = self._cards.card(person, found, view=CUSTOMER_VIEW, refresh_ids=refresh_ids)
         return await _post(turn_context, rendered)
 
     async def _source(self, turn_context: TurnContext, message: MessageActionsPayload) -> Source:

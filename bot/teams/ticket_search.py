@@ -60,13 +60,14 @@ class TicketSearch:
                 skip=skip,
                 count=count or MAX_RESULTS,
             )
+            desk_ids = await self._cards.desk_ids(session)
         if not found and skip == 0:
             # The same answer for a ticket that does not exist and one they may not see.
             typed = " ".join(text.split())[:100]
             if not typed:
                 return _message(words.t("ticket_search.none_open"))
             return _message(words.t("ticket_search.none", query=typed))
-        return _results([self._result(person, ticket) for ticket in found])
+        return _results([self._result(person, ticket, desk_ids) for ticket in found])
 
     async def unfold(self, person: Person, query: AppBasedLinkQuery) -> MessagingExtensionResponse:
         """A pasted link to a ticket, as its card: in full for whoever may see the ticket, for
@@ -76,9 +77,10 @@ class TicketSearch:
         if key is not None:
             async with self._database.reading() as session:
                 found = await find_ticket(session, key)
+                desk_ids = await self._cards.desk_ids(session) if found else []
         if found is None:
             return _results([])
-        return _results([self._result(person, found)])
+        return _results([self._result(person, found, desk_ids)])
 
     def ticket_key(self, url: str) -> str | None:
         """The key a ticket's link names: a Jira issue on the configured site, or esmbot's own."""
@@ -96,9 +98,16 @@ class TicketSearch:
             return jira[1].upper()
         return None
 
-    def _result(self, person: Person, found: Found) -> MessagingExtensionAttachment:
+    def _result(
+        self, person: Person, found: Found, desk_ids: list[str]
+    ) -> MessagingExtensionAttachment:
+        """The ticket's card as this reader may see it; once shared, Teams asks esmbot for
+        each viewer's own version of it."""
         view = self._cards.view_for(person, found)
-        rendered: RenderedMessage = self._cards.card(person, found, view=view)
+        refresh_ids = self._cards.refresh_ids(found, desk_ids)
+        rendered: RenderedMessage = self._cards.card(
+            person, found, view=view, refresh_ids=refresh_ids
+        )
         # The preview shows no more than the card does.
         if view == HIDDEN:
             preview = ThumbnailCard(title=rendered.summary)

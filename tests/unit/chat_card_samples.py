@@ -92,8 +92,14 @@ def chat_samples(
                         {"history": hostile_story, "due": AT, "due_name": "resolution"}),
         },
         "customer/ticket_card": {
-            "realistic": (realistic, {"view": "desk"}),
-            "hostile": (hostile, {"view": "customer"}),
+            "realistic": (realistic, {
+                "view": "desk", "buttons": ["ack", "assign_me", "priority", "escalate"],
+                "notice": "SR-1 is yours now.", "refresh_ids": ["29:1abc", "29:2def"],
+            }),
+            "hostile": (hostile, {
+                "view": "customer", "buttons": ["answer", "still_broken", injection],
+                "notice": huge, "refresh_ids": [injection] * 80,
+            }),
         },
         "customer/ticket_form": {
             "realistic": (None, {
