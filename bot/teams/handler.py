@@ -195,6 +195,12 @@ class EsmbotHandler(TeamsActivityHandler):
     async def _press(self, turn_context: TurnContext, context: CommandContext) -> None:
         """A card button (Action.Submit): answered briefly, and the card redrawn in place."""
         activity = turn_context.activity
+        if self._universal.answers_customer(activity.value):
+            # The Action.Submit fallback of a shared ticket card's customer button.
+            await turn_context.send_activity(
+                await self._universal.customer_press(context.person, activity.value)
+            )
+            return
         pressed = await press(self._registry, context, activity.value)
         await turn_context.send_activity(reply_activity(pressed.reply))
         if pressed.card is None or not activity.reply_to_id:

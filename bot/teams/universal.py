@@ -6,15 +6,16 @@ import logging
 from typing import Any
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
-from botbuilder.schema import AdaptiveCardInvokeResponse
+from botbuilder.schema import Activity, AdaptiveCardInvokeResponse
 
 from bot.commands.buttons import DESK_VERBS, press
 from bot.commands.common import is_ticket_key
 from bot.commands.registry import CommandContext, Registry
 from bot.dialogs import replies
 from bot.dialogs.voice import Desk, Voice
+from bot.directory.models import Person
 from bot.teams.ticket_cards import CUSTOMER_VIEW, TicketCards
-from bot.tickets.search import find_ticket
+from bot.tickets.search import Found, find_ticket
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,7 @@ class UniversalActions:
         if verb in DESK_VERBS:
             notice = (await press(self._registry, context, pressed)).reply.text
         elif verb in CUSTOMER_VERBS:
-            voice = Voice.of(person, self._desk.renderer)
-            answered = await replies.press(voice, self._desk, pressed)
-            notice = answered.reply.text or None
+            notice = (await self.customer_press(person, pressed)).text or None
         elif verb != REFRESH:
             notice = words.t("commands.button.unknown")
         async with self._desk.database.reading() as session:
@@ -73,8 +72,18 @@ class UniversalActions:
             await self._redraw_for_everyone(turn_context, person, found, refresh_ids)
         return AdaptiveCardInvokeResponse(status_code=200, type=CARD, value=rendered.card)
 
+    @staticmethod
+    def answers_customer(value: object) -> bool:
+        """Whether a card's Action.Submit is a customer's button of the shared ticket card."""
+        return isinstance(value, dict) and value.get("action") in CUSTOMER_VERBS
+
+    async def customer_press(self, person: Person, data: dict[str, Any]) -> Activity:
+        """A reporter's button, checked and done as on their own cards; the reply to it."""
+        voice = Voice.of(person, self._desk.renderer)
+        return (await replies.press(voice, self._desk, data)).reply
+
     async def _redraw_for_everyone(
-        self, turn_context: TurnContext, person: Any, found: Any, refresh_ids: list[str]
+        self, turn_context: TurnContext, person: Person, found: Found, refresh_ids: list[str]
     ) -> None:
         """The card in the conversation, as the ticket now stands, for those who do not refresh."""
         card_id = turn_context.activity.reply_to_id

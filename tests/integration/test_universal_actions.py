@@ -165,3 +165,22 @@ async def test_a_press_naming_no_ticket_or_no_known_one_is_answered_politely(tic
     assert group_chat_conversation_id(CHAT) not in {
         call.conversation_id for call in desk.connector.sent()
     }
+
+
+async def test_clients_without_universal_actions_press_the_action_submit_fallback(
+    tickets: Desk,
+) -> None:
+    desk = tickets
+    card = card_of(await execute(desk, LEARNER, "refresh"))
+    answer_button = next(item for item in card["body"] if item["type"] == "ActionSet")["actions"][0]
+    fallback = answer_button["fallback"]["data"] | {"answer": "Only with Visa"}
+
+    said = await desk.press(LEARNER, fallback, channel="general")
+
+    assert said.startswith("Thanks! I've added your message to SR-1")
+    assert [event.kind for event in await desk.events("SR-1")][-1] == "commented"
+    agent = card_of(await execute(desk, ALEX, "refresh"))
+    ack = next(item for item in agent["body"] if item["type"] == "ActionSet")["actions"][0]
+    assert await desk.press(ALEX, ack["fallback"]["data"], channel="general") == (
+        "SR-1 acknowledged and it is yours now. The requester hears that someone is on it."
+    )
