@@ -328,3 +328,10 @@ def card_execute(
     if card:
         activity["replyToId"] = card
     return activity
+
+
+def picked_item(
+    user: TeamsUser, service_url: str, value: dict[str, Any], *, chat: str | None = None
+) -> dict[str, Any]:
+    """A search result picked: the value of its preview's tap comes back to the bot."""
+    return _extension_invoke(user, service_url, "composeExtension/selectItem", value, chat)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
@@ -147,6 +148,11 @@ class EsmbotHandler(TeamsActivityHandler):
         self, turn_context: TurnContext, query: MessagingExtensionQuery
     ) -> MessagingExtensionResponse:
         return await self._search.query(await self._actor(turn_context), query)
+
+    async def on_teams_messaging_extension_select_item(
+        self, turn_context: TurnContext, query: Any
+    ) -> MessagingExtensionResponse:
+        return await self._search.select(await self._actor(turn_context), query)
 
     async def on_teams_app_based_link_query(
         self, turn_context: TurnContext, query: AppBasedLinkQuery

@@ -6,7 +6,7 @@ import re
 from urllib.parse import urlsplit
 
 from botbuilder.core import CardFactory
-from botbuilder.schema import ThumbnailCard
+from botbuilder.schema import CardAction, ThumbnailCard
 from botbuilder.schema.teams import (
     AppBasedLinkQuery,
     MessagingExtensionAttachment,
@@ -26,6 +26,7 @@ QUERY_PARAMETER = "q"
 ADAPTIVE = "application/vnd.microsoft.card.adaptive"
 # A ticket's page: Jira's /browse/KEY on the configured site, esmbot's own /tickets/KEY.
 _JIRA_PATH = re.compile(r"^/browse/([A-Za-z][A-Za-z0-9_]{0,30}-[0-9]{1,12})/?$")
+_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,30}-[0-9]{1,12}$")
 _OWN_PATH = re.compile(r"^/tickets/([A-Za-z][A-Za-z0-9_]{0,30}-[0-9]{1,12})/?$")
 
 
@@ -60,14 +61,28 @@ class TicketSearch:
                 skip=skip,
                 count=count or MAX_RESULTS,
             )
-            desk_ids = await self._cards.desk_ids(session)
         if not found and skip == 0:
             # The same answer for a ticket that does not exist and one they may not see.
             typed = " ".join(text.split())[:100]
             if not typed:
                 return _message(words.t("ticket_search.none_open"))
             return _message(words.t("ticket_search.none", query=typed))
-        return _results([self._result(person, ticket, desk_ids) for ticket in found])
+        # A list of previews: the card itself is drawn only for the one picked (selectItem).
+        return _results([self._listed(person, ticket) for ticket in found])
+
+    async def select(self, person: Person, value: object) -> MessagingExtensionResponse:
+        """The card of the ticket picked from the results, to insert; drawn for the person
+        picking it, who may have picked any key (the value is theirs to forge)."""
+        key = value.get("ticket") if isinstance(value, dict) else None
+        found = None
+        if isinstance(key, str) and _KEY.match(key):
+            async with self._database.reading() as session:
+                found = await find_ticket(session, key)
+                desk_ids = await self._cards.desk_ids(session) if found else []
+        if found is None or self._cards.view_for(person, found) == HIDDEN:
+            typed = key[:40] if isinstance(key, str) else ""
+            return _message(self._cards.phrases(person).t("ticket_search.none", query=typed))
+        return _results([self._result(person, found, desk_ids)])
 
     async def unfold(self, person: Person, query: AppBasedLinkQuery) -> MessagingExtensionResponse:
         """A pasted link to a ticket, as its card: in full for whoever may see the ticket, for
@@ -97,6 +112,18 @@ class TicketSearch:
         if jira and self._jira_host and parts.netloc.lower() == self._jira_host:
             return jira[1].upper()
         return None
+
+    def _listed(self, person: Person, found: Found) -> MessagingExtensionAttachment:
+        """One search result: the ticket's key, summary and status; picking it asks for its card."""
+        preview = ThumbnailCard(
+            title=f"{found.ticket.key}: {found.ticket.summary[:80]}",
+            text=self._cards.status_label(person, found),
+            tap=CardAction(type="invoke", value={"ticket": found.ticket.key}),
+        )
+        attachment = CardFactory.thumbnail_card(preview)
+        return MessagingExtensionAttachment(
+            content_type=attachment.content_type, content=attachment.content, preview=attachment
+        )
 
     def _result(
         self, person: Person, found: Found, desk_ids: list[str]

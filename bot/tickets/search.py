@@ -108,11 +108,17 @@ def _matching(query: Query, *, person: Person, whole_queue: bool) -> Select[Tick
             or_(Ticket.reporter_id == person.id, Ticket.opened_by_id == person.id)
         )
     elif query.mine:
-        statement = statement.where(Ticket.assignee_id == person.id)
+        # Written so that no index on the column is used: see the statuses below.
+        statement = statement.where(Ticket.assignee_id + 0 == person.id)
     if query.key is not None:
         return statement.where(Ticket.key == query.key)
     if query.statuses:
-        statement = statement.where(Ticket.status.in_(sorted(query.statuses)))
+        # The queue is read newest change first until a page is found, by the index on
+        # updated_at. Compared as they are, SQLite takes the status index instead and sorts
+        # every open ticket: 350 ms over 100,000 tickets, against a few with the column
+        # wrapped so that its index is not used.
+        status = Ticket.status + "" if whole_queue else Ticket.status
+        statement = statement.where(status.in_(sorted(query.statuses)))
     for word in query.words:
         escaped = _LIKE_SPECIALS.sub(r"\\\1", word)
         pattern = f"%{escaped}%"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.demo.activities import TeamsUser, pasted_link, ticket_search
+from bot.demo.activities import TeamsUser, pasted_link, picked_item, ticket_search
 from bot.tickets.system import Draft
 from tests.conftest import ALEX, DANIELLE, KIM, LEARNER
 from tests.integration.desk import Desk, build_desk, desk_fixture
@@ -49,8 +49,20 @@ async def search(desk: Desk, user: TeamsUser, text: str | None, **options: Any) 
 
 
 def keys(result: dict[str, Any]) -> list[str]:
+    """The tickets listed, from their previews' titles ("SR-1: Checkout fails …")."""
     assert result["type"] == "result", result
-    return [card["content"]["body"][0]["items"][0]["text"] for card in result["attachments"]]
+    return [item["preview"]["content"]["title"].split(":")[0] for item in result["attachments"]]
+
+
+async def pick(desk: Desk, user: TeamsUser, listed: dict[str, Any]) -> dict[str, Any]:
+    """The card Teams inserts when the result is picked: it asks esmbot (selectItem)."""
+    tap = listed["preview"]["content"]["tap"]
+    assert tap["type"] == "invoke"
+    answer = await invoke(desk, picked_item(user, desk.connector.url, tap["value"]))
+    assert answer["type"] == "result" and len(answer["attachments"]) == 1, answer
+    inserted = answer["attachments"][0]
+    assert inserted["contentType"] == ADAPTIVE
+    return dict(inserted["content"])
 
 
 def facts(card: dict[str, Any]) -> dict[str, str]:
@@ -63,13 +75,18 @@ async def test_a_customer_finds_her_own_tickets_and_nobody_elses(queue: Desk) ->
     opened = await search(desk, LEARNER, None)  # the box opens: her open tickets
     assert sorted(keys(opened)) == ["SR-1", "SR-3"]
     result = opened["attachments"][-1]
-    # Each result inserts the ticket's card; its preview says what the card says.
-    assert result["contentType"] == ADAPTIVE
+    # Each result previews the ticket; picked, it inserts the ticket's card.
     assert result["preview"]["contentType"] == "application/vnd.microsoft.card.thumbnail"
     assert result["preview"]["content"]["text"] == "Received"
     assert result["preview"]["content"]["title"].startswith(("SR-1: ", "SR-3: "))
-    # As she sees it: no priority, no one else's name.
-    assert "Priority" not in str(result["content"]) and "P3" not in str(result["content"])
+    card = await pick(desk, LEARNER, result)
+    # As she sees it: no priority, no one else's name; and a refresh for each viewer's own.
+    assert card["body"][0]["items"][0]["text"] in ("SR-1", "SR-3")
+    assert "Priority" not in str(card) and "P3" not in str(card)
+    assert LEARNER.id in card["refresh"]["userIds"]
+    # A key picked that she may not see (the tap's value is the client's): nothing of it.
+    forged = await invoke(desk, picked_item(LEARNER, desk.connector.url, {"ticket": "SR-2"}))
+    assert forged["type"] == "message" and "Admin" not in str(forged)
 
     assert keys(await search(desk, LEARNER, "checkout")) == ["SR-1"]
     assert keys(await search(desk, LEARNER, "sr-3")) == ["SR-3"]
@@ -97,7 +114,7 @@ async def test_the_desk_finds_the_whole_queue_by_key_words_status_or_mine(queue:
     mine = await search(desk, ALEX, "mine")
     assert keys(mine) == ["SR-2"]
     # The queue's view: who reported it, who has it, how urgent it is.
-    card = mine["attachments"][0]["content"]
+    card = await pick(desk, ALEX, mine["attachments"][0])
     assert facts(card)["Requester"] == "Kim Keyuser" and facts(card)["Owner"] == "Alex Agent"
     assert "Priority P2" in str(card)
     assert mine["attachments"][0]["preview"]["content"]["text"] == "New"
