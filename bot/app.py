@@ -216,6 +216,7 @@ def create_app(
         chat=chat,
         gate=TenantGate(organisation, renderer, metrics),
         links=links,
+        jira_base_url=settings.jira_base_url,
     )
     app.add_routes(
         [

@@ -8,6 +8,7 @@ typed command, and what a redrawn card says comes from the database.
 from __future__ import annotations
 
 import logging
+from argparse import Namespace
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,7 +21,7 @@ from bot.commands.common import is_ticket_key
 from bot.commands.errors import told
 from bot.commands.registry import CommandContext, Registry, Reply
 from bot.commands.runner import refuse
-from bot.commands.tickets import acknowledge, take
+from bot.commands.tickets import PRIORITIES, acknowledge, escalate, priority, take
 from bot.config import Organisation
 from bot.errors import EsmbotError
 from bot.notify.compose import Recipient
@@ -48,11 +49,30 @@ _KEPT = frozenset({"agents/customer_replied", "agents/reopened"})
 # The deadlines that have nudges, with the ticket's due time for each.
 _NUDGED = {FIRST_RESPONSE: "first_response_due", RESOLUTION: "resolution_due"}
 
-# verb → (the command whose role check applies, what the press does)
-_DESK_VERBS: dict[str, tuple[str, Callable[[CommandContext, str], Awaitable[Reply]]]] = {
-    "ack": ("ack", acknowledge),
-    "assign_me": ("assign", take),
+
+async def _escalate(context: CommandContext, key: str, data: Mapping[str, Any]) -> Reply:
+    reason = data.get("reason")
+    words = [reason.strip()[:1000]] if isinstance(reason, str) and reason.strip() else None
+    return await escalate(context, Namespace(key=key, to="vendor", reason=words))
+
+
+async def _priority(context: CommandContext, key: str, data: Mapping[str, Any]) -> Reply:
+    chosen = data.get("priority")
+    if not isinstance(chosen, str) or chosen.upper() not in PRIORITIES:
+        return Reply(context.phrases().t("commands.button.no_priority"))
+    return await priority(context, Namespace(key=key, priority=chosen.upper(), reason=None))
+
+
+# verb → (the command whose role check applies, what the press does with the card's data)
+_DESK_VERBS: dict[
+    str, tuple[str, Callable[[CommandContext, str, Mapping[str, Any]], Awaitable[Reply]]]
+] = {
+    "ack": ("ack", lambda context, key, _data: acknowledge(context, key)),
+    "assign_me": ("assign", lambda context, key, _data: take(context, key)),
+    "escalate": ("escalate", _escalate),
+    "priority": ("priority", _priority),
 }
+DESK_VERBS = frozenset(_DESK_VERBS)
 
 
 @dataclass(frozen=True)
@@ -79,7 +99,7 @@ async def press(registry: Registry, context: CommandContext, value: object) -> P
     if refusal is not None:
         return Pressed(refusal)
     try:
-        reply = await run(context, key)
+        reply = await run(context, key, data)
     except UnknownTicket as error:
         return Pressed(Reply(told(error, context.phrases())))
     except EsmbotError as error:

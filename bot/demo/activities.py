@@ -175,3 +175,163 @@ def conversation_update(
     activity = _base("conversationUpdate", user, service_url, _channel(channel), data)
     activity["membersAdded"] = added
     return activity
+
+
+def group_chat_conversation_id(name: str) -> str:
+    return f"19:{name}@thread.v2"
+
+
+def _group_chat(name: str) -> dict[str, Any]:
+    return {
+        "id": group_chat_conversation_id(name),
+        "conversationType": "groupChat",
+        "isGroup": True,
+        "tenantId": TENANT_ID,
+    }
+
+
+def message_payload(
+    author: TeamsUser, html: str, *, conversation_id: str, message_id: str = "1764230400000"
+) -> dict[str, Any]:
+    """A message as a message action names it: its HTML body and its author's Entra id."""
+    at = datetime.now(UTC).isoformat()
+    return {
+        "id": message_id,
+        "replyToId": None,
+        "createdDateTime": at,
+        "lastModifiedDateTime": at,
+        "deleted": False,
+        "subject": None,
+        "summary": None,
+        "importance": "normal",
+        "locale": "en-us",
+        "linkToMessage": f"https://teams.microsoft.com/l/message/{conversation_id}/{message_id}",
+        "body": {"contentType": "html", "content": html},
+        "from": {
+            "user": {
+                "userIdentityType": "aadUser",
+                "id": author.aad_object_id,
+                "displayName": author.name,
+            },
+            "application": None,
+            "conversation": None,
+        },
+        "attachments": [],
+        "mentions": [],
+        "reactions": [],
+    }
+
+
+def message_action(
+    user: TeamsUser,
+    service_url: str,
+    *,
+    message: dict[str, Any] | None,
+    submit: dict[str, Any] | None = None,
+    chat: str | None = None,
+    channel: str | None = None,
+    command_id: str = "createTicket",
+) -> dict[str, Any]:
+    """A message action's invoke: fetchTask when the person picks it on a message, or
+    submitAction (with the dialog's inputs in `submit`) when they send its dialog. It comes
+    from the conversation where the message is: a group chat, a channel, or the 1:1 chat."""
+    if chat:
+        conversation, data = _group_chat(chat), {}
+    elif channel:
+        conversation, data = _channel(channel), _team_data(channel)
+    else:
+        conversation, data = _personal(user), {}
+    activity = _base(
+        "invoke", user, service_url, conversation, {**data, "source": {"name": "message"}}
+    )
+    value: dict[str, Any] = {
+        "commandId": command_id,
+        "commandContext": "message",
+        "context": {"theme": "default"},
+    }
+    if message is not None:
+        value["messagePayload"] = message
+    if submit is not None:
+        value["data"] = submit
+        value["botMessagePreviewAction"] = None
+    activity["name"] = (
+        "composeExtension/submitAction" if submit is not None else "composeExtension/fetchTask"
+    )
+    activity["value"] = value
+    return activity
+
+
+def _extension_invoke(
+    user: TeamsUser, service_url: str, name: str, value: dict[str, Any], chat: str | None
+) -> dict[str, Any]:
+    conversation = _group_chat(chat) if chat else _personal(user)
+    activity = _base("invoke", user, service_url, conversation, {"source": {"name": "compose"}})
+    activity.update({"name": name, "value": value})
+    return activity
+
+
+def ticket_search(
+    user: TeamsUser,
+    service_url: str,
+    text: str | None,
+    *,
+    chat: str | None = None,
+    command_id: str = "searchTickets",
+    skip: int = 0,
+    count: int = 25,
+) -> dict[str, Any]:
+    """A search in the compose box; `text` None is the first run, when the box opens."""
+    parameters = (
+        [{"name": "initialRun", "value": "true"}]
+        if text is None
+        else [{"name": "q", "value": text}]
+    )
+    value = {
+        "commandId": command_id,
+        "parameters": parameters,
+        "queryOptions": {"skip": skip, "count": count},
+    }
+    return _extension_invoke(user, service_url, "composeExtension/query", value, chat)
+
+
+def pasted_link(
+    user: TeamsUser, service_url: str, url: str, *, chat: str | None = None
+) -> dict[str, Any]:
+    """A link pasted into the compose box, on a domain the manifest's messageHandlers name."""
+    return _extension_invoke(user, service_url, "composeExtension/queryLink", {"url": url}, chat)
+
+
+def card_execute(
+    user: TeamsUser,
+    service_url: str,
+    verb: str,
+    data: dict[str, Any],
+    *,
+    card: str | None = None,
+    chat: str | None = None,
+    trigger: str = "manual",
+) -> dict[str, Any]:
+    """An Action.Execute press (or, with verb "refresh" and trigger "automatic", Teams asking
+    for the viewer's own card) on the card posted as `card`, with the card's inputs in `data`."""
+    conversation = _group_chat(chat) if chat else _personal(user)
+    activity = _base("invoke", user, service_url, conversation, {})
+    activity["name"] = "adaptiveCard/action"
+    activity["value"] = {
+        "action": {
+            "type": "Action.Execute",
+            "id": f"action-{next(_ids)}",
+            "verb": verb,
+            "data": data,
+        },
+        "trigger": trigger,
+    }
+    if card:
+        activity["replyToId"] = card
+    return activity
+
+
+def picked_item(
+    user: TeamsUser, service_url: str, value: dict[str, Any], *, chat: str | None = None
+) -> dict[str, Any]:
+    """A search result picked: the value of its preview's tap comes back to the bot."""
+    return _extension_invoke(user, service_url, "composeExtension/selectItem", value, chat)

@@ -322,7 +322,11 @@ class ConnectorDouble:
         )
 
     async def _get_member(self, request: web.Request) -> web.Response:
-        member = self.members.get(request.match_info["member"])
+        # Teams finds a member by Teams user id, or by Entra object id as a message's author has.
+        wanted = request.match_info["member"]
+        member = self.members.get(wanted) or next(
+            (found for found in self.members.values() if found["aadObjectId"] == wanted), None
+        )
         return await self._record(request, "get_member", member or {}, 200 if member else 404)
 
 

@@ -16,7 +16,13 @@ from sqlalchemy.engine import Connection
 from bot.dialogs import replies
 from bot.dialogs.follow_up import ANSWER_WHICH, REOPEN, AnswerWhichDialog, ReopenDialog
 from bot.dialogs.intents import Intent, Recogniser
-from bot.dialogs.open_ticket import OPEN_TICKET, OpenTicketDialog, draft_from_text, may_open
+from bot.dialogs.open_ticket import (
+    OPEN_TICKET,
+    OpenTicketDialog,
+    draft_from_text,
+    may_open,
+    refusal,
+)
 from bot.dialogs.preload import PreloadingState
 from bot.dialogs.storage import SqlStorage, StateConflict
 from bot.dialogs.voice import Desk, Voice, remember_turn
@@ -211,17 +217,10 @@ class CustomerChat:
 
     async def _open(self, dc: DialogContext, voice: Voice, draft: dict[str, Any]) -> None:
         if not may_open(voice, self._desk):
-            await dc.context.send_activity(self._refusal(voice))
+            await dc.context.send_activity(refusal(voice, self._desk))
             return
         await dc.cancel_all_dialogs()
         await dc.begin_dialog(OPEN_TICKET, {"draft": draft})
-
-    def _refusal(self, voice: Voice) -> Any:
-        members = self._desk.organisation.roles.get("key_users")
-        names = sorted(members.emails) if members else []
-        if names:
-            return voice.text("chat.open.not_allowed", names=", ".join(names[:5]))
-        return voice.text("chat.open.not_allowed_nobody")
 
     async def _continue(self, dc: DialogContext, voice: Voice) -> None:
         result = await dc.continue_dialog()

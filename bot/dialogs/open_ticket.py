@@ -78,6 +78,15 @@ def may_open_for_others(voice: Voice) -> bool:
     return bool(set(voice.person.roles) & {"key_users", "agents"})
 
 
+def refusal(voice: Voice, desk: Desk) -> str:
+    """What someone who may not open tickets is told: whom to ask instead."""
+    members = desk.organisation.roles.get("key_users")
+    names = sorted(members.emails) if members else []
+    if names:
+        return voice.t("chat.open.not_allowed", names=", ".join(names[:5]))
+    return voice.t("chat.open.not_allowed_nobody")
+
+
 def draft_from_text(text: str) -> dict[str, Any]:
     """A first message that describes the problem fills the summary and the description."""
     text = text.strip()[:TEXT_LIMIT]

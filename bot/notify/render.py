@@ -257,9 +257,12 @@ def _parsed(name: str, source: str) -> tuple[Any, bool]:
 
 def _assemble(name: str, envelope: Any) -> RenderedMessage:
     shape = {"summary": str, "text": list, "body": list, "actions": list}
+    # A card that asks Teams for each viewer's version (Universal Actions) says how in "refresh".
+    refresh = envelope.get("refresh") if isinstance(envelope, dict) else None
     if not (
         isinstance(envelope, dict)
-        and set(envelope) == set(shape)
+        and set(envelope) - {"refresh"} == set(shape)
+        and isinstance(refresh, dict | None)
         and all(isinstance(envelope[key], kind) for key, kind in shape.items())
         and all(isinstance(line, str) for line in envelope["text"])
         and envelope["body"]
@@ -271,6 +274,8 @@ def _assemble(name: str, envelope: Any) -> RenderedMessage:
     card["body"] = envelope["body"]
     if envelope["actions"]:  # an empty list is valid, but some clients draw an empty bar
         card["actions"] = envelope["actions"]
+    if refresh:
+        card["refresh"] = refresh
     text = "\n".join(line for line in map(plain, envelope["text"]) if line)
     summary = plain(envelope["summary"], NOTIFICATION_LIMIT)
     return RenderedMessage(card=card, text=clip(text, TEXT_LIMIT), summary=summary)

@@ -35,12 +35,20 @@ def messages_route(
             return json_error(401, "missing or invalid Bearer token")
         invoke_response = await adapter.process_activity(auth, activity, bot.on_turn)
         if invoke_response:
-            return web.json_response(
-                serializer_helper(invoke_response.body), status=invoke_response.status
-            )
+            return _invoke_answer(invoke_response.status, invoke_response.body)
         return web.Response(status=201)
 
     return web.post("/api/messages", messages)
+
+
+def _invoke_answer(status: int, body: object) -> web.Response:
+    """An invoke's answer. botbuilder's handler has already made a dict of the model it was
+    given; serializing that dict again fails, so only a model still a model is serialized."""
+    if body is None:
+        return web.Response(status=status)
+    if isinstance(body, (dict, list)):
+        return web.json_response(body, status=status)
+    return web.json_response(serializer_helper(body), status=status)
 
 
 def _activity_from(body: dict[str, object]) -> Activity:

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
-from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
-from botbuilder.schema import Activity, ChannelAccount
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import (
+    Activity,
+    AdaptiveCardInvokeResponse,
+    AdaptiveCardInvokeValue,
+    ChannelAccount,
+)
+from botbuilder.schema.teams import (
+    AppBasedLinkQuery,
+    MessagingExtensionAction,
+    MessagingExtensionActionResponse,
+    MessagingExtensionQuery,
+    MessagingExtensionResponse,
+)
 from sqlalchemy.engine import Connection
 
 from bot.commands import Registry
@@ -22,6 +33,7 @@ from bot.commands.runner import run_command
 from bot.config import Organisation
 from bot.db import Database
 from bot.dialogs.chat import CustomerChat
+from bot.dialogs.voice import Desk
 from bot.directory.models import Conversation, Person
 from bot.directory.service import (
     ConversationSighting,
@@ -37,8 +49,13 @@ from bot.notify.render import Renderer
 from bot.notify.views import Reader
 from bot.teams.cards import reply_activity
 from bot.teams.mentions import command_text
+from bot.teams.message_action import MessageAction
+from bot.teams.roster import roster_entry
 from bot.teams.sightings import conversation_sighting, locale_of, person_sighting, tenant_id
 from bot.teams.tenants import TenantGate
+from bot.teams.ticket_cards import TicketCards
+from bot.teams.ticket_search import TicketSearch
+from bot.teams.universal import UniversalActions
 from bot.tickets.actions import TicketActions
 
 log = logging.getLogger(__name__)
@@ -60,6 +77,7 @@ class EsmbotHandler(TeamsActivityHandler):
         gate: TenantGate,
         chat: CustomerChat | None = None,
         links: ReportLinks | None = None,
+        jira_base_url: str = "",
     ) -> None:
         super().__init__()
         self._links = links
@@ -70,6 +88,14 @@ class EsmbotHandler(TeamsActivityHandler):
         self._organisation = organisation
         self._registry = registry
         self._renderer = renderer
+        notifier = actions.notifier
+        if notifier is None:
+            raise ValueError("the handler needs ticket actions that write their messages")
+        cards = TicketCards(organisation, notifier)
+        desk = Desk(database, organisation, actions, renderer)
+        self._message_action = MessageAction(desk, cards)
+        self._search = TicketSearch(database, cards, jira_base_url=jira_base_url)
+        self._universal = UniversalActions(registry, cards, desk)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         # Before anything is learned: a stranger's turn must not store a person or a chat.
@@ -110,6 +136,54 @@ class EsmbotHandler(TeamsActivityHandler):
             reply = Reply(words.t(key))
         await turn_context.send_activity(reply_activity(reply))
 
+    async def on_teams_messaging_extension_fetch_task(
+        self, turn_context: TurnContext, action: MessagingExtensionAction
+    ) -> MessagingExtensionActionResponse:
+        person = await self._actor(turn_context)
+        return await self._message_action.fetch(turn_context, action, person)
+
+    async def on_teams_messaging_extension_submit_action(
+        self, turn_context: TurnContext, action: MessagingExtensionAction
+    ) -> MessagingExtensionActionResponse | None:
+        person = await self._actor(turn_context)
+        return await self._message_action.submit(turn_context, action, person)
+
+    async def on_teams_messaging_extension_query(
+        self, turn_context: TurnContext, query: MessagingExtensionQuery
+    ) -> MessagingExtensionResponse:
+        return await self._search.query(await self._actor(turn_context), query)
+
+    async def on_teams_messaging_extension_select_item(
+        self, turn_context: TurnContext, query: Any
+    ) -> MessagingExtensionResponse:
+        return await self._search.select(await self._actor(turn_context), query)
+
+    async def on_teams_app_based_link_query(
+        self, turn_context: TurnContext, query: AppBasedLinkQuery
+    ) -> MessagingExtensionResponse:
+        return await self._search.unfold(await self._actor(turn_context), query)
+
+    async def on_adaptive_card_invoke(
+        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
+    ) -> AdaptiveCardInvokeResponse:
+        """An Action.Execute press or a refresh of a ticket card, in the conversation it is in."""
+        person, conversation = await self._learn(turn_context, turn_context.activity.from_property)
+        if person is None or conversation is None:
+            raise ValueError("an adaptiveCard/action invoke names nobody or no conversation")
+        action = invoke_value.action if isinstance(invoke_value.action, dict) else {}
+        context = self._context(person, conversation)
+        return await self._universal.execute(turn_context, context, action)
+
+    async def _actor(self, turn_context: TurnContext) -> Person:
+        """Who used a message extension. The conversation is not learned: esmbot need not be a
+        member of the chat where its extension is used, and could not write there."""
+        person, _ = await self._learn(
+            turn_context, turn_context.activity.from_property, with_conversation=False
+        )
+        if person is None:
+            raise ValueError("a message extension's invoke names nobody in 'from'")
+        return person
+
     def _chat_answers(
         self, text: str, person: Person, conversation: Conversation, value: object
     ) -> bool:
@@ -131,6 +205,12 @@ class EsmbotHandler(TeamsActivityHandler):
     async def _press(self, turn_context: TurnContext, context: CommandContext) -> None:
         """A card button (Action.Submit): answered briefly, and the card redrawn in place."""
         activity = turn_context.activity
+        if self._universal.answers_customer(activity.value):
+            # The Action.Submit fallback of a shared ticket card's customer button.
+            await turn_context.send_activity(
+                await self._universal.customer_press(context.person, activity.value)
+            )
+            return
         pressed = await press(self._registry, context, activity.value)
         await turn_context.send_activity(reply_activity(pressed.reply))
         if pressed.card is None or not activity.reply_to_id:
@@ -180,7 +260,7 @@ class EsmbotHandler(TeamsActivityHandler):
             if known is not None and not _needs_roster(known):
                 people[word] = known
                 continue
-            entry = await _roster_entry(turn_context, account.id)
+            entry = await roster_entry(turn_context, account.id)
             # Only what identifies them: the sender's language and zone are not theirs.
             sighting = PersonSighting(
                 teams_user_id=account.id,
@@ -266,7 +346,7 @@ class EsmbotHandler(TeamsActivityHandler):
             if settled:
                 return known, stored
             if known is None or _needs_roster(known):
-                entry = await _roster_entry(turn_context, account.id)
+                entry = await roster_entry(turn_context, account.id)
                 sighting = person_sighting(
                     activity, account, email=entry.email, upn=entry.upn, name=entry.name
                 )
@@ -320,31 +400,3 @@ class EsmbotHandler(TeamsActivityHandler):
 def _needs_roster(person: Person) -> bool:
     """Whether only the roster can tell esmbot this person's e-mail."""
     return not (person.email or person.upn)
-
-
-@dataclass(frozen=True)
-class _RosterEntry:
-    email: str | None = None
-    upn: str | None = None
-    name: str | None = None
-    aad_object_id: str | None = None
-
-
-async def _roster_entry(turn_context: TurnContext, member_id: str) -> _RosterEntry:
-    """Teams activities carry no e-mail; the roster has it. A failed lookup only costs the e-mail."""
-    if turn_context.activity.channel_id != "msteams":
-        return _RosterEntry()
-    try:
-        member: Any = await TeamsInfo.get_member(turn_context, member_id)
-    except Exception as error:
-        log.warning(
-            "could not read the member's e-mail", extra={"member": member_id, "error": repr(error)}
-        )
-        return _RosterEntry()
-    aad = getattr(member, "aad_object_id", None)
-    return _RosterEntry(
-        email=getattr(member, "email", None),
-        upn=getattr(member, "user_principal_name", None),
-        name=getattr(member, "name", None),
-        aad_object_id=aad.lower() if isinstance(aad, str) and aad else None,
-    )

@@ -10,6 +10,7 @@ import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.commands import Registry, build_registry
 from bot.commands.registry import Command
@@ -59,6 +60,20 @@ PRIORITY: dict[str, tuple[str, ...]] = {
         "ask", "priority", "close", "reopen", "report", "whois", "outage",
     ),
 }  # fmt: skip
+
+# The message extension's commands; their title and description are the words'
+# manifest.command.<id>.title and .description, a parameter's manifest.command.<id>.<name>.title
+# and .description, in every language.
+COMPOSE_COMMANDS: tuple[dict[str, Any], ...] = (
+    {"id": "createTicket", "type": "action", "context": ["message"], "fetchTask": True},
+    {
+        "id": "searchTickets",
+        "type": "query",
+        "context": ["compose", "commandBox"],
+        "initialRun": True,
+        "parameters": [{"name": "q", "inputType": "text"}],
+    },
+)
 
 DEFAULT_WEBSITE = "https://example.com/"
 
@@ -180,8 +195,51 @@ def translations(
                 prefix = f"bots[0].commandLists[{number}].commands[{place}]"
                 strings[f"{prefix}.title"] = command.name
                 strings[f"{prefix}.description"] = _fit(described[command.summary_key])
+        for place, entry in enumerate(manifest["composeExtensions"][0]["commands"]):
+            prefix = f"composeExtensions[0].commands[{place}]"
+            for field in ("title", "description"):
+                strings[f"{prefix}.{field}"] = _command_phrase(words, entry["id"], field)
+            for number, parameter in enumerate(entry.get("parameters", [])):
+                for field in ("title", "description"):
+                    key = f"{parameter['name']}.{field}"
+                    phrase = _command_phrase(words, entry["id"], key)
+                    strings[f"{prefix}.parameters[{number}].{field}"] = phrase
         files[f"{language}.json"] = strings
     return files
+
+
+def compose_commands(words: Mapping[str, object]) -> list[dict[str, Any]]:
+    """The message extension's commands, named and described in the language of `words`."""
+    return [
+        {
+            **command,
+            "title": _command_phrase(words, command["id"], "title"),
+            "description": _command_phrase(words, command["id"], "description"),
+            **(
+                {
+                    "parameters": [
+                        {
+                            **parameter,
+                            "title": _command_phrase(
+                                words, command["id"], f"{parameter['name']}.title"
+                            ),
+                            "description": _command_phrase(
+                                words, command["id"], f"{parameter['name']}.description"
+                            ),
+                        }
+                        for parameter in command["parameters"]
+                    ]
+                }
+                if "parameters" in command
+                else {}
+            ),
+        }
+        for command in COMPOSE_COMMANDS
+    ]
+
+
+def _command_phrase(words: Mapping[str, object], command: str, field: str) -> str:
+    return _phrase(words, f"manifest.command.{command}.{field}")
 
 
 def command_lists(
@@ -232,6 +290,7 @@ def build_manifest(
     privacy_url: str | None = None,
     terms_of_use_url: str | None = None,
     registry: Registry | None = None,
+    jira_url: str | None = None,
 ) -> dict[str, Any]:
     """The manifest for this bot; developer links default to the bot's host (or example.com)."""
     app_id = check_app_id(app_id)
@@ -253,6 +312,15 @@ def build_manifest(
         },
     )
     manifest["bots"][0]["commandLists"] = command_lists(registry or build_registry(), english)
+    manifest["composeExtensions"][0]["commands"] = compose_commands(english)
+    # Links Teams asks esmbot to unfold: its own ticket links and the Jira site's issues.
+    domains = [host] if host else []
+    if jira_url:
+        domains.append(urlsplit(check_https_url(jira_url)).netloc.lower())
+    if domains:
+        manifest["composeExtensions"][0]["messageHandlers"] = [
+            {"type": "link", "value": {"domains": list(dict.fromkeys(domains))}}
+        ]
     manifest["localizationInfo"]["additionalLanguages"] = [
         {"languageTag": language, "file": f"{language}.json"}
         for language in sorted(languages)
@@ -351,6 +419,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--terms-url", type=_argument(check_https_url), help="default: the website")
     parser.add_argument(
+        "--jira-url",
+        type=_argument(check_https_url),
+        help="the Jira site (JIRA_BASE_URL), whose issue links Teams then unfolds into cards",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=Path("esmbot.zip"),
@@ -381,6 +454,7 @@ def main(argv: list[str]) -> int:
         website_url=args.website_url,
         privacy_url=args.privacy_url,
         terms_of_use_url=args.terms_url,
+        jira_url=args.jira_url,
     )
     try:
         write_package(manifest, out)

@@ -59,7 +59,10 @@ class Ticket(Base):
     )
     # Indexed, with the resolution and closing times, for the reports of a period.
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    # Indexed: the compose box's search lists tickets newest change first.
+    updated_at: Mapped[datetime] = mapped_column(
+        UtcDateTime, default=utcnow, onupdate=utcnow, index=True
+    )
     first_response_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)

@@ -99,6 +99,34 @@ def chat_samples(
             "hostile": (replace(hostile, status=Status.RESOLVED),
                         {"history": hostile_story, "due": AT, "due_name": "resolution"}),
         },
+        "customer/ticket_card": {
+            "realistic": (realistic, {
+                "view": "desk", "buttons": ["ack", "assign_me", "priority", "escalate"],
+                "notice": "SR-1 is yours now.", "refresh_ids": ["29:1abc", "29:2def"],
+            }),
+            "hostile": (hostile, {
+                "view": "customer", "buttons": ["answer", "still_broken", injection],
+                "notice": huge, "refresh_ids": [injection] * 80,
+            }),
+        },
+        "customer/ticket_form": {
+            "realistic": (None, {
+                "summary": "The admin page is blank", "type": "incident", "module": "Admin",
+                "description": "The admin page is blank\nsince this morning, for all of us",
+                "priority": None, "types": [["incident", "Incident"], ["question", "Question"]],
+                "modules": [["Admin", "Admin"], ["Checkout", "Checkout"]],
+                "priorities": [["P1", "P1 – Critical: the shop or a key process is down"]],
+                "author": "Lena Learner", "reporter": "author", "for_others": True,
+                "for_email": None, "problem": None,
+            }),
+            "hostile": (None, {
+                "summary": huge, "description": huge, "type": injection, "module": injection,
+                "priority": injection, "types": [[injection, huge]] * 12,
+                "modules": [[injection, huge]] * 12, "priorities": [[injection, huge]] * 4,
+                "author": injection, "reporter": injection, "for_others": True,
+                "for_email": injection, "problem": huge,
+            }),
+        },
         "customer/reply_received": {
             "realistic": (None, {"kind": "answer", "key": "SR-2", "text": "Stripe"}),
             "hostile": (None, {"kind": "csat", "key": injection, "text": huge, "score": 2}),

@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "playground/node_modules/@microsoft/app-manifest/build/json-schemas/teams"
 APP_ID = "00000000-0000-0000-0000-000000000001"
 HOST = "bot.example.com"
+JIRA = "https://esmos.atlassian.net/"
 ENGLISH = load_words(WORDS_DIR)[LANGUAGE]
 
 
@@ -54,9 +55,12 @@ def official_schema(version: str, name: str = "MicrosoftTeams.schema.json") -> d
     return cast(dict[str, Any], json.loads(path.read_text(encoding="utf-8")))
 
 
-@pytest.mark.parametrize("host", [HOST, None])
-def test_the_manifest_validates_against_the_official_schema(host):
-    manifest = build_manifest(app_id=APP_ID, host=host)
+@pytest.mark.parametrize(
+    ("host", "jira_url"),
+    [(HOST, "https://esmos.atlassian.net"), (HOST, None), (None, None), (None, JIRA)],
+)
+def test_the_manifest_validates_against_the_official_schema(host, jira_url):
+    manifest = build_manifest(app_id=APP_ID, host=host, jira_url=jira_url)
     schema = official_schema(manifest["manifestVersion"])
 
     # These schemas say draft-04 but use draft-06's `const` (for manifestVersion): Draft6 checks it.
@@ -83,6 +87,31 @@ def test_the_placeholders_are_filled_in():
     assert set(manifest["bots"][0]["scopes"]) == {"personal", "team", "groupChat"}
     assert manifest["bots"][0]["supportsFiles"] is False
     assert manifest["bots"][0]["isNotificationOnly"] is False
+
+
+def test_the_message_extension_makes_tickets_of_messages_finds_them_and_unfolds_their_links():
+    manifest = build_manifest(app_id=APP_ID, host=HOST, jira_url=JIRA)
+    extension = manifest["composeExtensions"][0]
+    german = translations(manifest)["de.json"]
+
+    assert extension["botId"] == APP_ID
+    action, search = extension["commands"]
+    assert (action["id"], action["type"], action["context"]) == (
+        "createTicket",
+        "action",
+        ["message"],
+    )
+    assert action["fetchTask"] is True and action["title"] == "Create a ticket"
+    assert german["composeExtensions[0].commands[0].title"] == "Ticket erstellen"
+    assert (search["id"], search["type"], search["initialRun"]) == ("searchTickets", "query", True)
+    assert search["parameters"][0]["name"] == "q"
+    assert german["composeExtensions[0].commands[1].parameters[0].title"] == "Suche"
+    # Links to esmbot's own host and to the Jira site's issues are sent to esmbot to unfold.
+    assert extension["messageHandlers"] == [
+        {"type": "link", "value": {"domains": [HOST, "esmos.atlassian.net"]}}
+    ]
+    # Without either there is nothing to unfold, and no handler.
+    assert "messageHandlers" not in build_manifest(app_id=APP_ID)["composeExtensions"][0]
 
 
 def test_without_a_host_there_is_no_web_application_info():

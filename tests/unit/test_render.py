@@ -19,6 +19,7 @@ from babel.dates import parse_pattern
 from jsonschema import Draft6Validator
 
 from bot.dialogs.chat import CHAT_VERBS
+from bot.dialogs.ticket_form import FORM
 from bot.notify.card_size import MAX_CARD_BYTES, card_size, card_size_bound
 from bot.notify.filters import clean, clip, md
 from bot.notify.render import Renderer
@@ -46,7 +47,8 @@ READERS = {
     "en": Reader(name="Lena Learner", locale="en-US", time_zone="Europe/Berlin"),
     "de": Reader(name="Kim Keyuser", locale="de-DE", time_zone="Europe/Berlin"),
 }
-VERBS = {"ack", "assign_me"} | CHAT_VERBS
+# The ticket form's button is answered by the message action's submit, named as the form.
+VERBS = {"ack", "assign_me", FORM} | CHAT_VERBS
 # What Teams markdown (and the card's DATE() functions) would act on; md escapes every one.
 SPECIAL = set("\\`*_~[]()#<>|{}")
 WORDS = {
