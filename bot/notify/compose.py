@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeAlias, TypedDict
 
-from sqlalchemy import Row, bindparam, insert, select
+from sqlalchemy import Row, bindparam, insert, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,9 +21,10 @@ from bot.notify.metrics import Metrics
 from bot.notify.models import OutboxMessage
 from bot.notify.outbox import PENDING
 from bot.notify.render import Renderer
-from bot.notify.routing import AGENTS, ASSIGNEE, CUSTOMER, TOLD_AFTER, Intent
+from bot.notify.routing import AFFECTED, AGENTS, ASSIGNEE, CUSTOMER, TOLD_AFTER, Intent
 from bot.notify.template_error import TemplateError
 from bot.notify.views import Reader, TicketView
+from bot.problems.models import ProblemLink
 from bot.tickets.lifecycle import Status
 from bot.tickets.models import Ticket
 
@@ -298,6 +299,8 @@ class Notifier:
         audience = intent.audience
         if audience == CUSTOMER:
             return await self.personal(session, ticket.reporter_id) if ticket.reporter_id else []
+        if audience == AFFECTED:
+            return await self.affected(session, ticket.id)
         if audience == ASSIGNEE:
             if ticket.assignee_id is None or not await self._owned_by_agent(session, ticket):
                 # The desk's cards are for the desk: an assignee without the agent role (a Jira
@@ -339,6 +342,18 @@ class Notifier:
         found = (await session.execute(_BOUND_CHANNEL, {"audience": audience})).first()
         return [_channel_recipient(found.id)] if found else []
 
+    async def affected(self, session: AsyncSession, problem_id: int) -> list[Recipient]:
+        """The 1:1 chat of everyone a problem affects, once per person however many of their
+        tickets it links."""
+        ids = list(await session.scalars(_AFFECTED, {"problem": problem_id}))
+        if not ids:
+            return []
+        chats = await session.execute(_PERSONAL_CHATS, {"ids": ids})
+        newest: dict[int, Recipient] = {}
+        for chat in chats:  # the newest comes first
+            newest.setdefault(chat.person_id, _personal_recipient(chat))
+        return sorted(newest.values(), key=lambda recipient: recipient.conversation_id)
+
     async def personal(self, session: AsyncSession, person_id: int) -> list[Recipient]:
         """A person's 1:1 chat with the bot, written in their language and time zone."""
         known: _Preloaded | None = session.info.get(_PRELOADED)
@@ -366,6 +381,16 @@ _PERSONAL_CHATS = (
     )
     .order_by(Conversation.updated_at.desc())
 )  # the people's reachable 1:1 chats with the bot, the most recently seen first
+
+
+_AFFECTED = union(
+    select(Ticket.reporter_id)
+    .join(ProblemLink, ProblemLink.ticket_id == Ticket.id)
+    .where(ProblemLink.problem_id == bindparam("problem"), Ticket.reporter_id.is_not(None)),
+    select(ProblemLink.person_id).where(
+        ProblemLink.problem_id == bindparam("problem"), ProblemLink.person_id.is_not(None)
+    ),
+)  # the reporters of a problem's linked tickets and the people added to it as affected
 
 
 # A row of _PERSONAL_CHATS: conversation id, person id, name, locale, time zone.

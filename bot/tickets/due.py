@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Organisation
 from bot.tickets.due_models import DueAction
 from bot.tickets.lifecycle import Status
-from bot.tickets.models import Ticket
+from bot.tickets.models import PROBLEM, Ticket
 from bot.tickets.planning import BREACH, SURVEY_EXPIRY, SURVEY_REMINDER, TicketTimes, plan
 from bot.tickets.sla import resolution_start
 from bot.tickets.state import policy_for, sla_facts
@@ -87,6 +87,7 @@ def times_of(ticket: Ticket, organisation: Organisation) -> TicketTimes:
         resolved_at=ticket.resolved_at,
         paused_since=ticket.paused_since,
         reopen_count=ticket.reopen_count,
+        surveyed=ticket.type != PROBLEM,
     )
 
 

@@ -19,6 +19,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base, UtcDateTime, utcnow
 
+# The ticket type that stands for the cause of other tickets (bot/problems/).
+PROBLEM = "problem"
+
 
 class Ticket(Base):
     """One ticket as esmbot knows it: its description, state, clocks and where it came from."""

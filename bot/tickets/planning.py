@@ -33,6 +33,8 @@ class TicketTimes:
     resolved_at: datetime | None
     paused_since: datetime | None
     reopen_count: int
+    # A problem is reported by the desk: nobody is asked how satisfied they are with it.
+    surveyed: bool = True
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,10 @@ def plan(
                     None,
                     wait,
                 )
-    if ticket.status in (Status.RESOLVED, Status.CLOSED) and ticket.resolved_at is not None:
+    if (
+        ticket.surveyed
+        and ticket.status in (Status.RESOLVED, Status.CLOSED)
+        and ticket.resolved_at is not None
+    ):
         add(SURVEY, calendar.add(ticket.resolved_at, timers.survey_delay), None, None, cycle)
     return planned

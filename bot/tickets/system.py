@@ -48,6 +48,8 @@ class TicketSystem(Protocol):
 
     async def set_priority(self, key: str, priority: str) -> None: ...
 
+    async def link(self, problem_key: str, ticket_key: str) -> None: ...
+
 
 class LocalStore:
     """esmbot itself is the system of record: nothing to write elsewhere, keys come from its store."""
@@ -67,4 +69,7 @@ class LocalStore:
         return None
 
     async def set_priority(self, key: str, priority: str) -> None:
+        return None
+
+    async def link(self, problem_key: str, ticket_key: str) -> None:
         return None

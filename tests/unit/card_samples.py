@@ -333,6 +333,11 @@ SAMPLES: dict[str, dict[str, Sample]] = {
         {"survey_id": JSON_BREAK, "reminder": True},
         status=Status.RESOLVED,
     ),
+    "customer/problem_resolved": _pair({}, {}, status=Status.RESOLVED),
+    "customer/problem_update": _pair(
+        {"comment": "The fix is being rolled out; checkout works again for most shops."},
+        {"comment": EMOJI_WALL},
+    ),
     "customer/planned_outage": _pair({"outage": OUTAGE}, {"outage": HOSTILE_OUTAGE}, ticket=False),
     "agents/new_ticket": {
         "realistic": Sample(replace(REALISTIC_TICKET, status=Status.NEW, assignee_name=None)),
