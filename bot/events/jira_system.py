@@ -15,6 +15,9 @@ from bot.tickets.system import Draft, Recorded
 
 _Default = TypeVar("_Default", str, None)
 
+# Jira Service Management's link from a problem to the incidents it causes.
+PROBLEM_LINK_TYPE = "Problem/Incident"
+
 
 class JiraSystem:
     """Translates esmbot's words back into Jira's and calls Jira's REST API."""
@@ -66,6 +69,11 @@ class JiraSystem:
                 f"No Jira priority is mapped to {priority}; add one under [jira.priorities]."
             )
         await self._client.set_priority(key, name)
+
+    async def link(self, problem_key: str, ticket_key: str) -> None:
+        await self._client.link_issues(
+            outward=problem_key, inward=ticket_key, link_type=PROBLEM_LINK_TYPE
+        )
 
 
 def _jira_name(table: Mapping[str, str], value: str, *, default: _Default) -> str | _Default:

@@ -1,0 +1,87 @@
+"""/problem: declare a problem from incidents, link one more, show it, post an update on it."""
+
+from __future__ import annotations
+
+import argparse
+
+from bot.commands.common import DESK, is_ticket_key, joined, ticket_key
+from bot.commands.registry import Command, CommandContext, CommandError, Reply, argument
+from bot.problems.records import ProblemRecords
+from bot.tickets.lifecycle import Status
+
+_ACTIONS = ("new", "link", "show", "update")
+
+
+async def problem(context: CommandContext, args: argparse.Namespace) -> Reply:
+    records = ProblemRecords(context.actions)
+    words = context.phrases()
+    rest: list[str] = args.words
+    if args.action == "new":
+        # The title comes first; the keys are the words at the end that read as keys.
+        split = len(rest)
+        while split > 0 and is_ticket_key(rest[split - 1]):
+            split -= 1
+        title, keys = joined(rest[:split]), [ticket_key(word) for word in rest[split:]]
+        if not title:
+            raise CommandError("commands.problem.title_needed")
+        key = await records.declare(title, keys, actor=context.person)
+        return Reply(words.plural("commands.problem.declared", len(keys), key=key))
+    if args.action == "link":
+        if len(rest) != 2:
+            raise CommandError("commands.problem.link_needs_two")
+        ticket, problem_key = ticket_key(rest[0]), ticket_key(rest[1])
+        linked = await records.link(ticket, problem_key, actor=context.person)
+        said = "commands.problem.linked" if linked else "commands.problem.already_linked"
+        return Reply(words.t(said, key=ticket, problem=problem_key))
+    if not rest:
+        raise CommandError("commands.problem.key_needed", action=args.action)
+    key = ticket_key(rest[0])
+    if args.action == "show":
+        state = await records.state(key)
+        lines = [
+            words.t(
+                "commands.problem.show_title",
+                key=state.key,
+                summary=state.summary,
+                status=words.t(f"status.{state.status}"),
+            )
+        ]
+        lines += [
+            words.t(
+                "commands.problem.show_ticket",
+                key=ticket.key,
+                summary=ticket.summary,
+                status=words.t(f"status.{ticket.status}"),
+            )
+            for ticket in state.tickets
+        ] or [words.t("commands.problem.show_no_tickets")]
+        names = words.listing(list(state.affected))
+        lines.append(
+            words.plural("commands.problem.show_affected", len(state.affected), names=names)
+            if state.affected
+            else words.t("commands.problem.show_nobody")
+        )
+        return Reply("\n\n".join(lines))
+    text = joined(rest[1:])
+    if not text:
+        raise CommandError("commands.problem.update_needs_text")
+    state = await records.state(key)  # refuses a ticket that is no problem
+    if state.status not in (Status.RESOLVED, Status.CLOSED, Status.CANCELLED):
+        await context.actions.comment(state.key, text, actor=context.person, public=True)
+        told = len(state.affected)
+        return Reply(words.plural("commands.problem.updated", told, key=state.key))
+    raise CommandError("commands.problem.update_closed", key=state.key)
+
+
+PROBLEM_COMMANDS = (
+    Command(
+        name="problem",
+        example="/problem new Checkout fails for everyone SR-5 SR-6",
+        run=problem,
+        roles=DESK,
+        arguments=(
+            argument("action", type=str.lower, choices=_ACTIONS, metavar="new|link|show|update"),
+            argument("words", nargs="*"),
+        ),
+    ),
+)
