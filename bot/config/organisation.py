@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 
 from bot.config.jira_mapping import JiraMapping, parse_jira_mapping
+from bot.config.problem_rules import ProblemRules, parse_problem_rules
 from bot.config.timers import WEEKDAYS, Timers, parse_timers
 from bot.errors import ConfigError
 from bot.tickets.calendar import BusinessCalendar
@@ -77,6 +78,7 @@ class Organisation:
     modules: tuple[str, ...]
     jira: JiraMapping = field(default_factory=JiraMapping)
     timers: Timers = field(default_factory=Timers)
+    problems: ProblemRules = field(default_factory=ProblemRules)
     # The Azure AD tenants served (lower-cased); empty serves any, which only local mode allows.
     tenants: frozenset[str] = frozenset()
     source: str = field(default="", compare=False)
@@ -176,7 +178,17 @@ def parse_organisation(data: Mapping[str, Any], *, source: str = "esmbot.toml") 
         source,
         "top level",
         dict(data),
-        {"organisation", "calendar", "sla", "csat", "roles", "catalogue", "jira", "timers"},
+        {
+            "organisation",
+            "calendar",
+            "sla",
+            "csat",
+            "roles",
+            "catalogue",
+            "jira",
+            "timers",
+            "problems",
+        },
     )
     org = _Section(
         source,
@@ -222,6 +234,7 @@ def parse_organisation(data: Mapping[str, Any], *, source: str = "esmbot.toml") 
         modules=tuple(catalogue.strings("modules", [])),
         jira=parse_jira_mapping(top.data.get("jira"), source),
         timers=parse_timers(top.data.get("timers"), source),
+        problems=parse_problem_rules(top.data.get("problems"), source),
         tenants=frozenset(tenant.lower() for tenant in org.strings("tenants", [])),
         source=source,
     )

@@ -12,24 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 
-
-@dataclass(frozen=True)
-class SpikeRules:
-    """The detector's thresholds and windows, as esmbot.toml sets them ([problems])."""
-
-    window: timedelta = timedelta(minutes=40)
-    history_weeks: int = 8
-    min_count: int = 5
-    # How sure the bound is: a count above it happens by chance at most this often.
-    false_alarm: float = 0.001
-    # The rate assumed where the past saw none: a first ticket ever is no reason for alarm.
-    floor_rate: float = 0.05
-    every: timedelta = timedelta(minutes=5)
-    similarity: float = 0.5
-    # A dismissed alert keeps its group quiet for this long.
-    quiet_after_dismissal: timedelta = timedelta(hours=24)
+from bot.config.problem_rules import ProblemRules
 
 
 def poisson_upper_bound(rate: float, false_alarm: float) -> int:
@@ -45,17 +29,15 @@ def poisson_upper_bound(rate: float, false_alarm: float) -> int:
     return k
 
 
-def usual_rate(past_counts: Sequence[int], rules: SpikeRules) -> float:
+def usual_rate(past_counts: Sequence[int], rules: ProblemRules) -> float:
     """The mean of the same window's counts in past weeks, never below the floor."""
     if not past_counts:
         return rules.floor_rate
     return max(sum(past_counts) / len(past_counts), rules.floor_rate)
 
 
-def is_spike(observed: int, usual: float, rules: SpikeRules) -> bool:
-    return observed >= rules.min_count and observed > poisson_upper_bound(
-        usual, rules.false_alarm
-    )
+def is_spike(observed: int, usual: float, rules: ProblemRules) -> bool:
+    return observed >= rules.min_count and observed > poisson_upper_bound(usual, rules.false_alarm)
 
 
 @dataclass(frozen=True)
@@ -70,7 +52,7 @@ class Spike:
 def spikes(
     now: Mapping[tuple[str, str], int],
     past: Mapping[tuple[str, str], Sequence[int]],
-    rules: SpikeRules,
+    rules: ProblemRules,
 ) -> list[Spike]:
     """Every group of `now` whose count is a spike against its `past` counts, largest first."""
     found = []

@@ -8,16 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.config.problem_rules import ProblemRules
 from bot.problems.spikes import (
     Spike,
-    SpikeRules,
     is_spike,
     poisson_upper_bound,
     spikes,
     usual_rate,
 )
 
-RULES = SpikeRules()
+RULES = ProblemRules()
 
 
 @pytest.mark.parametrize(
@@ -98,7 +98,7 @@ def _count(moments: list[datetime], start: datetime, end: datetime) -> int:
     return bisect.bisect_left(moments, end) - bisect.bisect_left(moments, start)
 
 
-def _alerts(arrivals: dict[str, list[datetime]], weeks: range, rules: SpikeRules) -> list:
+def _alerts(arrivals: dict[str, list[datetime]], weeks: range, rules: ProblemRules) -> list:
     """Runs the detector every `rules.every` over the weeks; an alert keeps its group quiet
     until its window has passed (the detector counts no ticket twice)."""
     raised = []
