@@ -67,14 +67,14 @@ def parse_problem_rules(data: object, source: str) -> ProblemRules:
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise ConfigError(f"{where}.{key} must be a whole number from {low} to {high}")
             values[key] = value
-    for key, low, high in (("false_alarm", 0.0, 0.5), ("floor_rate", 0.0, 100.0)):
+    for key, bottom, top in (("false_alarm", 0.0, 0.5), ("floor_rate", 0.0, 100.0)):
         if key in data:
-            value = data[key]
-            if isinstance(value, bool) or not isinstance(value, int | float):
+            number = data[key]
+            if isinstance(number, bool) or not isinstance(number, int | float):
                 raise ConfigError(f"{where}.{key} must be a number")
-            if not low < value <= high:
-                raise ConfigError(f"{where}.{key} must be above {low:g} and at most {high:g}")
-            values[key] = float(value)
+            if not bottom < number <= top:
+                raise ConfigError(f"{where}.{key} must be above {bottom:g} and at most {top:g}")
+            values[key] = float(number)
     if "similarity" in data:
         value = data["similarity"]
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
