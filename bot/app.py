@@ -29,6 +29,7 @@ from bot.notify.metrics import Metrics
 from bot.notify.pacing import TENANT_WINDOWS, Pacer, Window
 from bot.notify.render import Renderer
 from bot.notify.replicas import Replicas
+from bot.problems.detector import Detector
 from bot.reports.digest import DailyDigest
 from bot.reports.weekly import WeeklyReport
 from bot.teams.adapter import create_adapter, create_authentication
@@ -172,6 +173,7 @@ def create_app(
             daily=DailyDigest(database, organisation, notifier, clock, on_commit=dispatcher.wake),
             weekly=WeeklyReport(database, organisation, notifier, clock, on_commit=dispatcher.wake),
         ),
+        detector=Detector(database, organisation, notifier, clock, on_commit=dispatcher.wake).run,
     )
     actions = TicketActions(
         database=database,

@@ -4,7 +4,7 @@ from bot.db import Base
 from bot.dialogs.models import BotStateRow
 from bot.directory.models import AudienceBinding, AuditEntry, Conversation, Person
 from bot.notify.models import Coordination, OutboxMessage
-from bot.problems.models import ProblemLink
+from bot.problems.models import ProblemAlert, ProblemAlertTicket, ProblemLink
 from bot.tickets.due_models import DueAction
 from bot.tickets.models import CsatSurvey, KeySequence, Ticket, TicketEvent
 
@@ -21,6 +21,8 @@ __all__ = [
     "KeySequence",
     "OutboxMessage",
     "Person",
+    "ProblemAlert",
+    "ProblemAlertTicket",
     "ProblemLink",
     "Ticket",
     "TicketEvent",

@@ -5,11 +5,23 @@ from __future__ import annotations
 import argparse
 
 from bot.commands.common import DESK, is_ticket_key, joined, ticket_key
-from bot.commands.registry import Command, CommandContext, CommandError, Reply, argument
+from bot.commands.errors import told
+from bot.commands.registry import (
+    Command,
+    CommandContext,
+    CommandError,
+    Registry,
+    Reply,
+    argument,
+)
+from bot.commands.runner import refuse
+from bot.errors import EsmbotError
 from bot.problems.records import ProblemRecords
 from bot.tickets.lifecycle import Status
 
 _ACTIONS = ("new", "link", "show", "update")
+# The spike alert's buttons: they run under /problem's role check.
+ALERT_VERBS = frozenset({"declare_problem", "not_related"})
 
 
 async def problem(context: CommandContext, args: argparse.Namespace) -> Reply:
@@ -71,6 +83,31 @@ async def problem(context: CommandContext, args: argparse.Namespace) -> Reply:
         told = len(state.affected)
         return Reply(words.plural("commands.problem.updated", told, key=state.key))
     raise CommandError("commands.problem.update_closed", key=state.key)
+
+
+async def alert_pressed(
+    registry: Registry, context: CommandContext, verb: str, alert: object
+) -> Reply:
+    """A press on a spike alert's card: declare a problem of its tickets, or dismiss it."""
+    words = context.phrases()
+    if isinstance(alert, bool) or not isinstance(alert, int):
+        return Reply(words.t("commands.button.unknown"))
+    command = registry.get("problem")
+    assert command is not None, "/problem is not registered"
+    refusal = await refuse(command, context, f"button {verb} {alert}")
+    if refusal is not None:
+        return refusal
+    records = ProblemRecords(context.actions)
+    try:
+        if verb == "declare_problem":
+            about = await records.alert_about(alert)
+            title = words.t("commands.problem.alert_title", about=about)
+            key = await records.declare_alert(alert, title, actor=context.person)
+            return Reply(words.t("commands.problem.alert_declared", key=key))
+        await records.dismiss_alert(alert, actor=context.person)
+        return Reply(words.t("commands.problem.alert_dismissed"))
+    except EsmbotError as error:
+        return Reply(told(error, words))
 
 
 PROBLEM_COMMANDS = (

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.directory.models import AuditEntry, Person
 from bot.errors import EsmbotError
-from bot.problems.models import ProblemLink
+from bot.problems.models import ProblemAlert, ProblemAlertTicket, ProblemLink
 from bot.tickets.actions import TicketActions, UnknownTicket
 from bot.tickets.lifecycle import Status, is_open
 from bot.tickets.models import PROBLEM, Ticket
@@ -23,6 +23,8 @@ from bot.tickets.system import Draft
 # The key prefix of problems when esmbot is the ticket store (PRB-1); Jira names its own.
 PROBLEM_PREFIX = "PRB"
 _PRIORITY_ORDER = ("P1", "P2", "P3", "P4")
+# What became of a spike alert (bot/problems/detector.py).
+OPEN, DECLARED, DISMISSED = "open", "declared", "dismissed"
 
 
 class ProblemRefused(EsmbotError):
@@ -79,6 +81,68 @@ class ProblemRecords:
         for ticket in tickets:
             await self._link(applied.ticket_key, ticket.key, actor=actor)
         return applied.ticket_key
+
+    async def declare_alert(self, alert_id: int, title: str, *, actor: Person) -> str:
+        """Makes a problem of a spike alert's tickets; one of two presses at once wins, and the
+        other is refused. Tickets linked elsewhere meanwhile are left out."""
+        if not await self._decide(alert_id, DECLARED, actor=actor):
+            raise ProblemRefused("alert_decided", alert=str(alert_id))
+        try:
+            async with self.actions.database.transaction() as session:
+                counted = select(ProblemAlertTicket.ticket_id).where(
+                    ProblemAlertTicket.alert_id == alert_id
+                )
+                linked = select(ProblemLink.ticket_id).where(ProblemLink.ticket_id.is_not(None))
+                keys = list(
+                    await session.scalars(
+                        select(Ticket.key)
+                        .where(Ticket.id.in_(counted), Ticket.id.not_in(linked))
+                        .order_by(Ticket.id)
+                    )
+                )
+            key = await self.declare(title, keys, actor=actor)
+        except BaseException:
+            await self._decide(alert_id, OPEN, actor=None, undo=True)
+            raise
+        async with self.actions.database.transaction() as session:
+            problem = await ticket_by_key(session, key=key)
+            await session.execute(
+                update(ProblemAlert)
+                .where(ProblemAlert.id == alert_id)
+                .values(problem_id=problem.id if problem else None)
+            )
+        return key
+
+    async def alert_about(self, alert_id: int) -> str:
+        """What a spike alert is about: its module, or the concept its tickets share."""
+        async with self.actions.database.transaction() as session:
+            alert = await session.get(ProblemAlert, alert_id)
+        if alert is None:
+            raise ProblemRefused("alert_unknown", alert=str(alert_id))
+        return alert.module or alert.signature.removeprefix("words:")
+
+    async def dismiss_alert(self, alert_id: int, *, actor: Person) -> None:
+        """ "Not related": the group stays quiet for a while (esmbot.toml)."""
+        if not await self._decide(alert_id, DISMISSED, actor=actor):
+            raise ProblemRefused("alert_decided", alert=str(alert_id))
+
+    async def _decide(
+        self, alert_id: int, status: str, *, actor: Person | None, undo: bool = False
+    ) -> bool:
+        async with self.actions.database.transaction() as session:
+            result = await session.execute(
+                update(ProblemAlert)
+                .where(
+                    ProblemAlert.id == alert_id, ProblemAlert.status == (DECLARED if undo else OPEN)
+                )
+                .values(
+                    status=status,
+                    decided_at=None if undo else self.actions.clock(),
+                    decided_by_id=actor.id if actor else None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE's CursorResult
 
     async def link(self, ticket_key: str, problem_key: str, *, actor: Person) -> bool:
         """Links one more ticket; False when it was linked to this problem already."""

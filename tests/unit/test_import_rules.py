@@ -43,6 +43,8 @@ MAY_IMPORT = {
         "bot.problems.models",
     },
     "bot/problems/": BELOW | {"bot.problems", "bot.tickets", "bot.notify"},
+    "scheduler/": BELOW
+    | {"bot.tickets", "bot.reports", "bot.coordination", "bot.db", "bot.problems", "scheduler"},
     "bot/tickets/": BELOW | {"bot.tickets", "bot.notify"},
 }
 # The pure core: no database, web or template library, directly or through each other (rule 4).
