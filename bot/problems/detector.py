@@ -76,8 +76,17 @@ async def detect(
             continue
         found.append(Found(signature, module, module, tuple(by_key[spike.key]), spike.usual))
     taken = {ticket.id for group in found for ticket in group.tickets}
+    # A module whose group is quiet stays quiet when its tickets are grouped by words too.
+    hushed = {
+        key for key in by_key if f"module:{key[0]}|{key[1]}" in quiet or key[0] in problem_modules
+    }
+    rest = [
+        ticket
+        for ticket in tickets
+        if ticket.id not in taken and (ticket.module or "", ticket.type) not in hushed
+    ]
     found += _word_groups(
-        [ticket for ticket in tickets if ticket.id not in taken][:_WORDS_LIMIT],
+        rest[:_WORDS_LIMIT],
         rules=rules,
         past=past,
         quiet=quiet,
@@ -102,8 +111,8 @@ def _window_tickets(start: datetime, end: datetime) -> Any:
             Ticket.created_at,
         )
         .where(
-            Ticket.created_at >= start,
-            Ticket.created_at < end,
+            Ticket.created_at > start,
+            Ticket.created_at <= end,
             Ticket.type != PROBLEM,
             ~counted,
             ~linked,
@@ -125,8 +134,8 @@ async def _past_counts(
     parts = [
         select(literal(k).label("week"), Ticket.module, Ticket.type, func.count().label("n"))
         .where(
-            Ticket.created_at >= start - k * WEEK,
-            Ticket.created_at < end - k * WEEK,
+            Ticket.created_at > start - k * WEEK,
+            Ticket.created_at <= end - k * WEEK,
             Ticket.type != PROBLEM,
         )
         .group_by(Ticket.module, Ticket.type)
