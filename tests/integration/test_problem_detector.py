@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.app import SCHEDULER
-from bot.demo.activities import card_submit, installation_update
+from bot.demo.activities import installation_update
 from bot.tickets.models import Ticket
 from bot.tickets.system import Draft
 from tests.conftest import ALEX, DANIELLE, KIM, LEARNER
