@@ -30,6 +30,7 @@ from bot.notify.pacing import TENANT_WINDOWS, Pacer, Window
 from bot.notify.render import Renderer
 from bot.notify.replicas import Replicas
 from bot.problems.detector import Detector
+from bot.problems.known import problem_suggestion
 from bot.reports.digest import DailyDigest
 from bot.reports.weekly import WeeklyReport
 from bot.teams.adapter import create_adapter, create_authentication
@@ -117,6 +118,7 @@ def create_app(
         jira_base_url=settings.jira_base_url,
         metrics=metrics,
         clock=clock,
+        suggest=problem_suggestion(organisation.problems.similarity),
     )
     authentication = create_authentication(settings)
     adapter = create_adapter(authentication, renderer)

@@ -22,6 +22,8 @@ from bot.tickets.lifecycle import Status
 _ACTIONS = ("new", "link", "show", "update")
 # The spike alert's buttons: they run under /problem's role check.
 ALERT_VERBS = frozenset({"declare_problem", "not_related"})
+# The new ticket card's suggestion: link the ticket to the open problem it looks like.
+LINK_VERB = "link_problem"
 
 
 async def problem(context: CommandContext, args: argparse.Namespace) -> Reply:
@@ -108,6 +110,28 @@ async def alert_pressed(
         return Reply(words.t("commands.problem.alert_dismissed"))
     except EsmbotError as error:
         return Reply(told(error, words))
+
+
+async def link_pressed(
+    registry: Registry, context: CommandContext, ticket: object, problem: object
+) -> Reply:
+    """The Link button on a new ticket's card: /problem link, with the same role check."""
+    words = context.phrases()
+    if not (is_ticket_key(ticket) and is_ticket_key(problem)):
+        return Reply(words.t("commands.button.unknown"))
+    assert isinstance(ticket, str) and isinstance(problem, str)
+    ticket, problem = ticket.upper(), problem.upper()
+    command = registry.get("problem")
+    assert command is not None, "/problem is not registered"
+    refusal = await refuse(command, context, f"button {LINK_VERB} {ticket} {problem}")
+    if refusal is not None:
+        return refusal
+    try:
+        linked = await ProblemRecords(context.actions).link(ticket, problem, actor=context.person)
+    except EsmbotError as error:
+        return Reply(told(error, words))
+    said = "commands.problem.linked" if linked else "commands.problem.already_linked"
+    return Reply(words.t(said, key=ticket, problem=problem))
 
 
 PROBLEM_COMMANDS = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeAlias, TypedDict
@@ -47,6 +47,12 @@ class Recipient:
     reader: Reader
 
 
+# What the agents' card of a new ticket may suggest: an open problem it looks like (its key and
+# title), found by a function app.py hands in (bot/problems/known.py), or None.
+Suggest = Callable[[AsyncSession, Ticket], Awaitable[dict[str, str] | None]]
+SUGGESTING = frozenset({"agents/new_ticket"})
+
+
 class DraftRow(TypedDict):
     """An outbox row as `compose` writes it: the draft now, the activity rendered when sent."""
 
@@ -72,8 +78,10 @@ class Notifier:
         jira_base_url: str = "",
         metrics: Metrics | None = None,
         clock: Callable[[], datetime] = utcnow,
+        suggest: Suggest | None = None,
     ) -> None:
         self._renderer, self._organisation = renderer, organisation
+        self.suggest = suggest
         self._jira_base_url = jira_base_url.rstrip("/")
         self.metrics = metrics
         # A row falls due on the app's clock, which the dispatcher claims by, not the wall's.
@@ -157,6 +165,8 @@ class Notifier:
             return []
         view = await self.ticket_view(session, ticket)
         extras = {**_DEFAULT_EXTRAS, "vendor": self._organisation.service, **extras}
+        if self.suggest is not None and any(i.template in SUGGESTING for i in intents):
+            extras["suggested"] = await self.suggest(session, ticket)
         now = self._clock()
         rows: list[DraftRow] = []
         drafted: set[tuple[str, int]] = set()
@@ -424,6 +434,7 @@ _DEFAULT_EXTRAS: dict[str, Any] = {
     "note": None,
     "previous_status": None,
     "respond_by": None,
+    "suggested": None,
 }
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +17,8 @@ from bot.tickets.models import PROBLEM, Ticket
 
 # Open problems compared with a text at most: the newest, which are the ones that pile up.
 _CANDIDATES = 200
+# The open problems as a session read them: a batch of events reads them once.
+_MEMO = "open_problems"
 
 
 @dataclass(frozen=True)
@@ -29,11 +33,35 @@ class KnownProblem:
     since: datetime
 
 
-async def known_problem(
-    session: AsyncSession, *, text: str, threshold: float, module: str | None = None
-) -> KnownProblem | None:
-    """The open problem most like `text` (in the same module, when one is named), or None."""
-    query = (
+def problem_suggestion(
+    threshold: float,
+) -> Callable[[AsyncSession, Ticket], Awaitable[dict[str, str] | None]]:
+    """What the agents' card of a new ticket suggests: the open problem its words match."""
+
+    async def suggest(session: AsyncSession, ticket: Ticket) -> dict[str, str] | None:
+        if ticket.type == PROBLEM:
+            return None
+        problems = session.info.get(_MEMO)
+        if problems is None:
+            problems = session.info[_MEMO] = list((await session.execute(_open_problems())).all())
+        if not problems:
+            return None
+        text = f"{ticket.summary} {ticket.description or ''}"
+        found = best_match(
+            text,
+            [(row.key, f"{row.summary} {row.description or ''}") for row in problems],
+            threshold=threshold,
+        )
+        if found is None or (await _problem_of(session, ticket.id)) is not None:
+            return None
+        row = next(row for row in problems if row.key == found)
+        return {"key": row.key, "summary": row.summary}
+
+    return suggest
+
+
+def _open_problems() -> Any:
+    return (
         select(Ticket.id, Ticket.key, Ticket.summary, Ticket.description, Ticket.created_at)
         .where(
             Ticket.type == PROBLEM,
@@ -42,6 +70,19 @@ async def known_problem(
         .order_by(Ticket.created_at.desc())
         .limit(_CANDIDATES)
     )
+
+
+async def _problem_of(session: AsyncSession, ticket_id: int) -> int | None:
+    return await session.scalar(
+        select(ProblemLink.problem_id).where(ProblemLink.ticket_id == ticket_id)
+    )
+
+
+async def known_problem(
+    session: AsyncSession, *, text: str, threshold: float, module: str | None = None
+) -> KnownProblem | None:
+    """The open problem most like `text` (in the same module, when one is named), or None."""
+    query = _open_problems()
     if module:
         query = query.where((Ticket.module == module) | Ticket.module.is_(None))
     problems = (await session.execute(query)).all()

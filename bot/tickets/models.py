@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -30,6 +31,8 @@ class Ticket(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id"),
         CheckConstraint("paused_seconds >= 0", name="paused_seconds_not_negative"),
+        # Open problems are looked up on every detector run and every new ticket's card.
+        Index("ix_tickets_type_status", "type", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

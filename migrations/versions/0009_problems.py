@@ -117,10 +117,12 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_tickets_created_at"), ["created_at"], unique=False)
+        batch_op.create_index("ix_tickets_type_status", ["type", "status"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.drop_index("ix_tickets_type_status")
         batch_op.drop_index(batch_op.f("ix_tickets_created_at"))
     op.drop_table("problem_alert_tickets")
     with op.batch_alter_table("problem_alerts", schema=None) as batch_op:

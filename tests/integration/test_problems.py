@@ -231,3 +231,32 @@ async def test_with_jira_the_problem_is_an_issue_with_links_and_jira_solving_it_
     kim_new = [fallback(card) for card in desk.cards(KIM_CHAT)[kim_before:]]
     assert len(lena_new) == 1 and "The problem that affected you is solved" in lena_new[0]
     assert len(kim_new) == 1 and "ist gelöst" in kim_new[0]
+
+
+async def test_a_new_ticket_like_an_open_problem_is_suggested_on_its_card_with_a_link(desk):
+    from bot.problems.known import problem_suggestion
+
+    desk.actions.notifier.suggest = problem_suggestion(0.5)  # as bot/app.py wires it
+    await desk.open("Checkout fails with an error", module="Checkout")
+    await desk.say(ALEX, "/problem new The checkout fails for everyone SR-1", channel="agents")
+    await desk.quiet()
+    before = len(desk.cards(AGENTS))
+
+    key = await desk.open("Cannot pay, error at the last step")
+    unrelated = await desk.open("The printer is out of toner")
+    await desk.quiet()
+    card = next(c for c in desk.cards(AGENTS)[before:] if fallback(c).startswith(f"{key}:"))
+    other = next(c for c in desk.cards(AGENTS)[before:] if fallback(c).startswith(f"{unrelated}:"))
+
+    assert "Looks like the open problem PRB-1" in str(card)
+    [link] = [a for a in card["actions"] if a.get("data", {}).get("action") == "link_problem"]
+    assert link["title"] == "Link to PRB-1"
+    assert "link_problem" not in str(other)
+    answer = await desk.press(ALEX, link["data"], card="card-9")
+    assert answer == (
+        f"{key} is linked to PRB-1 now; its requester hears from us when the problem is solved."
+    )
+    assert await desk.scalar("SELECT count(*) FROM problem_links") == 2
+    assert (await desk.press(ALEX, link["data"], card="card-9")) == (
+        f"{key} was linked to PRB-1 already."
+    )

@@ -364,8 +364,14 @@ SAMPLES: dict[str, dict[str, Sample]] = {
     ),
     "customer/planned_outage": _pair({"outage": OUTAGE}, {"outage": HOSTILE_OUTAGE}, ticket=False),
     "agents/new_ticket": {
-        "realistic": Sample(replace(REALISTIC_TICKET, status=Status.NEW, assignee_name=None)),
-        "hostile": Sample(replace(HOSTILE_TICKET, status=Status.NEW)),
+        "realistic": Sample(
+            replace(REALISTIC_TICKET, status=Status.NEW, assignee_name=None),
+            {"suggested": {"key": "PRB-1", "summary": "The checkout fails for everyone"}},
+        ),
+        "hostile": Sample(
+            replace(HOSTILE_TICKET, status=Status.NEW),
+            {"suggested": {"key": INJECTION, "summary": HUGE}},
+        ),
     },
     "agents/customer_replied": _pair(
         {"comment": "I was using PayFast, with a Visa card."}, {"comment": HUGE}

@@ -18,7 +18,7 @@ import pytest
 from babel.dates import parse_pattern
 from jsonschema import Draft6Validator
 
-from bot.commands.problems import ALERT_VERBS
+from bot.commands.problems import ALERT_VERBS, LINK_VERB
 from bot.dialogs.chat import CHAT_VERBS
 from bot.notify.card_size import MAX_CARD_BYTES, card_size, card_size_bound
 from bot.notify.filters import clean, clip, md
@@ -47,7 +47,7 @@ READERS = {
     "en": Reader(name="Lena Learner", locale="en-US", time_zone="Europe/Berlin"),
     "de": Reader(name="Kim Keyuser", locale="de-DE", time_zone="Europe/Berlin"),
 }
-VERBS = {"ack", "assign_me"} | CHAT_VERBS | ALERT_VERBS
+VERBS = {"ack", "assign_me", LINK_VERB} | CHAT_VERBS | ALERT_VERBS
 # What Teams markdown (and the card's DATE() functions) would act on; md escapes every one.
 SPECIAL = set("\\`*_~[]()#<>|{}")
 WORDS = {
