@@ -164,6 +164,7 @@ def create_app(
     )
     app[DATABASE], app[WRITER], app[DISPATCHER] = database, writer, dispatcher
     sweeper = Sweeper(database, organisation, notifier, clock, on_commit=dispatcher.wake)
+    system = _ticket_system(settings, organisation)
     app[SCHEDULER] = SchedulerRunner(
         database=database,
         organisation=organisation,
@@ -175,11 +176,13 @@ def create_app(
             daily=DailyDigest(database, organisation, notifier, clock, on_commit=dispatcher.wake),
             weekly=WeeklyReport(database, organisation, notifier, clock, on_commit=dispatcher.wake),
         ),
-        detector=Detector(database, organisation, notifier, clock, on_commit=dispatcher.wake).run,
+        detector=Detector(
+            database, organisation, notifier, clock, on_commit=dispatcher.wake, system=system
+        ).run,
     )
     actions = TicketActions(
         database=database,
-        system=_ticket_system(settings, organisation),
+        system=system,
         organisation=organisation,
         clock=clock,
         notifier=notifier,

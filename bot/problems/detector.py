@@ -23,12 +23,14 @@ from bot.config.problem_rules import ProblemRules
 from bot.db import Database
 from bot.notify.compose import Notifier
 from bot.notify.views import AlertTicket, SpikeAlert
+from bot.problems.closing import resolve_linked
 from bot.problems.models import ProblemAlert, ProblemAlertTicket, ProblemLink
 from bot.problems.records import DECLARED, DISMISSED, OPEN
 from bot.problems.similarity import best_match, group_texts, weighted_concepts
 from bot.problems.spikes import is_spike, spikes, usual_rate
 from bot.tickets.lifecycle import OPEN_STATUSES
 from bot.tickets.models import PROBLEM, Ticket
+from bot.tickets.system import TicketSystem
 
 log = logging.getLogger(__name__)
 
@@ -287,15 +289,19 @@ async def tell_desk(
 
 @dataclass
 class Detector:
-    """The leader's job: one detection run in its own transaction, then the dispatcher woken."""
+    """The leader's job: the linked tickets of solved problems resolved (if esmbot.toml says
+    so), then one detection run in its own transaction, then the dispatcher woken."""
 
     database: Database
     organisation: Organisation
     notifier: Notifier | None
     clock: Callable[[], datetime]
     on_commit: Callable[[], None] | None = None
+    system: TicketSystem | None = None
 
     async def run(self) -> list[int]:
+        if self.system is not None:
+            await resolve_linked(self.database, self.organisation, self.system, now=self.clock())
         async with self.database.transaction() as session:
             raised = await detect(
                 session,

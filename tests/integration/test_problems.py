@@ -260,3 +260,43 @@ async def test_a_new_ticket_like_an_open_problem_is_suggested_on_its_card_with_a
     assert (await desk.press(ALEX, link["data"], card="card-9")) == (
         f"{key} was linked to PRB-1 already."
     )
+
+
+@pytest.fixture
+async def closing_desk(connector, database, aiohttp_client, settings, organisation) -> Desk:
+    rules = dataclasses.replace(organisation.problems, resolve_linked=True)
+    closing = dataclasses.replace(organisation, problems=rules)
+    return await build_desk(connector, database, aiohttp_client, settings, closing)
+
+
+async def test_with_resolve_linked_the_tickets_are_resolved_with_the_problem_silently(
+    closing_desk,
+):
+    from bot.app import SCHEDULER
+
+    desk = closing_desk
+    first, second, kims = await _affected_desk(desk)
+    await desk.say(ALEX, f"/problem new Checkout down {first} {second} {kims}", channel="agents")
+    await desk.say(ALEX, "/resolve PRB-1 Restarted the payment gateway", channel="agents")
+    await desk.quiet()
+    lena_before = len(desk.cards(LENA_CHAT))
+
+    for _ in range(2):  # a second run, or another replica's, resolves nothing twice
+        await desk.client.server.app[SCHEDULER].detect()
+    await desk.quiet()
+
+    for key in (first, second, kims):
+        assert await desk.ticket(key, "status") == "resolved"
+        assert await desk.ticket(key, "resolution") == "Restarted the payment gateway"
+    # They heard it from the problem, once; no second word for their own tickets.
+    assert len(desk.cards(LENA_CHAT)) == lena_before
+    assert (
+        await desk.scalar("SELECT count(*) FROM outbox WHERE template = 'customer/resolved'") == 0
+    )
+    # Their survey comes as usual.
+    surveys = "SELECT count(*) FROM due_actions d JOIN tickets t ON t.id = d.ticket_id"
+    assert await desk.scalar(surveys + " WHERE d.kind = 'survey' AND t.type != 'problem'") == 3
+    assert (
+        await desk.scalar("SELECT count(*) FROM ticket_events WHERE dedupe_key LIKE 'problem:%'")
+        == 3
+    )
