@@ -32,6 +32,8 @@ from bot.notify.pacing import TENANT_WINDOWS, Pacer, Window
 from bot.notify.render import Renderer
 from bot.notify.replicas import Replicas
 from bot.reports.dashboard import dashboard_words
+from bot.problems.detector import Detector
+from bot.problems.known import problem_suggestion
 from bot.reports.digest import DailyDigest
 from bot.reports.links import ReportLinks, link_key
 from bot.reports.served import ReportPdfs
@@ -129,6 +131,7 @@ def create_app(
         jira_base_url=settings.jira_base_url,
         metrics=metrics,
         clock=clock,
+        suggest=problem_suggestion(organisation.problems.similarity),
     )
     authentication = create_authentication(settings)
     adapter = create_adapter(authentication, renderer)
@@ -184,6 +187,7 @@ def create_app(
         settings.base_url,
         clock,
     )
+    system = _ticket_system(settings, organisation)
     app[SCHEDULER] = SchedulerRunner(
         database=database,
         organisation=organisation,
@@ -197,10 +201,13 @@ def create_app(
                 database, organisation, notifier, clock, on_commit=dispatcher.wake, links=links
             ),
         ),
+        detector=Detector(
+            database, organisation, notifier, clock, on_commit=dispatcher.wake, system=system
+        ).run,
     )
     actions = TicketActions(
         database=database,
-        system=_ticket_system(settings, organisation),
+        system=system,
         organisation=organisation,
         clock=clock,
         notifier=notifier,

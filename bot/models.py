@@ -4,6 +4,7 @@ from bot.db import Base
 from bot.dialogs.models import BotStateRow
 from bot.directory.models import AudienceBinding, AuditEntry, Conversation, Person
 from bot.notify.models import Coordination, OutboxMessage
+from bot.problems.models import ProblemAlert, ProblemAlertTicket, ProblemLink
 from bot.tickets.due_models import DueAction
 from bot.tickets.models import CsatSurvey, KeySequence, Ticket, TicketEvent
 
@@ -20,6 +21,9 @@ __all__ = [
     "KeySequence",
     "OutboxMessage",
     "Person",
+    "ProblemAlert",
+    "ProblemAlertTicket",
+    "ProblemLink",
     "Ticket",
     "TicketEvent",
     "metadata",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -45,8 +45,10 @@ class SchedulerRunner:
         clock: Callable[[], datetime],
         name: str,
         jobs: Sequence[LeaderJob] = (),
+        detector: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self._database, self._organisation, self._sweeper = database, organisation, sweeper
+        self._detector = detector
         self._clock, self._name = clock, name
         self.jobs = {job.name: job for job in jobs}
         self._scheduler: AsyncIOScheduler | None = None
@@ -68,6 +70,12 @@ class SchedulerRunner:
             self.renew_lease, "interval", seconds=RENEW_SECONDS, id="lease",
             coalesce=True, max_instances=1, next_run_time=datetime.now(self._organisation.time_zone),
         )  # fmt: skip
+        if self._detector is not None:
+            every = self._organisation.problems.every.total_seconds()
+            scheduler.add_job(
+                self.detect, "interval", seconds=every, id="detect",
+                coalesce=True, max_instances=1,
+            )  # fmt: skip
         for job in self.jobs.values():
             # A fire missed by more than the grace here (a blocked loop) is the catch-up's.
             scheduler.add_job(
@@ -104,6 +112,18 @@ class SchedulerRunner:
             log.info("sweep interrupted by shutdown")
         except Exception:  # the next interval tries again; the rows are still due
             log.exception("sweep failed")
+
+    async def detect(self) -> None:
+        """The spike detector, on the lease holder only: one run over the window now."""
+        if self._detector is None or not await self._renew():
+            return
+        self._track()
+        try:
+            await self._detector()
+        except asyncio.CancelledError:
+            log.info("spike detection interrupted by shutdown")
+        except Exception:  # the next interval looks again; nothing was half-written
+            log.exception("spike detection failed")
 
     async def renew_lease(self) -> None:
         """Takes or renews the lease; the leader then catches up on every job that is due."""

@@ -2,6 +2,7 @@
 
 from bot.commands.help import help_command
 from bot.commands.managers import MANAGER_COMMANDS
+from bot.commands.problems import PROBLEM_COMMANDS
 from bot.commands.queue import QUEUE_COMMANDS
 from bot.commands.registry import Registry
 from bot.commands.subscribe import SUBSCRIPTION_COMMANDS
@@ -18,6 +19,7 @@ def build_registry() -> Registry:
             *TALK_COMMANDS,
             *QUEUE_COMMANDS,
             *MANAGER_COMMANDS,
+            *PROBLEM_COMMANDS,
         ]
     )
     registry.register(help_command(registry))

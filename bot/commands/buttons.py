@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands.common import is_ticket_key
 from bot.commands.errors import told
+from bot.commands.problems import ALERT_VERBS, LINK_VERB, alert_pressed, link_pressed
 from bot.commands.registry import CommandContext, Registry, Reply
 from bot.commands.runner import refuse
 from bot.commands.tickets import PRIORITIES, acknowledge, escalate, priority, take
@@ -86,6 +87,10 @@ class Pressed:
 async def press(registry: Registry, context: CommandContext, value: object) -> Pressed:
     data = value if isinstance(value, dict) else {}
     verb, key = data.get("action"), data.get("ticket")
+    if isinstance(verb, str) and verb in ALERT_VERBS:
+        return Pressed(await alert_pressed(registry, context, verb, data.get("alert")))
+    if verb == LINK_VERB:
+        return Pressed(await link_pressed(registry, context, key, data.get("problem")))
     if not isinstance(verb, str) or verb not in _DESK_VERBS:
         return Pressed(Reply(context.phrases().t("commands.button.unknown")))
     name, run = _DESK_VERBS[verb]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.commands.registry import CommandError
 from bot.errors import EsmbotError
 from bot.notify.words import Phrases
+from bot.problems.records import ProblemRefused
 from bot.tickets.actions import AlreadyTaken, UnknownTicket
 from bot.tickets.lifecycle import IllegalTransition
 
@@ -15,6 +16,8 @@ def told(error: EsmbotError, words: Phrases) -> str:
         return error.said(words)
     if isinstance(error, UnknownTicket):
         return words.t("commands.error.unknown_ticket", key=error.key.upper())
+    if isinstance(error, ProblemRefused):
+        return words.t(f"commands.problem.refused.{error.reason}", **error.params)
     if isinstance(error, AlreadyTaken):
         return _taken(error, words)
     if isinstance(error, IllegalTransition):

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 
 from bot.config.jira_mapping import JiraMapping, parse_jira_mapping
+from bot.config.problem_rules import ProblemRules, parse_problem_rules
 from bot.config.timers import WEEKDAYS, Timers, parse_timers
 from bot.errors import ConfigError
 from bot.tickets.calendar import BusinessCalendar
@@ -89,6 +90,7 @@ class Organisation:
     vendor: VendorTerms = field(default_factory=VendorTerms)
     # A key user who opened a ticket for a colleague hears what the colleague hears.
     key_user_updates: bool = True
+    problems: ProblemRules = field(default_factory=ProblemRules)
     # The Azure AD tenants served (lower-cased); empty serves any, which only local mode allows.
     tenants: frozenset[str] = frozenset()
     source: str = field(default="", compare=False)
@@ -210,6 +212,7 @@ def parse_organisation(data: Mapping[str, Any], *, source: str = "esmbot.toml") 
             "jira",
             "timers",
             "vendor",
+            "problems",
         },
     )
     org = _Section(
@@ -259,6 +262,7 @@ def parse_organisation(data: Mapping[str, Any], *, source: str = "esmbot.toml") 
         timers=parse_timers(top.data.get("timers"), source),
         vendor=_vendor(source, top.data.get("vendor", {}), time_zone),
         key_user_updates=org.get("key_user_updates", bool, True),
+        problems=parse_problem_rules(top.data.get("problems"), source),
         tenants=frozenset(tenant.lower() for tenant in org.strings("tenants", [])),
         source=source,
     )

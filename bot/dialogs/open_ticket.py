@@ -22,8 +22,11 @@ from bot.dialogs.first_seen import NotADate, read_first_seen
 from bot.dialogs.prompts import CardChoicePrompt, ReviewPrompt
 from bot.dialogs.voice import Desk, Voice, voice_of
 from bot.directory.models import Person
+from bot.directory.service import record_audit
 from bot.errors import EsmbotError
 from bot.notify.labels import MODULE, TYPE
+from bot.problems.known import known_problem
+from bot.problems.records import ProblemRecords
 from bot.tickets.events import PersonRef, day_or_moment
 from bot.tickets.people import match_person
 from bot.tickets.service import ticket_by_key
@@ -37,12 +40,14 @@ TEXT, CHOICE, SUMMARY, FOR_WHOM, FIRST_SEEN, REVIEW = (
     "text", "choice", "summary", "for_whom", "first_seen", "review",
 )  # fmt: skip
 # The questions in the order they are asked; "review" in `only` skips straight to the summary.
-FIELDS = ("for_whom", "summary", "type", "module", "module_other", "impact", "steps",
-          "first_seen", "priority")  # fmt: skip
+FIELDS = ("for_whom", "summary", "known_problem", "type", "module", "module_other", "impact",
+          "steps", "first_seen", "priority")  # fmt: skip
 CHANGEABLE = ("summary", "type", "module", "impact", "steps", "first_seen", "priority")
 PRIORITIES = ("P1", "P2", "P3", "P4")
 DEFAULT_PRIORITY = "P3"
 OTHER, NOT_SURE, ME = "other", "not_sure", "me"
+# The answers when the customer's words match an open problem: add them to it, or go on.
+AFFECTED, OWN_TICKET, NO_PROBLEM = "affected", "own_ticket", "none"
 SUMMARY_LIMIT = 200
 TEXT_LIMIT = 4000
 MIN_SUMMARY_LETTERS = 5
@@ -133,6 +138,10 @@ class OpenTicketDialog(ComponentDialog):
     ) -> Callable[[WaterfallStepContext], Awaitable[DialogTurnResult]]:
         async def step_(step: WaterfallStepContext) -> DialogTurnResult:
             self._store(step, previous)
+            if previous == "known_problem" and step.values["asked"] == previous:
+                await self._record_choice(step)
+                if step.values["draft"].get("known_choice") == AFFECTED:
+                    return await self._join_problem(step)
             return await self._ask(step, field)
 
         step_.__name__ = f"ask_{field}"
@@ -174,6 +183,8 @@ class OpenTicketDialog(ComponentDialog):
             return await step.prompt(FOR_WHOM, _text(voice, "chat.open.for_whom"))
         if field == "summary":
             return await step.prompt(SUMMARY, _text(voice, "chat.open.summary"))
+        if field == "known_problem":
+            return await self._ask_known_problem(step, voice, draft)
         if field == "type":
             choices = [worded(voice, kind, kind=TYPE) for kind in organisation.ticket_types]
             return await step.prompt(CHOICE, ask(voice, field, voice.t("chat.open.type"), choices))
@@ -204,6 +215,9 @@ class OpenTicketDialog(ComponentDialog):
             return field == only
         if field == "for_whom":
             return may_open_for_others(voice) and "for_email" not in draft
+        if field == "known_problem":
+            # Only for their own trouble: a key user opening for a colleague opens the ticket.
+            return "known_problem" not in draft and not draft.get("for_email")
         if field == "module" and not self._desk.organisation.modules:
             return False
         return field not in draft
@@ -218,6 +232,8 @@ class OpenTicketDialog(ComponentDialog):
             given = draft_from_text(result)
             draft["summary"] = given["summary"]
             draft.setdefault("description", given["description"])
+        elif field == "known_problem":
+            draft["known_choice"] = result.value
         elif field in ("type", "module"):
             draft[field] = result.value
         elif field == "module_other":
@@ -228,6 +244,59 @@ class OpenTicketDialog(ComponentDialog):
             draft["first_seen"] = result
         else:
             draft[field] = result.strip()[:TEXT_LIMIT]
+
+    # A problem the desk knows about already: the customer may join it instead.
+
+    async def _ask_known_problem(
+        self, step: WaterfallStepContext, voice: Voice, draft: dict[str, Any]
+    ) -> DialogTurnResult:
+        text = f"{draft.get('summary') or ''} {draft.get('description') or ''}"
+        async with self._desk.database.transaction() as session:
+            known = await known_problem(
+                session, text=text, threshold=self._desk.organisation.problems.similarity
+            )
+        draft["known_problem"] = known.key if known else NO_PROBLEM
+        if known is None:
+            step.values["asked"] = None
+            return await step.next(None)
+        question = voice.t(
+            "chat.open.known_problem",
+            summary=known.summary,
+            since=voice.when(known.since),
+            key=known.key,
+        )
+        choices = [
+            worded(voice, AFFECTED, key="chat.open.known_affected"),
+            worded(voice, OWN_TICKET, key="chat.open.known_own"),
+        ]
+        return await step.prompt(CHOICE, ask(voice, "known_problem", question, choices))
+
+    async def _record_choice(self, step: WaterfallStepContext) -> None:
+        """What the customer chose is kept, so that the report can count the deflections."""
+        draft, voice = step.values["draft"], voice_of(step.context)
+        async with self._desk.database.transaction() as session:
+            await record_audit(
+                session,
+                actor=voice.person,
+                action="problem.intake",
+                outcome="done",
+                target=draft["known_problem"],
+                detail={"choice": draft.get("known_choice")},
+            )
+
+    async def _join_problem(self, step: WaterfallStepContext) -> DialogTurnResult:
+        voice, key = voice_of(step.context), step.values["draft"]["known_problem"]
+        try:
+            added = await ProblemRecords(self._desk.actions).add_affected(key, voice.person)
+        except EsmbotError as error:
+            # Solved or gone meanwhile: the customer opens a ticket after all.
+            log.info("could not join the problem", extra={"problem": key, "error": str(error)})
+            await step.context.send_activity(voice.text("chat.open.known_gone", key=key))
+            step.values["draft"]["known_choice"] = OWN_TICKET
+            return await self._ask(step, "type")
+        said = "chat.open.known_added" if added else "chat.open.known_already"
+        await step.context.send_activity(voice.text(said, key=key))
+        return await step.end_dialog(key)
 
     # Validators: each says what is wrong, so the customer is never just asked again.
 

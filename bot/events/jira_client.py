@@ -259,6 +259,23 @@ class JiraClient:
         doing = f"setting the priority of {key}"
         await self._on_issue("PUT", key, body=body, doing=doing, safe=True)
 
+    async def link_issues(self, *, outward: str, inward: str, link_type: str) -> None:
+        """Links two issues: `outward` is where the link starts (the problem that causes),
+        `inward` where it ends (the incident it causes). Jira keeps one link of a type between
+        two issues, so a retry after a lost answer adds none."""
+        await self._call(
+            "POST",
+            "/rest/api/3/issueLink",
+            body={
+                "type": {"name": link_type},
+                "outwardIssue": {"key": outward},
+                "inwardIssue": {"key": inward},
+            },
+            doing=f"linking {inward} to {outward}",
+            safe=True,
+            missing=f"{outward} or {inward} does not exist in Jira",
+        )
+
     async def get_user(self, account_id: str) -> JiraUser:
         data = await self._call(
             "GET",

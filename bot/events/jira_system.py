@@ -15,6 +15,9 @@ from bot.tickets.system import Draft, Recorded
 
 _Default = TypeVar("_Default", str, None)
 
+# Jira Service Management's link from a problem to the incidents it causes.
+PROBLEM_LINK_TYPE = "Problem/Incident"
+
 
 class JiraSystem:
     """Translates esmbot's words back into Jira's and calls Jira's REST API."""
@@ -73,6 +76,11 @@ class JiraSystem:
         what = "request type" if type is not None else "module"
         raise EsmbotError(
             f"{key} lives in Jira: change its {what} in Jira, and esmbot follows within seconds."
+        )
+
+    async def link(self, problem_key: str, ticket_key: str) -> None:
+        await self._client.link_issues(
+            outward=problem_key, inward=ticket_key, link_type=PROBLEM_LINK_TYPE
         )
 
 

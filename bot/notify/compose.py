@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeAlias, TypedDict
 
-from sqlalchemy import Row, bindparam, insert, select
+from sqlalchemy import Row, bindparam, insert, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,9 +21,10 @@ from bot.notify.metrics import Metrics
 from bot.notify.models import OutboxMessage
 from bot.notify.outbox import PENDING
 from bot.notify.render import Renderer
-from bot.notify.routing import AGENTS, ASSIGNEE, CUSTOMER, TOLD_AFTER, Intent
+from bot.notify.routing import AFFECTED, AGENTS, ASSIGNEE, CUSTOMER, TOLD_AFTER, Intent
 from bot.notify.template_error import TemplateError
 from bot.notify.views import Reader, TicketView
+from bot.problems.models import ProblemLink
 from bot.tickets.lifecycle import Status
 from bot.tickets.models import Ticket
 
@@ -47,6 +48,12 @@ class Recipient:
 
     conversation_id: int
     reader: Reader
+
+
+# What the agents' card of a new ticket may suggest: an open problem it looks like (its key and
+# title), found by a function app.py hands in (bot/problems/known.py), or None.
+Suggest = Callable[[AsyncSession, Ticket], Awaitable[dict[str, str] | None]]
+SUGGESTING = frozenset({"agents/new_ticket"})
 
 
 class DraftRow(TypedDict):
@@ -74,8 +81,10 @@ class Notifier:
         jira_base_url: str = "",
         metrics: Metrics | None = None,
         clock: Callable[[], datetime] = utcnow,
+        suggest: Suggest | None = None,
     ) -> None:
         self._renderer, self._organisation = renderer, organisation
+        self.suggest = suggest
         self._jira_base_url = jira_base_url.rstrip("/")
         self.metrics = metrics
         # A row falls due on the app's clock, which the dispatcher claims by, not the wall's.
@@ -159,6 +168,8 @@ class Notifier:
             return []
         view = await self.ticket_view(session, ticket)
         extras = {**_DEFAULT_EXTRAS, "vendor": self._organisation.service, **extras}
+        if self.suggest is not None and any(i.template in SUGGESTING for i in intents):
+            extras["suggested"] = await self.suggest(session, ticket)
         now = self._clock()
         rows: list[DraftRow] = []
         drafted: set[tuple[str, int]] = set()
@@ -314,6 +325,8 @@ class Notifier:
                 return reporter
             # The key user who opened it for a colleague follows it as the colleague does.
             return reporter + await self.personal(session, opener)
+        if audience == AFFECTED:
+            return await self.affected(session, ticket.id)
         if audience == ASSIGNEE:
             if ticket.assignee_id is None or not await self._owned_by_agent(session, ticket):
                 # The desk's cards are for the desk: an assignee without the agent role (a Jira
@@ -355,6 +368,18 @@ class Notifier:
         found = (await session.execute(_BOUND_CHANNEL, {"audience": audience})).first()
         return [_channel_recipient(found.id)] if found else []
 
+    async def affected(self, session: AsyncSession, problem_id: int) -> list[Recipient]:
+        """The 1:1 chat of everyone a problem affects, once per person however many of their
+        tickets it links."""
+        ids = list(await session.scalars(_AFFECTED, {"problem": problem_id}))
+        if not ids:
+            return []
+        chats = await session.execute(_PERSONAL_CHATS, {"ids": ids})
+        newest: dict[int, Recipient] = {}
+        for chat in chats:  # the newest comes first
+            newest.setdefault(chat.person_id, _personal_recipient(chat))
+        return sorted(newest.values(), key=lambda recipient: recipient.conversation_id)
+
     async def personal(self, session: AsyncSession, person_id: int) -> list[Recipient]:
         """A person's 1:1 chat with the bot, written in their language and time zone."""
         known: _Preloaded | None = session.info.get(_PRELOADED)
@@ -382,6 +407,16 @@ _PERSONAL_CHATS = (
     )
     .order_by(Conversation.updated_at.desc())
 )  # the people's reachable 1:1 chats with the bot, the most recently seen first
+
+
+_AFFECTED = union(
+    select(Ticket.reporter_id)
+    .join(ProblemLink, ProblemLink.ticket_id == Ticket.id)
+    .where(ProblemLink.problem_id == bindparam("problem"), Ticket.reporter_id.is_not(None)),
+    select(ProblemLink.person_id).where(
+        ProblemLink.problem_id == bindparam("problem"), ProblemLink.person_id.is_not(None)
+    ),
+)  # the reporters of a problem's linked tickets and the people added to it as affected
 
 
 # A row of _PERSONAL_CHATS: conversation id, person id, name, locale, time zone.
@@ -415,6 +450,7 @@ _DEFAULT_EXTRAS: dict[str, Any] = {
     "note": None,
     "previous_status": None,
     "respond_by": None,
+    "suggested": None,
 }
 
 

@@ -13,6 +13,8 @@ ASSIGNEE = "assignee"
 AGENTS = "agents"
 VENDOR = "vendor"
 MANAGEMENT = "management"
+# Everyone a problem affects: the customers of its linked tickets and those added at intake.
+AFFECTED = "affected"
 
 # The customer's ticket card: posted when the ticket arrives, then redrawn in place by the
 # messages that only report progress, so the chat does not fill with status noise. What needs
@@ -54,6 +56,7 @@ class TicketFacts:
 
     priority: str
     has_assignee: bool
+    problem: bool = False
 
 
 _TABLE: dict[Change, tuple[Intent, ...]] = {
@@ -90,15 +93,36 @@ _TABLE: dict[Change, tuple[Intent, ...]] = {
 }
 
 
+# A problem's reporter is the desk itself: what a customer would hear goes to the affected,
+# and only what every one of them should know: an update in words, and the solution.
+_PROBLEM_TABLE: dict[Change, tuple[Intent, ...]] = {
+    Change.CREATED: (Intent(AGENTS, "agents/new_ticket"),),
+    Change.PUBLIC_COMMENT: (Intent(AFFECTED, "customer/problem_update"),),
+    Change.RESOLVED: (Intent(AFFECTED, "customer/problem_resolved"),),
+}
+
+
 def route(changes: Iterable[Change], facts: TicketFacts) -> list[Intent]:
     """The messages these changes call for, each once, in a stable order."""
     changes = list(changes)
+    if facts.problem:
+        told = [
+            intent
+            for change in changes
+            for intent in _PROBLEM_TABLE.get(change, _TABLE[change])
+            if intent.audience != CUSTOMER
+        ]
+        return _unique(told, facts)
     intents: list[Intent] = []
     for change in changes:
         intents.extend(_TABLE[change])
         if change in (Change.CREATED, Change.ESCALATED_TO_VENDOR) and facts.priority == "P1":
             # A major incident is management's business from its first minute.
             intents.append(Intent(MANAGEMENT, "management/major_incident"))
+    return _unique(intents, facts)
+
+
+def _unique(intents: list[Intent], facts: TicketFacts) -> list[Intent]:
     if not facts.has_assignee:
         # Nobody owns it yet: what the owner would hear goes to the whole desk.
         intents = [Intent(AGENTS, i.template) if i.audience == ASSIGNEE else i for i in intents]

@@ -66,3 +66,24 @@ class Outage:
     start: datetime
     end: datetime
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AlertTicket:
+    """One ticket as a spike alert lists it, to the desk."""
+
+    key: str
+    summary: str
+    module: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SpikeAlert:
+    """What the detector found: how many tickets about what, in how long, against the usual."""
+
+    alert_id: int
+    about: str  # the module, or the words the tickets share
+    observed: int
+    usual: float
+    minutes: int
+    tickets: tuple[AlertTicket, ...]

@@ -78,7 +78,12 @@ class TicketActions:
     on_commit: Callable[[], None] | None = None
 
     async def open(
-        self, draft: Draft, *, reporter: Person, opened_by: Person | None = None
+        self,
+        draft: Draft,
+        *,
+        reporter: Person,
+        opened_by: Person | None = None,
+        prefix: str = LOCAL_PREFIX,
     ) -> Applied:
         """Creates the ticket in the system of record first; only then is it stored here.
 
@@ -88,7 +93,7 @@ class TicketActions:
         recorded = await self.system.create(draft, reporter=reporter)
         now = self.clock()
         async with self.database.transaction() as session:
-            key = recorded.key or await next_key(session, prefix=LOCAL_PREFIX)
+            key = recorded.key or await next_key(session, prefix=prefix)
             fields: dict[str, FieldValue] = {
                 "summary": draft.summary,
                 "description": draft.description,

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Organisation
 from bot.tickets.due_models import DueAction
 from bot.tickets.lifecycle import Status
-from bot.tickets.models import Ticket
+from bot.tickets.models import PROBLEM, Ticket
 from bot.tickets.planning import BREACH, SURVEY_EXPIRY, SURVEY_REMINDER, TicketTimes, plan
 from bot.tickets.sla import resolution_start
 from bot.tickets.state import policy_for, sla_facts
@@ -89,6 +89,7 @@ def times_of(ticket: Ticket, organisation: Organisation) -> TicketTimes:
         reopen_count=ticket.reopen_count,
         vendor_response_due=ticket.vendor_response_due,
         vendor_responded_at=ticket.vendor_responded_at,
+        surveyed=ticket.type != PROBLEM,
     )
 
 

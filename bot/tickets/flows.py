@@ -18,7 +18,7 @@ from bot.notify.routing import Intent, TicketFacts, route
 from bot.tickets.due import Action, NewAction, add_to_session, replan, times_of
 from bot.tickets.events import TICKET_FIELDS, Change, EventKind, PersonRef, TicketEvent
 from bot.tickets.lifecycle import IllegalTransition, Status, path
-from bot.tickets.models import Ticket
+from bot.tickets.models import PROBLEM, Ticket
 from bot.tickets.models import TicketEvent as EventRow
 from bot.tickets.people import match_person
 from bot.tickets.planning import TicketTimes
@@ -236,7 +236,9 @@ async def apply_one(
     intents = route(
         work.changes,
         TicketFacts(
-            priority=work.ticket.priority, has_assignee=work.ticket.assignee_id is not None
+            priority=work.ticket.priority,
+            has_assignee=work.ticket.assignee_id is not None,
+            problem=work.ticket.type == PROBLEM,
         ),
     )
     row["ticket_id"] = work.ticket.id
@@ -435,8 +437,13 @@ async def _apply_comment(
     comment, ticket = event.comment, work.ticket
     assert comment is not None
     author = await match_person(session, ref=comment.author) if comment.author else None
-    # A key user who opened the ticket for a colleague answers on the customer's side too.
-    from_reporter = author is not None and author.id in (ticket.reporter_id, ticket.opened_by_id)
+    # A key user who opened the ticket for a colleague answers on the customer's side too. A
+    # problem is reported by the desk: what it says there is news for the affected.
+    from_reporter = (
+        author is not None
+        and author.id in (ticket.reporter_id, ticket.opened_by_id)
+        and ticket.type != PROBLEM
+    )
     work.extras.update(
         comment=comment.body,
         author=(author.name if author else None)

@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -19,6 +20,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base, UtcDateTime, utcnow
 
+# The ticket type that stands for the cause of other tickets (bot/problems/).
+PROBLEM = "problem"
+
 
 class Ticket(Base):
     """One ticket as esmbot knows it: its description, state, clocks and where it came from."""
@@ -27,6 +31,8 @@ class Ticket(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id"),
         CheckConstraint("paused_seconds >= 0", name="paused_seconds_not_negative"),
+        # Open problems are looked up on every detector run and every new ticket's card.
+        Index("ix_tickets_type_status", "type", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,7 +63,8 @@ class Ticket(Base):
     assignee_id: Mapped[int | None] = mapped_column(
         ForeignKey("people.id", ondelete="SET NULL"), index=True
     )
-    # Indexed, with the resolution and closing times, for the reports of a period.
+    # Indexed for the reports of a period (with the resolution and closing times) and for the
+    # spike detector, which counts the tickets of a window in the past weeks.
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     # Indexed: the compose box's search lists tickets newest change first.
     updated_at: Mapped[datetime] = mapped_column(

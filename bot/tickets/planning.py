@@ -38,6 +38,8 @@ class TicketTimes:
     reopen_count: int
     vendor_response_due: datetime | None = None
     vendor_responded_at: datetime | None = None
+    # A problem is reported by the desk: nobody is asked how satisfied they are with it.
+    surveyed: bool = True
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,10 @@ def plan(
         # A late escalation is a breach management hears of, whatever the ticket does next; the
         # same key as the alert the clock would have given, so the breach is told once.
         add(BREACH, ticket.vendor_escalation_due, VENDOR, None, 0)
-    if ticket.status in (Status.RESOLVED, Status.CLOSED) and ticket.resolved_at is not None:
+    if (
+        ticket.surveyed
+        and ticket.status in (Status.RESOLVED, Status.CLOSED)
+        and ticket.resolved_at is not None
+    ):
         add(SURVEY, calendar.add(ticket.resolved_at, timers.survey_delay), None, None, cycle)
     return planned

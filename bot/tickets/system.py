@@ -50,6 +50,8 @@ class TicketSystem(Protocol):
 
     async def classify(self, key: str, *, type: str | None, module: str | None) -> None: ...
 
+    async def link(self, problem_key: str, ticket_key: str) -> None: ...
+
 
 class LocalStore:
     """esmbot itself is the system of record: nothing to write elsewhere, keys come from its store."""
@@ -72,4 +74,7 @@ class LocalStore:
         return None
 
     async def classify(self, key: str, *, type: str | None, module: str | None) -> None:
+        return None
+
+    async def link(self, problem_key: str, ticket_key: str) -> None:
         return None

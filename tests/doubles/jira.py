@@ -57,6 +57,12 @@ FIELDS = frozenset(
 )
 CREATE_ONLY = frozenset({"project", "issuetype", "reporter"})
 ISSUE_TYPES = ("Service Request", "Incident", "Problem", "Change", "Task", "Bug")
+# Jira Service Management's link types: (name, outward, inward).
+LINK_TYPES = {
+    "Problem/Incident": ("causes", "is caused by"),
+    "Relates": ("relates to", "relates to"),
+    "Blocks": ("blocks", "is blocked by"),
+}
 
 
 @dataclass
@@ -113,6 +119,7 @@ class JiraDouble:
         self.issues: dict[str, dict[str, Any]] = {}
         self.users: dict[str, dict[str, Any]] = {}
         self.calls: list[Recorded] = []
+        self.links: list[tuple[str, str, str]] = []  # (type, outward key, inward key)
         self.url = ""
         self._faults: list[Fault] = []
         self._numbers = itertools.count(1)
@@ -135,6 +142,7 @@ class JiraDouble:
                 web.post(issue + "/transitions", self._route("transition", self._transition)),
                 web.put(issue + "/assignee", self._route("assign", self._assign)),
                 web.get("/rest/api/3/user", self._route("get_user", self._get_user)),
+                web.post("/rest/api/3/issueLink", self._route("link_issues", self._link)),
             ]
         )
 
@@ -433,6 +441,20 @@ class JiraDouble:
             return _errors(400, [], {"assignee": f"User '{account_id}' cannot be assigned issues."})
         issue["assignee"] = account_id
         return web.Response(status=204)
+
+    async def _link(self, issue: Any, body: Any, query: dict[str, str]) -> web.Response:
+        if not isinstance(body, dict):
+            return _errors(400, ["Can not deserialize the request."])
+        name = (body.get("type") or {}).get("name")
+        if name not in LINK_TYPES:
+            return _errors(404, [f"No issue link type with name '{name}' found."])
+        outward = (body.get("outwardIssue") or {}).get("key")
+        inward = (body.get("inwardIssue") or {}).get("key")
+        if outward not in self.issues or inward not in self.issues:
+            return _errors(404, [NOT_FOUND])
+        if (name, outward, inward) not in self.links:  # Jira keeps one link of a type per pair
+            self.links.append((name, outward, inward))
+        return web.Response(status=201)
 
     async def _get_user(self, issue: Any, body: Any, query: dict[str, str]) -> web.Response:
         account_id = query.get("accountId", "")

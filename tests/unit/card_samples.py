@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from bot.notify.views import Outage, Reader, TicketView
+from bot.notify.views import AlertTicket, Outage, Reader, SpikeAlert, TicketView
 from bot.reports.digest import Digest, DigestTicket
 from bot.reports.service_levels import LevelCheck, ServiceLevels
 from bot.reports.weekly import WeeklyFigures
@@ -109,6 +109,29 @@ OUTAGE = Outage(
     text="Checkout maintenance: the shop's checkout is switched off while we update it.",
 )
 HOSTILE_OUTAGE = Outage(service=INJECTION, start=OUTAGE.start, end=OUTAGE.end, text=HUGE)
+SPIKE = SpikeAlert(
+    alert_id=7,
+    about="Checkout",
+    observed=6,
+    usual=0.4,
+    minutes=40,
+    tickets=(
+        AlertTicket("SR-5", "Checkout fails with an error", "Checkout"),
+        AlertTicket("SR-6", "Bezahlen geht nicht", "Checkout"),
+        AlertTicket("SR-7", "Cannot pay, error at the last step", "Checkout"),
+        AlertTicket("SR-8", "Zahlung schlägt beim Abschluss fehl", "Checkout"),
+        AlertTicket("SR-9", "Payment page shows error 500", "Checkout"),
+        AlertTicket("SR-10", "Orders are not going through", "Checkout"),
+    ),
+)
+HOSTILE_SPIKE = SpikeAlert(
+    alert_id=8,
+    about=INJECTION,
+    observed=400,
+    usual=123456.789,
+    minutes=40,
+    tickets=tuple(AlertTicket(f"SR-{n}", HUGE, INJECTION) for n in range(400)),
+)
 
 DIGEST_AT = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)  # Tuesday 08:00 in Berlin
 DIGEST = Digest(
@@ -333,10 +356,22 @@ SAMPLES: dict[str, dict[str, Sample]] = {
         {"survey_id": JSON_BREAK, "reminder": True},
         status=Status.RESOLVED,
     ),
+    "customer/problem_resolved": _pair({}, {}, status=Status.RESOLVED),
+    "agents/problem_alert": _pair({"alert": SPIKE}, {"alert": HOSTILE_SPIKE}, ticket=False),
+    "customer/problem_update": _pair(
+        {"comment": "The fix is being rolled out; checkout works again for most shops."},
+        {"comment": EMOJI_WALL},
+    ),
     "customer/planned_outage": _pair({"outage": OUTAGE}, {"outage": HOSTILE_OUTAGE}, ticket=False),
     "agents/new_ticket": {
-        "realistic": Sample(replace(REALISTIC_TICKET, status=Status.NEW, assignee_name=None)),
-        "hostile": Sample(replace(HOSTILE_TICKET, status=Status.NEW)),
+        "realistic": Sample(
+            replace(REALISTIC_TICKET, status=Status.NEW, assignee_name=None),
+            {"suggested": {"key": "PRB-1", "summary": "The checkout fails for everyone"}},
+        ),
+        "hostile": Sample(
+            replace(HOSTILE_TICKET, status=Status.NEW),
+            {"suggested": {"key": INJECTION, "summary": HUGE}},
+        ),
     },
     "agents/customer_replied": _pair(
         {"comment": "I was using PayFast, with a Visa card."}, {"comment": HUGE}

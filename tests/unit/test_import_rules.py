@@ -35,7 +35,16 @@ MAY_IMPORT = {
     "bot/directory/": {"bot.directory", "bot.db", "bot.errors"},
     "bot/reports/": BELOW | {"bot.reports", "bot.tickets", "bot.notify", "bot.coordination"},
     "bot/notify/": BELOW
-    | {"bot.notify", "bot.tickets.lifecycle", "bot.tickets.models", "bot.tickets.events"},
+    | {
+        "bot.notify",
+        "bot.tickets.lifecycle",
+        "bot.tickets.models",
+        "bot.tickets.events",
+        "bot.problems.models",
+    },
+    "bot/problems/": BELOW | {"bot.problems", "bot.tickets", "bot.notify"},
+    "scheduler/": BELOW
+    | {"bot.tickets", "bot.reports", "bot.coordination", "bot.db", "bot.problems", "scheduler"},
     "bot/tickets/": BELOW | {"bot.tickets", "bot.notify"},
 }
 # The pure core: no database, web or template library, directly or through each other (rule 4).

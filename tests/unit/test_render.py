@@ -18,6 +18,7 @@ import pytest
 from babel.dates import parse_pattern
 from jsonschema import Draft6Validator
 
+from bot.commands.problems import ALERT_VERBS, LINK_VERB
 from bot.dialogs.chat import CHAT_VERBS
 from bot.dialogs.ticket_form import FORM
 from bot.notify.card_size import MAX_CARD_BYTES, card_size, card_size_bound
@@ -48,7 +49,7 @@ READERS = {
     "de": Reader(name="Kim Keyuser", locale="de-DE", time_zone="Europe/Berlin"),
 }
 # The ticket form's button is answered by the message action's submit, named as the form.
-VERBS = {"ack", "assign_me", FORM} | CHAT_VERBS
+VERBS = {"ack", "assign_me", FORM, LINK_VERB} | CHAT_VERBS | ALERT_VERBS
 # What Teams markdown (and the card's DATE() functions) would act on; md escapes every one.
 SPECIAL = set("\\`*_~[]()#<>|{}")
 WORDS = {

@@ -188,3 +188,17 @@ def test_an_internal_comment_adds_nothing_for_the_customer_in_any_sequence(chang
     assert [i for i in with_note if i.audience == "customer"] == [
         i for i in route(others, facts) if i.audience == "customer"
     ]
+
+
+PROBLEM = TicketFacts("P2", has_assignee=True, problem=True)
+
+
+def test_a_problem_tells_the_affected_its_news_and_its_solution_and_its_reporter_nothing():
+    assert route([C.CREATED], PROBLEM) == intents("agents agents/new_ticket")
+    assert route([C.PUBLIC_COMMENT], PROBLEM) == intents("affected customer/problem_update")
+    assert route([C.RESOLVED], PROBLEM) == intents("affected customer/problem_resolved")
+
+
+@given(st.lists(st.sampled_from(list(C)), max_size=6))
+def test_no_change_of_a_problem_reaches_its_reporter_as_a_customer(changes):
+    assert all(intent.audience != "customer" for intent in route(changes, PROBLEM))
