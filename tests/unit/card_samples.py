@@ -379,6 +379,21 @@ SAMPLES: dict[str, dict[str, Sample]] = {
             {"recipient": INJECTION, "message": JSON_BREAK, "error": HUGE, "attempts": 12},
         ),
     },
+    "agents/could_not_reach": {
+        "realistic": Sample(
+            REALISTIC_TICKET,
+            {
+                "person": "Frank Forgetful",
+                "address": "frank.forgetful@esmos.example",
+                "cause": "no_graph",
+                "message": "customer/ticket_received",
+            },
+        ),
+        "hostile": Sample(
+            None,
+            {"person": INJECTION, "address": JSON_BREAK, "cause": "forbidden", "message": HUGE},
+        ),
+    },
     "vendor/escalation": _pair(
         {
             "note": "Payment module throws 500 on 4.0.2.3",
