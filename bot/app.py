@@ -18,6 +18,7 @@ from bot.db import Database, utcnow
 from bot.dialogs.chat import CustomerChat
 from bot.dialogs.storage import SqlStorage
 from bot.dialogs.voice import Desk
+from bot.directory.service import unbound_audiences
 from bot.events.accounts import AccountLookup, LookupSettings
 from bot.events.jira_client import JiraClient
 from bot.events.jira_system import JiraSystem
@@ -25,6 +26,7 @@ from bot.events.routes import Clock, event_routes
 from bot.events.writer import EventWriter
 from bot.notify.compose import Notifier
 from bot.notify.dispatcher import DeliverySettings, Dispatcher
+from bot.notify.holders import ROLE_OF_AUDIENCE
 from bot.notify.metrics import Metrics
 from bot.notify.pacing import TENANT_WINDOWS, Pacer, Window
 from bot.notify.render import Renderer
@@ -203,12 +205,32 @@ def create_app(
                 metrics=metrics,
                 accounts=accounts,
             ),
-            *health_routes(database),
+            *health_routes(database, gaps=lambda: _unbound(database)),
             *metrics_routes(metrics, database, clock),
         ]
     )
     app.cleanup_ctx.append(_lifetime(dispatch, schedule))
     return app
+
+
+async def _unbound(database: Database) -> list[str]:
+    async with database.transaction() as session:
+        return await unbound_audiences(session, ROLE_OF_AUDIENCE)
+
+
+async def _warn_of_unbound(database: Database) -> None:
+    """Start-up says which audiences have no channel: their people are written to 1:1."""
+    try:
+        unbound = await _unbound(database)
+    except Exception as error:  # an unmigrated database says more clearly elsewhere
+        log.warning("could not read the channel bindings", exc_info=error)
+        return
+    for audience in unbound:
+        log.warning(
+            "no channel is bound for an audience: its messages go to its role's holders 1:1"
+            " (bind one with /subscribe)",
+            extra={"audience": audience},
+        )
 
 
 def _ticket_system(settings: Settings, organisation: Organisation) -> TicketSystem:
@@ -229,6 +251,7 @@ def _tenant_windows(settings: Settings) -> tuple[Window, ...]:
 
 def _lifetime(dispatch: bool, schedule: bool):  # noqa: ANN202 - aiohttp's type is private
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
+        await _warn_of_unbound(app[DATABASE])
         task = asyncio.create_task(app[DISPATCHER].run(), name="dispatcher") if dispatch else None
         if schedule:
             app[SCHEDULER].start()
