@@ -24,6 +24,8 @@ from bot.events.jira_client import JiraClient
 from bot.events.jira_system import JiraSystem
 from bot.events.routes import Clock, event_routes
 from bot.events.writer import EventWriter
+from bot.graph.reach import Reacher
+from bot.graph.wiring import GraphParts, build_reacher
 from bot.notify.compose import Notifier
 from bot.notify.dispatcher import DeliverySettings, Dispatcher
 from bot.notify.holders import ROLE_OF_AUDIENCE
@@ -59,6 +61,7 @@ DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 METRICS = web.AppKey("metrics", Metrics)
 SCHEDULER = web.AppKey("scheduler", SchedulerRunner)
 ACCOUNTS = web.AppKey("accounts", AccountLookup)
+REACHER: web.AppKey[Reacher | None] = web.AppKey("reacher")
 
 
 def replica_name(settings: Settings) -> str:
@@ -95,12 +98,14 @@ def create_app(
     dispatch: bool = True,
     schedule: bool = True,
     lookups: LookupSettings | None = None,
+    graph: GraphParts | None = None,
 ) -> web.Application:
     """Everything is built here and passed down: no module-level state anywhere else.
 
     `dispatch=False` leaves delivery to another process (or to a test that drives it itself);
     `schedule=False` does the same for the sweep of due actions and the leader's jobs;
-    `lookups` tunes the look-up of Jira accounts that matched nobody.
+    `lookups` tunes the look-up of Jira accounts that matched nobody; `graph` how Microsoft
+    Graph is reached when the settings turn it on (ESMBOT_GRAPH).
     """
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware])
     organisation = organisation.with_default_tenant(settings.app_tenant_id)
@@ -118,6 +123,7 @@ def create_app(
         jira_base_url=settings.jira_base_url,
         metrics=metrics,
         clock=clock,
+        reaching=settings.graph,
     )
     authentication = create_authentication(settings)
     adapter = create_adapter(authentication, renderer)
@@ -137,6 +143,27 @@ def create_app(
         metrics=metrics,
         replicas=Replicas(database, pacer, name, clock, metrics=metrics),
     )
+    reacher = app[REACHER] = (
+        build_reacher(
+            settings,
+            database=database,
+            notifier=notifier,
+            metrics=metrics,
+            clock=clock,
+            name=name,
+            on_ready=dispatcher.wake,
+            parts=graph,
+        )
+        if settings.graph
+        else None
+    )
+
+    def wake() -> None:
+        """A commit wrote messages: to send, or to reach their person first."""
+        dispatcher.wake()
+        if reacher is not None:
+            reacher.wake()
+
     lookups = lookups or LookupSettings()
     accounts = app[ACCOUNTS] = AccountLookup(
         database=database,
@@ -151,18 +178,18 @@ def create_app(
         notifier=notifier,
         metrics=metrics,
         settings=lookups,
-        on_commit=dispatcher.wake,
+        on_commit=wake,
     )
     writer = EventWriter(
         database,
         organisation,
         clock,
         notifier=notifier,
-        on_commit=dispatcher.wake,
+        on_commit=wake,
         on_unmatched=accounts.unmatched,
     )
     app[DATABASE], app[WRITER], app[DISPATCHER] = database, writer, dispatcher
-    sweeper = Sweeper(database, organisation, notifier, clock, on_commit=dispatcher.wake)
+    sweeper = Sweeper(database, organisation, notifier, clock, on_commit=wake)
     app[SCHEDULER] = SchedulerRunner(
         database=database,
         organisation=organisation,
@@ -171,8 +198,8 @@ def create_app(
         name=dispatcher.name,
         jobs=leader_jobs(
             organisation,
-            daily=DailyDigest(database, organisation, notifier, clock, on_commit=dispatcher.wake),
-            weekly=WeeklyReport(database, organisation, notifier, clock, on_commit=dispatcher.wake),
+            daily=DailyDigest(database, organisation, notifier, clock, on_commit=wake),
+            weekly=WeeklyReport(database, organisation, notifier, clock, on_commit=wake),
         ),
     )
     actions = TicketActions(
@@ -181,7 +208,7 @@ def create_app(
         organisation=organisation,
         clock=clock,
         notifier=notifier,
-        on_commit=dispatcher.wake,
+        on_commit=wake,
     )
     chat = CustomerChat(Desk(database, organisation, actions, renderer), SqlStorage(database))
     handler = EsmbotHandler(
@@ -253,12 +280,20 @@ def _lifetime(dispatch: bool, schedule: bool):  # noqa: ANN202 - aiohttp's type 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         await _warn_of_unbound(app[DATABASE])
         task = asyncio.create_task(app[DISPATCHER].run(), name="dispatcher") if dispatch else None
+        reacher = app[REACHER]
+        reaching = (
+            asyncio.create_task(reacher.run(), name="reacher") if dispatch and reacher else None
+        )
         if schedule:
             app[SCHEDULER].start()
         yield
         # Delivery first: the dispatcher withdraws its heartbeat row on the way out, which must
         # not wait behind a scheduler job that shutdown cut off inside its transaction (on
         # SQLite that job's connection keeps the write lock until it is closed).
+        if reaching is not None and reacher is not None:
+            reacher.stop()
+            await asyncio.wait_for(reaching, SHUTDOWN_GRACE_SECONDS)
+            await reacher.graph.close()
         if task is not None:
             app[DISPATCHER].stop()
             try:

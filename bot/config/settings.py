@@ -68,6 +68,10 @@ class Settings:
     app_certificate_thumbprint: str = ""
     # The app's id in the organisation's Teams catalogue; empty: looked up by the manifest's id.
     teams_catalog_app_id: str = ""
+    # An app registration of its own for Graph's permissions; empty: the bot's (MicrosoftApp*).
+    graph_client_id: str = ""
+    graph_client_secret: str = ""
+    graph_tenant_id: str = ""
 
     @property
     def local_mode(self) -> bool:
@@ -83,6 +87,15 @@ class Settings:
     @property
     def jira_configured(self) -> bool:
         return bool(self.jira_base_url and self.jira_user_email and self.jira_api_token)
+
+    @property
+    def graph_credentials(self) -> tuple[str, str, str]:
+        """The client id, secret and tenant Graph signs in with."""
+        return (
+            self.graph_client_id or self.app_id,
+            self.graph_client_secret or self.app_password,
+            self.graph_tenant_id or self.app_tenant_id,
+        )
 
     def with_database(self, database_url: str) -> Settings:
         return replace(self, database_url=database_url)
@@ -119,6 +132,9 @@ _ENV_NAMES: dict[str, str] = {
     "MicrosoftAppCertificateKeyPath": "app_certificate_key_path",
     "MicrosoftAppCertificateThumbprint": "app_certificate_thumbprint",
     "ESMBOT_TEAMS_CATALOG_APP_ID": "teams_catalog_app_id",
+    "ESMBOT_GRAPH_CLIENT_ID": "graph_client_id",
+    "ESMBOT_GRAPH_CLIENT_SECRET": "graph_client_secret",
+    "ESMBOT_GRAPH_TENANT_ID": "graph_tenant_id",
 }
 _INT_FIELDS = {"port", "max_body_bytes", "teams_rate_per_second", "own_port"}
 # The outbox and the leases keep the name in columns of 128 characters, with room for what a
@@ -228,10 +244,11 @@ def _validate(settings: Settings) -> None:
 
 
 def _validate_graph(settings: Settings) -> None:
-    if not settings.app_id or not settings.app_tenant_id:
+    client_id, _secret, tenant = settings.graph_credentials
+    if not client_id or not tenant:
         raise ConfigError(
             "environment variable ESMBOT_GRAPH: needs MicrosoftAppId and MicrosoftAppTenantId "
-            "(Graph signs in to one tenant)"
+            "(or ESMBOT_GRAPH_CLIENT_ID and ESMBOT_GRAPH_TENANT_ID): Graph signs in to one tenant"
         )
     for name, url in (
         ("GRAPH_BASE_URL", settings.graph_base_url),

@@ -63,15 +63,16 @@ class MsalTokens:
 
     def _make(self) -> Any:
         settings = self._settings
+        client_id, _secret, tenant = settings.graph_credentials
         http = self._http if self._http is not None else requests.Session()
-        if settings.app_type == "UserAssignedMSI":
+        if settings.app_type == "UserAssignedMSI" and not settings.graph_client_id:
             return msal.ManagedIdentityClient(
-                msal.UserAssignedManagedIdentity(client_id=settings.app_id), http_client=http
+                msal.UserAssignedManagedIdentity(client_id=client_id), http_client=http
             )
         return msal.ConfidentialClientApplication(
-            settings.app_id,
+            client_id,
             client_credential=_credential(settings),
-            authority=f"{settings.authority_host.rstrip('/')}/{settings.app_tenant_id}",
+            authority=f"{settings.authority_host.rstrip('/')}/{tenant}",
             http_client=http,
             # The authority is taken as configured: a sovereign cloud or a test double needs
             # no look-up in the public cloud's list of instances.
@@ -85,4 +86,4 @@ def _credential(settings: Settings) -> str | dict[str, str]:
             "private_key": Path(settings.app_certificate_key_path).read_text(),
             "thumbprint": settings.app_certificate_thumbprint,
         }
-    return settings.app_password
+    return settings.graph_credentials[1]

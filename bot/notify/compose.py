@@ -231,6 +231,8 @@ class Notifier:
         person: Addressee,
         template: str,
         now: datetime,
+        reason: str | None = None,
+        detail: str | None = None,
     ) -> list[DraftRow]:
         """The desk's one "could not reach" card for this ticket and person, unless written."""
         key = f"unreached:{ticket.id}:{person.key}"[:256]
@@ -252,8 +254,9 @@ class Notifier:
         extras = {
             "person": person.name,
             "address": person.address,
-            "cause": reason_for(person),
+            "cause": reason or reason_for(person),
             "message": template,
+            "detail": detail,
         }
         intent = Intent(AGENTS, COULD_NOT_REACH)
         return [
@@ -504,8 +507,9 @@ _DEFAULT_EXTRAS: dict[str, Any] = {
 
 
 def waiting(rows: Sequence[DraftRow]) -> int:
-    """How many of the rows wait to be sent (not those that failed before any try)."""
-    return sum(1 for row in rows if row["status"] == PENDING)
+    """How many of the rows wait to be sent or for their person to be reached (not those that
+    failed before any try)."""
+    return sum(1 for row in rows if row["status"] in (PENDING, REACHING))
 
 
 def _row(

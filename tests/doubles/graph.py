@@ -341,9 +341,11 @@ class GraphDouble:
             now = time.monotonic()
             self._install_times = [t for t in self._install_times if now - t < 1.0]
             if len(self._install_times) >= self.install_rate:
-                return 429, {"error": {"code": "TooManyRequests", "message": "Throttled"}}, {
-                    "Retry-After": "1"
-                }
+                return (
+                    429,
+                    {"error": {"code": "TooManyRequests", "message": "Throttled"}},
+                    {"Retry-After": "1"},
+                )
             self._install_times.append(now)
         if user["id"] in self.installed:
             return 409, {"error": {"code": "Conflict",

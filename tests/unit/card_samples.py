@@ -387,11 +387,19 @@ SAMPLES: dict[str, dict[str, Sample]] = {
                 "address": "frank.forgetful@esmos.example",
                 "cause": "no_graph",
                 "message": "customer/ticket_received",
+                "detail": "403 Forbidden: Missing role permissions on the request. API requires"
+                " one of 'TeamsAppInstallation.ReadWriteSelfForUser.All'.",
             },
         ),
         "hostile": Sample(
             None,
-            {"person": INJECTION, "address": JSON_BREAK, "cause": "forbidden", "message": HUGE},
+            {
+                "person": INJECTION,
+                "address": JSON_BREAK,
+                "cause": "forbidden",
+                "message": HUGE,
+                "detail": LINES,
+            },
         ),
     },
     "vendor/escalation": _pair(
