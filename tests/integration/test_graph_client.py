@@ -63,7 +63,7 @@ async def test_one_token_serves_many_calls(graph):
 async def test_a_refused_sign_in_says_why(graph):
     client = client_of(graph, app_password="wrong")
     try:
-        with pytest.raises(SignInError, match="invalid_client.*AADSTS7000215"):
+        with pytest.raises(SignInError, match=r"invalid_client.*AADSTS7000215"):
             await client.call("GET", "/users/id-1")
     finally:
         await client.close()
