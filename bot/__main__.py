@@ -1,4 +1,4 @@
-"""The esmbot command line: serve the bot, migrate or check the database."""
+"""The esmbot command line: serve the bot, migrate or check the database, check Graph."""
 
 from __future__ import annotations
 
@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     outbox.add_argument("rest", nargs=argparse.REMAINDER)
     manifest = commands.add_parser("manifest", help="build the Teams app package (zip)")
     manifest.add_argument("rest", nargs=argparse.REMAINDER)
+    graph = commands.add_parser("graph", help="Microsoft Graph: check the app's permissions")
+    graph.add_argument("action", choices=["check"])
     words = sys.argv[1:] if argv is None else argv
     if words and words[0] in ("outbox", "manifest"):
         # Their own parsers read the rest, options included (REMAINDER misses a leading --flag).
@@ -111,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.notify.outbox_cli import main as outbox_main
 
         return outbox_main(settings, args.rest)
+    if args.command == "graph":
+        from bot.graph.check import run_check
+
+        return asyncio.run(run_check(settings))
     return database(settings, args.action)
 
 

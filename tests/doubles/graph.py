@@ -251,6 +251,7 @@ class GraphDouble:
     def _routes(self) -> list[tuple[str, str, str, Any]]:
         user = r"/users/([^/]+)"
         return [
+            (r"/users", "GET", "list_users", self._list_users),
             (user, "GET", "get_user", self._get_user),
             (user + r"/mailboxSettings/timeZone", "GET", "get_time_zone", self._time_zone),
             (r"/appCatalogs/teamsApps", "GET", "list_catalog", self._catalog),
@@ -291,6 +292,15 @@ class GraphDouble:
             return 404, _not_found(f"Resource '{key}' does not exist."), {}
         return 200, {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users/$entity",
                      **user}, {}  # fmt: skip
+
+    async def _list_users(self, _user: Any, _path: str, query: Any, _body: Any) -> Answer:
+        if refused := self._missing("User.Read.All"):
+            return refused
+        users = list(self.users.values())
+        found = re.search(r"mail eq '([^']*)'", query.get("$filter", ""))
+        if found:
+            users = [u for u in users if u["mail"].lower() == found.group(1).lower()]
+        return 200, {"value": users[: int(query.get("$top", 100))]}, {}
 
     async def _time_zone(self, key: str, _path: str, _query: Any, _body: Any) -> Answer:
         if refused := self._missing("MailboxSettings.Read"):

@@ -130,3 +130,9 @@ async def test_a_batch_of_45_goes_in_three_requests_and_retries_a_throttled_item
     assert len(batched) == 46  # every item once, the throttled one twice
     assert client.throttled == 1
     assert graph.tokens_issued == 1
+
+
+def test_a_sovereign_cloud_asks_for_its_own_graph_scope(graph):
+    sovereign = graph_settings(graph, graph_base_url="https://graph.microsoft.us/v1.0")
+
+    assert MsalTokens(sovereign).resource == "https://graph.microsoft.us"
