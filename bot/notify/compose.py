@@ -392,6 +392,10 @@ class Notifier:
             return Reach(desk, mention=mention_of(_user_id(person), person.name))
         return await self._audience(session, audience)
 
+    async def audience_recipients(self, session: AsyncSession, audience: str) -> list[Recipient]:
+        """The audience's channel, or the 1:1 chats of its role's holders who have one."""
+        return (await self._audience(session, audience)).recipients
+
     async def _person(self, session: AsyncSession, person_id: int) -> Reach:
         """A person's 1:1 chat, or the person as missing when they have none."""
         chats = await self.personal(session, person_id)
