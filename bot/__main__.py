@@ -1,4 +1,4 @@
-"""The esmbot command line: serve the bot, migrate or check the database, make a report."""
+"""The esmbot command line: serve the bot, migrate or check the database, make a report, check Graph."""
 
 from __future__ import annotations
 
@@ -87,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("rest", nargs=argparse.REMAINDER)
     seed = commands.add_parser("seed-history", help="fill the database with synthetic history")
     seed.add_argument("rest", nargs=argparse.REMAINDER)
+    graph = commands.add_parser("graph", help="Microsoft Graph: check the app's permissions")
+    graph.add_argument("action", choices=["check"])
     words = sys.argv[1:] if argv is None else argv
     if words and words[0] in ("outbox", "manifest", "report", "seed-history"):
         # Their own parsers read the rest, options included (REMAINDER misses a leading --flag).
@@ -126,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
 
         run_upgrade(settings.database_url)  # a fresh checkout has no schema yet
         return seed_main(settings, organisation, args.rest)
+    if args.command == "graph":
+        from bot.graph.check import run_check
+
+        return asyncio.run(run_check(settings))
     return database(settings, args.action)
 
 

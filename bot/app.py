@@ -20,20 +20,24 @@ from bot.db import Database, utcnow
 from bot.dialogs.chat import CustomerChat
 from bot.dialogs.storage import SqlStorage
 from bot.dialogs.voice import Desk
+from bot.directory.service import unbound_audiences
 from bot.events.accounts import AccountLookup, LookupSettings
 from bot.events.jira_client import JiraClient
 from bot.events.jira_system import JiraSystem
 from bot.events.routes import Clock, event_routes
 from bot.events.writer import EventWriter
+from bot.graph.reach import Reacher
+from bot.graph.wiring import GraphParts, build_reacher
 from bot.notify.compose import Notifier
 from bot.notify.dispatcher import DeliverySettings, Dispatcher
+from bot.notify.holders import ROLE_OF_AUDIENCE
 from bot.notify.metrics import Metrics
 from bot.notify.pacing import TENANT_WINDOWS, Pacer, Window
 from bot.notify.render import Renderer
 from bot.notify.replicas import Replicas
-from bot.reports.dashboard import dashboard_words
 from bot.problems.detector import Detector
 from bot.problems.known import problem_suggestion
+from bot.reports.dashboard import dashboard_words
 from bot.reports.digest import DailyDigest
 from bot.reports.links import ReportLinks, link_key
 from bot.reports.served import ReportPdfs
@@ -70,6 +74,7 @@ METRICS = web.AppKey("metrics", Metrics)
 SCHEDULER = web.AppKey("scheduler", SchedulerRunner)
 ACCOUNTS = web.AppKey("accounts", AccountLookup)
 POSTER = web.AppKey("poster", ConnectorPoster)
+REACHER: web.AppKey[Reacher | None] = web.AppKey("reacher")
 
 
 def replica_name(settings: Settings) -> str:
@@ -107,13 +112,15 @@ def create_app(
     schedule: bool = True,
     lookups: LookupSettings | None = None,
     tab_keys_url: str = TAB_KEYS_URL,
+    graph: GraphParts | None = None,
 ) -> web.Application:
     """Everything is built here and passed down: no module-level state anywhere else.
 
     `dispatch=False` leaves delivery to another process (or to a test that drives it itself);
     `schedule=False` does the same for the sweep of due actions and the leader's jobs;
     `lookups` tunes the look-up of Jira accounts that matched nobody; `tab_keys_url` is where
-    the dashboard tab's tokens' signing keys are read (Azure AD's, by tenant).
+    the dashboard tab's tokens' signing keys are read (Azure AD's, by tenant); `graph` how
+    Microsoft Graph is reached when the settings turn it on (ESMBOT_GRAPH).
     """
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware])
     organisation = organisation.with_default_tenant(settings.app_tenant_id)
@@ -132,6 +139,7 @@ def create_app(
         metrics=metrics,
         clock=clock,
         suggest=problem_suggestion(organisation.problems.similarity),
+        reaching=settings.graph,
     )
     authentication = create_authentication(settings)
     adapter = create_adapter(authentication, renderer)
@@ -152,6 +160,27 @@ def create_app(
         metrics=metrics,
         replicas=Replicas(database, pacer, name, clock, metrics=metrics),
     )
+    reacher = app[REACHER] = (
+        build_reacher(
+            settings,
+            database=database,
+            notifier=notifier,
+            metrics=metrics,
+            clock=clock,
+            name=name,
+            on_ready=dispatcher.wake,
+            parts=graph,
+        )
+        if settings.graph
+        else None
+    )
+
+    def wake() -> None:
+        """A commit wrote messages: to send, or to reach their person first."""
+        dispatcher.wake()
+        if reacher is not None:
+            reacher.wake()
+
     lookups = lookups or LookupSettings()
     accounts = app[ACCOUNTS] = AccountLookup(
         database=database,
@@ -166,18 +195,18 @@ def create_app(
         notifier=notifier,
         metrics=metrics,
         settings=lookups,
-        on_commit=dispatcher.wake,
+        on_commit=wake,
     )
     writer = EventWriter(
         database,
         organisation,
         clock,
         notifier=notifier,
-        on_commit=dispatcher.wake,
+        on_commit=wake,
         on_unmatched=accounts.unmatched,
     )
     app[DATABASE], app[WRITER], app[DISPATCHER] = database, writer, dispatcher
-    sweeper = Sweeper(database, organisation, notifier, clock, on_commit=dispatcher.wake)
+    sweeper = Sweeper(database, organisation, notifier, clock, on_commit=wake)
     links = ReportLinks(
         link_key(
             secret=settings.link_secret,
@@ -196,13 +225,13 @@ def create_app(
         name=dispatcher.name,
         jobs=leader_jobs(
             organisation,
-            daily=DailyDigest(database, organisation, notifier, clock, on_commit=dispatcher.wake),
+            daily=DailyDigest(database, organisation, notifier, clock, on_commit=wake),
             weekly=WeeklyReport(
-                database, organisation, notifier, clock, on_commit=dispatcher.wake, links=links
+                database, organisation, notifier, clock, on_commit=wake, links=links
             ),
         ),
         detector=Detector(
-            database, organisation, notifier, clock, on_commit=dispatcher.wake, system=system
+            database, organisation, notifier, clock, on_commit=wake, system=system
         ).run,
     )
     actions = TicketActions(
@@ -211,7 +240,7 @@ def create_app(
         organisation=organisation,
         clock=clock,
         notifier=notifier,
-        on_commit=dispatcher.wake,
+        on_commit=wake,
     )
     chat = CustomerChat(Desk(database, organisation, actions, renderer), SqlStorage(database))
     handler = EsmbotHandler(
@@ -237,7 +266,7 @@ def create_app(
                 metrics=metrics,
                 accounts=accounts,
             ),
-            *health_routes(database),
+            *health_routes(database, gaps=lambda: _unbound(database)),
             *metrics_routes(metrics, database, clock),
             *report_pdf_routes(links, ReportPdfs(database, organisation, renderer, clock)),
             *dashboard_routes(
@@ -260,6 +289,26 @@ def create_app(
     return app
 
 
+async def _unbound(database: Database) -> list[str]:
+    async with database.transaction() as session:
+        return await unbound_audiences(session, ROLE_OF_AUDIENCE)
+
+
+async def _warn_of_unbound(database: Database) -> None:
+    """Start-up says which audiences have no channel: their people are written to 1:1."""
+    try:
+        unbound = await _unbound(database)
+    except Exception as error:  # an unmigrated database says more clearly elsewhere
+        log.warning("could not read the channel bindings", exc_info=error)
+        return
+    for audience in unbound:
+        log.warning(
+            "no channel is bound for an audience: its messages go to its role's holders 1:1"
+            " (bind one with /subscribe)",
+            extra={"audience": audience},
+        )
+
+
 def _ticket_system(settings: Settings, organisation: Organisation) -> TicketSystem:
     if not settings.jira_configured:
         return LocalStore()
@@ -278,13 +327,22 @@ def _tenant_windows(settings: Settings) -> tuple[Window, ...]:
 
 def _lifetime(dispatch: bool, schedule: bool):  # noqa: ANN202 - aiohttp's type is private
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
+        await _warn_of_unbound(app[DATABASE])
         task = asyncio.create_task(app[DISPATCHER].run(), name="dispatcher") if dispatch else None
+        reacher = app[REACHER]
+        reaching = (
+            asyncio.create_task(reacher.run(), name="reacher") if dispatch and reacher else None
+        )
         if schedule:
             app[SCHEDULER].start()
         yield
         # Delivery first: the dispatcher withdraws its heartbeat row on the way out, which must
         # not wait behind a scheduler job that shutdown cut off inside its transaction (on
         # SQLite that job's connection keeps the write lock until it is closed).
+        if reaching is not None and reacher is not None:
+            reacher.stop()
+            await asyncio.wait_for(reaching, SHUTDOWN_GRACE_SECONDS)
+            await reacher.graph.close()
         if task is not None:
             app[DISPATCHER].stop()
             try:

@@ -30,6 +30,11 @@ _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 _T = TypeVar("_T")
 
 
+def email_like(value: str) -> bool:
+    """Whether a value reads as an e-mail address (or a UPN, which looks the same)."""
+    return bool(_EMAIL.match(value.strip()))
+
+
 @dataclass(frozen=True)
 class SlaTargets:
     """The service levels promised for one priority."""

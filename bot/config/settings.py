@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -60,6 +61,22 @@ class Settings:
     # The key that signs those links; empty: one derived from the app password (see
     # bot/reports/links.py), which every replica shares.
     link_secret: str = ""
+    # Microsoft Graph, to reach people who never chatted with the bot (bot/graph/): off unless
+    # asked for, since it needs application permissions an admin has consented to.
+    graph: bool = False
+    graph_base_url: str = "https://graph.microsoft.com/v1.0"
+    # The sign-in host: login.microsoftonline.us for US Government clouds, for example.
+    authority_host: str = "https://login.microsoftonline.com"
+    # A certificate instead of the app password: a PEM file with the private key, and the
+    # certificate's SHA-1 thumbprint in hex.
+    app_certificate_key_path: str = ""
+    app_certificate_thumbprint: str = ""
+    # The app's id in the organisation's Teams catalogue; empty: looked up by the manifest's id.
+    teams_catalog_app_id: str = ""
+    # An app registration of its own for Graph's permissions; empty: the bot's (MicrosoftApp*).
+    graph_client_id: str = ""
+    graph_client_secret: str = ""
+    graph_tenant_id: str = ""
 
     @property
     def local_mode(self) -> bool:
@@ -83,6 +100,15 @@ class Settings:
     @property
     def jira_configured(self) -> bool:
         return bool(self.jira_base_url and self.jira_user_email and self.jira_api_token)
+
+    @property
+    def graph_credentials(self) -> tuple[str, str, str]:
+        """The client id, secret and tenant Graph signs in with."""
+        return (
+            self.graph_client_id or self.app_id,
+            self.graph_client_secret or self.app_password,
+            self.graph_tenant_id or self.app_tenant_id,
+        )
 
     def with_database(self, database_url: str) -> Settings:
         return replace(self, database_url=database_url)
@@ -115,12 +141,21 @@ _ENV_NAMES: dict[str, str] = {
     "ESMBOT_TEMPLATE_CACHE": "template_cache",
     "ESMBOT_PUBLIC_URL": "public_url",
     "ESMBOT_LINK_SECRET": "link_secret",
+    "ESMBOT_GRAPH": "graph",
+    "GRAPH_BASE_URL": "graph_base_url",
+    "MicrosoftAuthorityHost": "authority_host",
+    "MicrosoftAppCertificateKeyPath": "app_certificate_key_path",
+    "MicrosoftAppCertificateThumbprint": "app_certificate_thumbprint",
+    "ESMBOT_TEAMS_CATALOG_APP_ID": "teams_catalog_app_id",
+    "ESMBOT_GRAPH_CLIENT_ID": "graph_client_id",
+    "ESMBOT_GRAPH_CLIENT_SECRET": "graph_client_secret",
+    "ESMBOT_GRAPH_TENANT_ID": "graph_tenant_id",
 }
 _INT_FIELDS = {"port", "max_body_bytes", "teams_rate_per_second", "own_port"}
 # The outbox and the leases keep the name in columns of 128 characters, with room for what a
 # start adds to it.
 MAX_REPLICA_NAME = 100
-_BOOL_FIELDS = {"reuse_port"}
+_BOOL_FIELDS = {"reuse_port", "graph"}
 _BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 _APP_TYPES = {"MultiTenant", "SingleTenant", "UserAssignedMSI"}
 _LOG_FORMATS = {"", "json", "text"}
@@ -175,7 +210,14 @@ def _validate(settings: Settings) -> None:
             f"environment variable MicrosoftAppType: {settings.app_type!r} is not one of "
             f"{', '.join(sorted(_APP_TYPES))}"
         )
-    if settings.app_id and settings.app_type != "UserAssignedMSI" and not settings.app_password:
+    if settings.graph:
+        _validate_graph(settings)
+    if (
+        settings.app_id
+        and settings.app_type != "UserAssignedMSI"
+        and not settings.app_password
+        and not settings.app_certificate_key_path
+    ):
         raise ConfigError(
             "environment variable MicrosoftAppPassword: required when MicrosoftAppId is set"
         )
@@ -213,4 +255,25 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(
             f"environment variable LOG_LEVEL: use one of {', '.join(sorted(_LOG_LEVELS))}, "
             f"got {settings.log_level!r}"
+        )
+
+
+def _validate_graph(settings: Settings) -> None:
+    client_id, _secret, tenant = settings.graph_credentials
+    if not client_id or not tenant:
+        raise ConfigError(
+            "environment variable ESMBOT_GRAPH: needs MicrosoftAppId and MicrosoftAppTenantId "
+            "(or ESMBOT_GRAPH_CLIENT_ID and ESMBOT_GRAPH_TENANT_ID): Graph signs in to one tenant"
+        )
+    for name, url in (
+        ("GRAPH_BASE_URL", settings.graph_base_url),
+        ("MicrosoftAuthorityHost", settings.authority_host),
+    ):
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "http") or not parts.netloc:
+            raise ConfigError(f"environment variable {name}: {url!r} is not an http(s) URL")
+    if bool(settings.app_certificate_key_path) != bool(settings.app_certificate_thumbprint):
+        raise ConfigError(
+            "environment variables MicrosoftAppCertificateKeyPath and "
+            "MicrosoftAppCertificateThumbprint: set both or neither"
         )

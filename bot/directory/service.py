@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -249,6 +249,20 @@ async def bound_conversation(session: AsyncSession, *, audience: str) -> Convers
         .join(AudienceBinding, AudienceBinding.conversation_id == Conversation.id)
         .where(AudienceBinding.audience == audience)
     )
+
+
+async def unbound_audiences(session: AsyncSession, audiences: Iterable[str]) -> list[str]:
+    """The audiences with no reachable channel bound to them, in the order asked."""
+    bound = set(
+        (
+            await session.scalars(
+                select(AudienceBinding.audience)
+                .join(Conversation, AudienceBinding.conversation_id == Conversation.id)
+                .where(Conversation.reachable.is_(True))
+            )
+        ).all()
+    )
+    return [audience for audience in audiences if audience not in bound]
 
 
 async def record_audit(

@@ -77,7 +77,7 @@ async def start_outage_broadcast(
     """
     broadcast_id = f"outage-{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
     customers = await _customers(session)
-    management = await notifier.channel(session, "management")
+    management = await notifier.audience_recipients(session, "management")
     rows = [
         _values(
             notifier.render_row(

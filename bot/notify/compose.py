@@ -16,13 +16,16 @@ from bot.config import Organisation
 from bot.db import utcnow
 from bot.directory.models import AudienceBinding, Conversation, Person
 from bot.notify.drafts import Draft
+from bot.notify.holders import holders_of
 from bot.notify.labels import labelled
+from bot.notify.mentions import mention_of, with_mention
 from bot.notify.metrics import Metrics
 from bot.notify.models import OutboxMessage
-from bot.notify.outbox import PENDING
+from bot.notify.outbox import FAILED, PENDING, REACHING
 from bot.notify.render import Renderer
 from bot.notify.routing import AFFECTED, AGENTS, ASSIGNEE, CUSTOMER, TOLD_AFTER, Intent
 from bot.notify.template_error import TemplateError
+from bot.notify.unreached import Addressee, addressee_at, addressee_of, reason_for
 from bot.notify.views import Reader, TicketView
 from bot.problems.models import ProblemLink
 from bot.tickets.lifecycle import Status
@@ -31,12 +34,10 @@ from bot.tickets.models import Ticket
 log = logging.getLogger(__name__)
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
-# What an owner must hear even without a 1:1 chat with the bot: news only the customer has.
-# (An assignment is already on the ticket's card in the channel; a reopen goes there anyway.)
-OWNER_MUST_HEAR = frozenset({"agents/customer_replied"})
 # What only the reporter gets, not a key user who opened the ticket for them: the survey asks
 # the person who was helped.
 REPORTER_ONLY = frozenset({"customer/survey"})
+COULD_NOT_REACH = "agents/could_not_reach"
 AGENT_ROLE = "agents"  # the role in esmbot.toml whose holders own tickets
 # Rows per INSERT: well under SQLite's and asyncpg's parameter limits, and few round trips.
 INSERT_CHUNK = 1000
@@ -56,12 +57,26 @@ Suggest = Callable[[AsyncSession, Ticket], Awaitable[dict[str, str] | None]]
 SUGGESTING = frozenset({"agents/new_ticket"})
 
 
+@dataclass(frozen=True)
+class Reach:
+    """Whom an intent reaches: conversations, the people it is for who have none yet, and the
+    person a channel post mentions because it is theirs."""
+
+    recipients: list[Recipient] = field(default_factory=list)
+    missing: list[Addressee] = field(default_factory=list)
+    mention: dict[str, str] | None = None
+
+
 class DraftRow(TypedDict):
     """An outbox row as `compose` writes it: the draft now, the activity rendered when sent."""
 
     next_attempt_at: datetime
     dedupe_key: str
-    conversation_id: int
+    conversation_id: int | None
+    person_id: int | None
+    address: str | None
+    status: str
+    last_error: str | None
     ticket_id: int
     audience: str
     template: str
@@ -82,9 +97,13 @@ class Notifier:
         metrics: Metrics | None = None,
         clock: Callable[[], datetime] = utcnow,
         suggest: Suggest | None = None,
+        reaching: bool = False,
     ) -> None:
         self._renderer, self._organisation = renderer, organisation
         self.suggest = suggest
+        # Whether a person without a chat is reached through Graph (their rows wait, REACHING)
+        # or is told of as unreachable at once (their rows fail, and the desk hears it).
+        self.reaching = reaching
         self._jira_base_url = jira_base_url.rstrip("/")
         self.metrics = metrics
         # A row falls due on the app's clock, which the dispatcher claims by, not the wall's.
@@ -146,12 +165,13 @@ class Notifier:
         origin: str,
         extras: Mapping[str, Any],
     ) -> int:
-        """Writes what `compose` drafts into the caller's transaction; returns how many rows."""
+        """Writes what `compose` drafts into the caller's transaction; returns how many rows
+        wait to be sent."""
         rows = await self.compose(
             session, ticket=ticket, intents=intents, origin=origin, extras=extras
         )
         await self.insert(session, rows)
-        return len(rows)
+        return waiting(rows)
 
     async def compose(
         self,
@@ -173,16 +193,17 @@ class Notifier:
         now = self._clock()
         rows: list[DraftRow] = []
         drafted: set[tuple[str, int]] = set()
+        missed: dict[str, tuple[Addressee, str]] = {}
         for intent in intents:
-            addressed = await self._recipients(session, intent, ticket)
+            reach = await self._recipients(session, intent, ticket)
             # The owner's card may fall back to a channel that has it already: once is enough.
             recipients = [
                 recipient
-                for recipient in addressed
+                for recipient in reach.recipients
                 if (intent.template, recipient.conversation_id) not in drafted
             ]
             drafted.update((intent.template, r.conversation_id) for r in recipients)
-            if not addressed:
+            if not reach.recipients and not reach.missing:
                 log.info(
                     "nobody to tell",
                     extra={
@@ -193,23 +214,76 @@ class Notifier:
                 )
                 if self.metrics is not None:
                     self.metrics.unaddressed(intent.audience, intent.template)
+            said = {**extras, "mention": reach.mention} if reach.mention else extras
             for recipient in recipients:
-                draft = Draft(intent.template, view, recipient.reader, extras)
+                draft = Draft(intent.template, view, recipient.reader, said)
                 key = f"{origin}:{intent.audience}:{intent.template}:{recipient.conversation_id}"
                 rows.append(
-                    {
-                        "next_attempt_at": now,
-                        "dedupe_key": key[:256],
-                        "conversation_id": recipient.conversation_id,
-                        "ticket_id": ticket.id,
-                        "audience": intent.audience,
-                        "template": intent.template,
-                        "activity": None,
-                        "draft": draft.to_json(),
-                        "broadcast_id": None,
-                    }
+                    _row(now, key, ticket.id, intent, draft.to_json(), recipient.conversation_id)
                 )
-        return _without_untold(rows, ticket.key, self.metrics)
+            for person in reach.missing:
+                draft = Draft(intent.template, view, person.reader, extras)
+                key = f"{origin}:{intent.audience}:{intent.template}:to:{person.key}"
+                row = _row(now, key, ticket.id, intent, draft.to_json(), None)
+                row["person_id"], row["address"] = person.person_id, person.address
+                if self.reaching:
+                    row["status"] = REACHING
+                else:
+                    row["status"], row["last_error"] = FAILED, reason_for(person)
+                    missed.setdefault(person.key, (person, intent.template))
+                rows.append(row)
+        rows = _without_untold(rows, ticket.key, self.metrics)
+        for person, template in missed.values():
+            rows.extend(await self.desk_rows(session, ticket, view, person, template, now))
+        return rows
+
+    async def desk_rows(
+        self,
+        session: AsyncSession,
+        ticket: Ticket,
+        view: TicketView,
+        person: Addressee,
+        template: str,
+        now: datetime,
+        reason: str | None = None,
+        detail: str | None = None,
+    ) -> list[DraftRow]:
+        """The desk's one "could not reach" card for this ticket and person, unless written."""
+        key = f"unreached:{ticket.id}:{person.key}"[:256]
+        written: set[str] = session.info.setdefault(_TOLD_DESK, set())
+        if key in written or await session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)
+        ):
+            return []
+        written.add(key)
+        desk = await self._audience(session, AGENTS)
+        if not desk.recipients:
+            log.warning(
+                "nobody at the desk to tell of someone unreached",
+                extra={"ticket": ticket.key, "person": person.key, "template": template},
+            )
+            if self.metrics is not None:
+                self.metrics.unaddressed(AGENTS, COULD_NOT_REACH)
+            return []
+        extras = {
+            "person": person.name,
+            "address": person.address,
+            "cause": reason or reason_for(person),
+            "message": template,
+            "detail": detail,
+        }
+        intent = Intent(AGENTS, COULD_NOT_REACH)
+        return [
+            _row(
+                now,
+                key if index == 0 else f"{key}:{recipient.conversation_id}"[:256],
+                ticket.id,
+                intent,
+                Draft(COULD_NOT_REACH, view, recipient.reader, extras).to_json(),
+                recipient.conversation_id,
+            )
+            for index, recipient in enumerate(desk.recipients)
+        ]
 
     def activity_of(self, row: OutboxMessage) -> dict[str, Any]:
         """What the row sends: its activity, rendered now from its draft if it has none yet.
@@ -237,6 +311,8 @@ class Notifier:
         view = labelled(view, self._renderer.phrases(reader))
         rendered = self._renderer.render(folder, message, ticket=view, reader=reader, extras=extras)
         card = {**rendered.card, "fallbackText": rendered.text}
+        if extras.get("mention"):
+            card = with_mention(card, extras["mention"])
         return {
             "type": "message",
             "summary": rendered.summary,
@@ -307,14 +383,10 @@ class Notifier:
             paused=ticket.paused_since is not None,
         )
 
-    async def _recipients(
-        self, session: AsyncSession, intent: Intent, ticket: Ticket
-    ) -> list[Recipient]:
+    async def _recipients(self, session: AsyncSession, intent: Intent, ticket: Ticket) -> Reach:
         audience = intent.audience
         if audience == CUSTOMER:
-            reporter = (
-                await self.personal(session, ticket.reporter_id) if ticket.reporter_id else []
-            )
+            reporter = await self._reporter(session, ticket)
             opener = ticket.opened_by_id
             if (
                 opener is None
@@ -324,20 +396,59 @@ class Notifier:
             ):
                 return reporter
             # The key user who opened it for a colleague follows it as the colleague does.
-            return reporter + await self.personal(session, opener)
+            colleague = await self._person(session, opener)
+            return Reach(
+                reporter.recipients + colleague.recipients, reporter.missing + colleague.missing
+            )
         if audience == AFFECTED:
-            return await self.affected(session, ticket.id)
+            return Reach(await self.affected(session, ticket.id))
         if audience == ASSIGNEE:
             if ticket.assignee_id is None or not await self._owned_by_agent(session, ticket):
                 # The desk's cards are for the desk: an assignee without the agent role (a Jira
                 # account that also reports tickets) gets none of them; the agents' channel does.
-                return await self.channel(session, AGENTS)
-            owner = await self.personal(session, ticket.assignee_id)
-            if owner or intent.template not in OWNER_MUST_HEAR:
+                return await self._audience(session, AGENTS)
+            owner = await self._person(session, ticket.assignee_id)
+            if owner.recipients or self.reaching:
                 return owner
-            # An owner who never opened a chat with the bot still hears it, in the agents' channel.
-            return await self.channel(session, AGENTS)
-        return await self.channel(session, audience)
+            # An owner who works only from the agents' channel hears it there, mentioned.
+            desk = await self.channel(session, AGENTS)
+            person = await _person(session, ticket.assignee_id)
+            if not desk or person is None:
+                return owner
+            return Reach(desk, mention=mention_of(_user_id(person), person.name))
+        return await self._audience(session, audience)
+
+    async def audience_recipients(self, session: AsyncSession, audience: str) -> list[Recipient]:
+        """The audience's channel, or the 1:1 chats of its role's holders who have one."""
+        return (await self._audience(session, audience)).recipients
+
+    async def _reporter(self, session: AsyncSession, ticket: Ticket) -> Reach:
+        if ticket.reporter_id is not None:
+            return await self._person(session, ticket.reporter_id)
+        # A reporter the ticket system names by an address esmbot has not met in Teams.
+        unmatched = ticket.reporter_unmatched
+        return Reach(missing=[addressee_at(unmatched)]) if unmatched else Reach()
+
+    async def _person(self, session: AsyncSession, person_id: int) -> Reach:
+        """A person's 1:1 chat, or the person as missing when they have none."""
+        chats = await self.personal(session, person_id)
+        if chats:
+            return Reach(chats)
+        person = await _person(session, person_id)
+        return Reach(missing=[addressee_of(person)]) if person is not None else Reach()
+
+    async def _audience(self, session: AsyncSession, audience: str) -> Reach:
+        """The audience's channel, or else the 1:1 chats of the people holding its role."""
+        bound = await self.channel(session, audience)
+        if bound:
+            return Reach(bound)
+        holders = await holders_of(session, self._organisation, audience)
+        reach = Reach(missing=[addressee_at(address) for address in holders.addresses])
+        for person in holders.people:
+            found = await self._person(session, person.id)
+            reach.recipients.extend(found.recipients)
+            reach.missing.extend(found.missing)
+        return reach
 
     async def _owned_by_agent(self, session: AsyncSession, ticket: Ticket) -> bool:
         owner = await _person(session, ticket.assignee_id)
@@ -422,6 +533,7 @@ _AFFECTED = union(
 # A row of _PERSONAL_CHATS: conversation id, person id, name, locale, time zone.
 _PersonalChat: TypeAlias = Row[int, int | None, str, str | None, str | None]
 _PRELOADED = "preloaded_recipients"
+_TOLD_DESK = "told_desk_unreached"  # the "could not reach" keys this transaction wrote
 _INSERT = insert(OutboxMessage.__table__)
 
 
@@ -454,12 +566,50 @@ _DEFAULT_EXTRAS: dict[str, Any] = {
 }
 
 
+def waiting(rows: Sequence[DraftRow]) -> int:
+    """How many of the rows wait to be sent or for their person to be reached (not those that
+    failed before any try)."""
+    return sum(1 for row in rows if row["status"] in (PENDING, REACHING))
+
+
+def _row(
+    now: datetime,
+    key: str,
+    ticket_id: int,
+    intent: Intent,
+    draft: dict[str, Any],
+    conversation_id: int | None,
+) -> DraftRow:
+    return {
+        "next_attempt_at": now,
+        "dedupe_key": key[:256],
+        "conversation_id": conversation_id,
+        "person_id": None,
+        "address": None,
+        "status": PENDING,
+        "last_error": None,
+        "ticket_id": ticket_id,
+        "audience": intent.audience,
+        "template": intent.template,
+        "activity": None,
+        "draft": draft,
+        "broadcast_id": None,
+    }
+
+
+def _user_id(person: Person) -> str | None:
+    # Teams mentions a user by their Teams id, or by their Azure AD object id.
+    return person.teams_user_id or person.aad_object_id
+
+
 def _without_untold(rows: list[DraftRow], key: str, metrics: Metrics | None) -> list[DraftRow]:
-    """The rows, less those that speak of a message that no row of theirs carries."""
-    drafted = {row["template"] for row in rows}
+    """The rows, less those that speak of a message that no row of theirs carries (a row that
+    failed before any try carries nothing)."""
+    drafted = {row["template"] for row in rows if row["status"] != FAILED}
     kept = []
     for row in rows:
-        if TOLD_AFTER.get(row["template"], row["template"]) in drafted:
+        needs = TOLD_AFTER.get(row["template"])
+        if needs is None or needs in drafted:
             kept.append(row)
         else:
             log.info(
@@ -467,7 +617,7 @@ def _without_untold(rows: list[DraftRow], key: str, metrics: Metrics | None) -> 
                 extra={
                     "ticket": key,
                     "template": row["template"],
-                    "needs": TOLD_AFTER[row["template"]],
+                    "needs": needs,
                 },
             )
             if metrics is not None:

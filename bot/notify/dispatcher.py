@@ -170,7 +170,10 @@ class Dispatcher:
             return 0
         limit = asyncio.Semaphore(self.settings.in_flight)
         await asyncio.gather(
-            *(self._deliver(row, conversations.get(row.conversation_id), limit) for row in rows)
+            *(
+                self._deliver(row, conversations.get(row.conversation_id or 0), limit)
+                for row in rows
+            )
         )
         return len(rows)
 

@@ -105,6 +105,15 @@ class Metrics:
             namespace=NAMESPACE,
             registry=self.registry,
         )
+        self._unreached = Counter(
+            "people_unreached",
+            "Messages for a person esmbot has no chat with and could not reach, by reason"
+            " (no_graph: Graph is not set up; forbidden, not_in_directory, blocked, ...: what"
+            " Graph answered).",
+            ("reason",),
+            namespace=NAMESPACE,
+            registry=self.registry,
+        )
         self._refused = Counter(
             "activities_refused",
             "Teams activities answered and forgotten, by reason (tenant: one esmbot does not serve).",
@@ -142,6 +151,9 @@ class Metrics:
 
     def unaddressed(self, audience: str, template: str) -> None:
         self._unaddressed.labels(audience, template).inc()
+
+    def unreached(self, reason: str, count: int = 1) -> None:
+        self._unreached.labels(reason).inc(count)
 
     def sent(self, row: OutboxMessage) -> None:
         self._sent.labels(row.audience, row.template).inc()
@@ -211,6 +223,7 @@ class OutboxTally:
         self._rows: list[OutboxMessage] = []
         # (the transaction that wrote them, audience, template, how many)
         self._inserted: list[tuple[SessionTransaction | None, str, str, int]] = []
+        self._unreached: list[tuple[SessionTransaction | None, str, int]] = []
         event.listen(session, "before_flush", self._note)
         event.listen(session, "after_commit", self._count)
         event.listen(session, "after_soft_rollback", self._forget)
@@ -221,11 +234,17 @@ class OutboxTally:
         transaction = (
             (session.get_nested_transaction() or session.get_transaction()) if session else None
         )
+        rows = list(rows)
         counts = Counts((str(row["audience"]), str(row["template"])) for row in rows)
         self._inserted.extend(
             (transaction, audience, template, count)
             for (audience, template), count in counts.items()
         )
+        # A row written as failed is a person not reached: its error is the reason.
+        reasons = Counts(
+            str(row.get("last_error")) for row in rows if row.get("status") == outbox.FAILED
+        )
+        self._unreached.extend((transaction, reason, count) for reason, count in reasons.items())
 
     def committed(self) -> list[OutboxMessage]:
         return [row for row in self._rows if inspect(row).has_identity]
@@ -240,9 +259,13 @@ class OutboxTally:
         for _transaction, audience, template, count in self._inserted:
             self._metrics.enqueued_values(audience, template, count)
         self._inserted.clear()
+        for _transaction, reason, count in self._unreached:
+            self._metrics.unreached(reason, count)
+        self._unreached.clear()
 
     def _forget(self, _session: Session, previous: SessionTransaction) -> None:
         self._inserted = [entry for entry in self._inserted if not _within(entry[0], previous)]
+        self._unreached = [entry for entry in self._unreached if not _within(entry[0], previous)]
 
 
 def _within(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:

@@ -22,9 +22,16 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     # event + audience + conversation: a replayed event never messages anyone twice.
     dedupe_key: Mapped[str] = mapped_column(String(256), unique=True, insert_sentinel=True)
-    conversation_id: Mapped[int] = mapped_column(
+    # None while esmbot has no conversation with the person the row is for (see `person_id`).
+    conversation_id: Mapped[int | None] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
+    # Who a 1:1 message is for, and the e-mail or UPN esmbot knows them by: what reaching them
+    # starts from, and what the desk is told when they cannot be reached.
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    address: Mapped[str | None] = mapped_column(String(320))
     ticket_id: Mapped[int | None] = mapped_column(
         ForeignKey("tickets.id", ondelete="SET NULL"), index=True
     )
@@ -41,7 +48,7 @@ class OutboxMessage(Base):
     broadcast_id: Mapped[str | None] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(
         String(16), default="pending"
-    )  # pending, sent, failed, cancelled
+    )  # reaching, pending, sending, sent, failed, cancelled
     # How often a dispatcher claimed the row; `held_back` of those claims pacing handed back
     # before trying, so the tries are the difference (see `tries`).
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from bot.notify.claims import Claimant
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
+# For a person with no chat yet: waits until reaching them (bot/graph/) gives it a conversation.
+REACHING = "reaching"
 BRAKE = "teams-brake"
 # replaces_activity_id of a redraw whose ticket card is unknown or gone: it is posted as a new
 # message, which then is the ticket card.
@@ -118,7 +120,7 @@ async def depth(session: AsyncSession) -> tuple[int, datetime | None]:
     count, oldest = (
         await session.execute(
             select(func.count(), func.min(OutboxMessage.created_at)).where(
-                OutboxMessage.status.in_((PENDING, SENDING))
+                OutboxMessage.status.in_((REACHING, PENDING, SENDING))
             )
         )
     ).one()

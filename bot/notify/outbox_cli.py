@@ -12,6 +12,7 @@ from typing import NoReturn
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.db import Database, utcnow
@@ -182,6 +183,21 @@ async def _list(database: Database, command: Listing) -> int:
     return OK
 
 
+async def _chat_of(session: AsyncSession, person_id: int | None) -> int | None:
+    if person_id is None:
+        return None
+    return await session.scalar(
+        select(Conversation.id)
+        .where(
+            Conversation.person_id == person_id,
+            Conversation.scope == "personal",
+            Conversation.reachable.is_(True),
+        )
+        .order_by(Conversation.updated_at.desc())
+        .limit(1)
+    )
+
+
 async def _retry(database: Database, command: Retry) -> int:
     refused: list[str] = []
     warnings: list[str] = []
@@ -209,6 +225,14 @@ async def _retry(database: Database, command: Retry) -> int:
         for row, conversation in found.values():
             if row.status != outbox.FAILED:
                 continue
+            if row.conversation_id is None:
+                # For someone esmbot could not reach: only a chat learned since can take it.
+                chat = await _chat_of(session, row.person_id)
+                if chat is None:
+                    why = f"{row.id}: {row.address or 'its person'} has no chat with esmbot yet"
+                    (warnings if command.all_failed else refused).append(why)
+                    continue
+                row.conversation_id = chat
             row.status, row.attempts, row.next_attempt_at = outbox.PENDING, 0, now
             row.held_back, row.chat_reopened, row.last_error = 0, False, None
             retried.append(row.id)

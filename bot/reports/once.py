@@ -52,22 +52,26 @@ class ManagementReport:
             if done is not None:
                 log.info("the report was already written", extra={"dedupe_key": dedupe_key})
                 return False
-            channels = await self.notifier.channel(session, MANAGEMENT)
-            if not channels:
-                log.info("no report: no reachable channel is bound to management",
-                         extra={"dedupe_key": dedupe_key})  # fmt: skip
+            # The management channel, or else each manager's 1:1 chat.
+            recipients = await self.notifier.audience_recipients(session, MANAGEMENT)
+            if not recipients:
+                log.warning("no report: nobody of management can be reached",
+                            extra={"dedupe_key": dedupe_key})  # fmt: skip
                 return False
             extras = await compose(session)
         async with self.database.transaction() as session:
-            row = self.notifier.render_row(
-                template=template,
-                audience=MANAGEMENT,
-                recipient=channels[0],
-                dedupe_key=dedupe_key,
-                view=None,
-                extras=extras,
-            )
-            written = await self.notifier.add_once(session, row)
+            written = False
+            for index, recipient in enumerate(recipients):
+                key = dedupe_key if index == 0 else f"{dedupe_key}:{recipient.conversation_id}"
+                row = self.notifier.render_row(
+                    template=template,
+                    audience=MANAGEMENT,
+                    recipient=recipient,
+                    dedupe_key=key[:256],
+                    view=None,
+                    extras=extras,
+                )
+                written = await self.notifier.add_once(session, row) or written
         if written and self.on_commit is not None:
             self.on_commit()
         return written

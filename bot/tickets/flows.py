@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Organisation
-from bot.notify.compose import DraftRow, Notifier
+from bot.notify.compose import DraftRow, Notifier, waiting
 from bot.notify.routing import Intent, TicketFacts, route
 from bot.tickets.due import Action, NewAction, add_to_session, replan, times_of
 from bot.tickets.events import TICKET_FIELDS, Change, EventKind, PersonRef, TicketEvent
@@ -264,7 +264,7 @@ async def apply_one(
             extras={**work.extras, "reason": event.reason, "note": event.reason},
         )
         await lookups.send(notifier, rows)
-        messages = len(rows)
+        messages = waiting(rows)
     return Applied(
         "stale" if stale and not work.changes else "applied",
         work.ticket.key,

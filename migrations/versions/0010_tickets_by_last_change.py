@@ -1,7 +1,7 @@
 """Tickets are found newest change first (the compose box's search): an index on updated_at.
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0009
 Create Date: 2026-12-06 05:15:00.000000
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0010"
-down_revision = "0005"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

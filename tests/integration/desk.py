@@ -209,13 +209,16 @@ async def desk_fixture(connector, database, aiohttp_client, settings, organisati
     return await build_desk(connector, database, aiohttp_client, settings, organisation)
 
 
-async def build_desk(connector, database, aiohttp_client, settings, organisation) -> Desk:  # type: ignore[no-untyped-def]
-    """The desk of `desk_fixture`, for tests that need other settings (Jira, say)."""
+async def build_desk(
+    connector, database, aiohttp_client, settings, organisation, **options
+) -> Desk:  # type: ignore[no-untyped-def]
+    """The desk of `desk_fixture`, for tests that need other settings (Jira, say) or other
+    parts of the app (`options` for create_app)."""
     clock = Clock()
     connector.add_member(SAM.id, name=SAM.name, email=SAM.email, aad_object_id=SAM.aad_object_id)
     # Time moves by hand here: the scheduler's jobs, run on the wall clock's beat against this
     # clock, would post a digest or report whenever they got to it. Tests sweep themselves.
-    app = create_app(settings, organisation, clock=clock, delivery=FAST, schedule=False)
+    app = create_app(settings, organisation, clock=clock, delivery=FAST, schedule=False, **options)
     client = await aiohttp_client(app)
     notifier = Notifier(
         Renderer(

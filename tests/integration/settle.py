@@ -52,7 +52,7 @@ async def _busy(database: Database, until: datetime) -> int:
             .where(
                 or_(
                     OutboxMessage.status == outbox.SENDING,
-                    (OutboxMessage.status == outbox.PENDING)
+                    (OutboxMessage.status.in_((outbox.PENDING, outbox.REACHING)))
                     & (OutboxMessage.next_attempt_at <= until),
                 )
             )

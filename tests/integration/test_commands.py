@@ -264,17 +264,25 @@ async def test_escalate_without_a_vendor_channel_does_not_tell_the_customer_it_w
     assert (
         await desk.scalar(
             "SELECT count(*) FROM outbox WHERE template IN "
-            "('vendor/escalation', 'customer/vendor_involved', 'customer/vendor_involved_news')"
+            "('customer/vendor_involved', 'customer/vendor_involved_news')"
         )
         == 0
     )
-    # Nothing was said, and /metrics counts both messages that had nobody to go to.
+    # The vendor's role holder in esmbot.toml never chatted: the escalation fails, naming why,
+    # and the desk hears whom it could not reach.
+    failed = await desk.scalar(
+        "SELECT status || ' ' || last_error || ' ' || address FROM outbox"
+        " WHERE template = 'vendor/escalation'"
+    )
+    assert failed == "failed no_graph support@opencart-vendor.example"
+    assert (
+        await desk.scalar("SELECT count(*) FROM outbox WHERE template = 'agents/could_not_reach'")
+        == 1
+    )
     metrics = await (await desk.client.get("/metrics")).text()
-    for audience, template in (
-        ("vendor", "vendor/escalation"),
-        ("customer", "customer/vendor_involved"),
-    ):
-        line = (
-            f'esmbot_messages_unaddressed_total{{audience="{audience}",template="{template}"}} 1.0'
-        )
-        assert line in metrics, template
+    line = (
+        'esmbot_messages_unaddressed_total{audience="customer",template="customer/vendor_involved"}'
+        " 1.0"
+    )
+    assert line in metrics
+    assert 'esmbot_people_unreached_total{reason="no_graph"} 1.0' in metrics

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 from bot.app import create_app
+from bot.demo.activities import channel_message
+from tests.conftest import DANIELLE
 
 
 async def test_healthz_answers_ok(bot):
@@ -40,3 +42,29 @@ async def test_an_unknown_path_is_a_json_404(bot):
 
     assert response.status == 404
     assert (await response.json())["error"] == "Not Found"
+
+
+async def test_readyz_names_the_audiences_without_a_channel_and_stays_ready(bot):
+    response = await bot.client.get("/readyz")
+
+    assert response.status == 200
+    body = await response.json()
+    assert body["status"] == "ok"
+    assert body["unbound_audiences"] == ["agents", "management", "vendor"]
+
+    await bot.post(
+        channel_message(DANIELLE, "/subscribe agents", bot.connector.url, channel="agents")
+    )
+    body = await (await bot.client.get("/readyz")).json()
+    assert body["unbound_audiences"] == ["management", "vendor"]
+
+
+async def test_start_up_warns_of_each_audience_without_a_channel(
+    aiohttp_client, settings, organisation, caplog
+):
+    caplog.set_level("WARNING", logger="bot.app")
+
+    await aiohttp_client(create_app(settings, organisation, dispatch=False, schedule=False))
+
+    warned = [r.audience for r in caplog.records if r.getMessage().startswith("no channel")]
+    assert warned == ["agents", "management", "vendor"]

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.db import Database
-from bot.directory.models import Conversation
+from bot.directory.models import Conversation, Person
 from bot.notify.models import OutboxMessage
 from bot.notify.outbox_cli import main
 from bot.tickets.models import Ticket
@@ -327,3 +327,52 @@ def test_the_row_in_the_database_is_what_the_listing_claims(seeded, capsys):
     assert blocked[1:3] == ["pending", "0"]
     moment = datetime.strptime(" ".join(body[1].split()[-3:-1]), "%Y-%m-%d %H:%M:%S")
     assert abs(moment.replace(tzinfo=UTC) - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+async def _unreached(url: str, *, with_chat: bool) -> int:
+    """A row that failed because its person had no chat; with_chat: they have one now."""
+    database = Database(url)
+    try:
+        async with database.transaction() as session:
+            frank = Person(name="Frank Forgetful", email="frank@esmos.example")
+            session.add(frank)
+            await session.flush()
+            if with_chat:
+                session.add(
+                    Conversation(
+                        conversation_id="a:personal-frank", scope="personal",
+                        service_url="http://127.0.0.1:1/", reference={}, person_id=frank.id,
+                    )
+                )  # fmt: skip
+            row = OutboxMessage(
+                dedupe_key="unreached", conversation_id=None, person_id=frank.id,
+                address="frank@esmos.example", audience="customer",
+                template="customer/ticket_received", activity={"type": "message"},
+                status="failed", last_error="no_graph",
+            )  # fmt: skip
+            session.add(row)
+            await session.flush()
+            return row.id
+    finally:
+        await database.close()
+
+
+def test_retry_of_a_row_for_someone_without_a_chat_says_so(seeded, capsys):
+    url, _ids = seeded
+    unreached = asyncio.run(_unreached(url, with_chat=False))
+
+    assert main(settings_for(url), ["retry", str(unreached)]) == 1
+
+    _out, err = capsys.readouterr()
+    assert f"not retried: {unreached}: frank@esmos.example has no chat with esmbot yet" in err
+    assert asyncio.run(_rows(url))[unreached].status == "failed"
+
+
+def test_retry_sends_a_row_for_someone_unreached_to_the_chat_they_have_now(seeded, capsys):
+    url, _ids = seeded
+    unreached = asyncio.run(_unreached(url, with_chat=True))
+
+    assert main(settings_for(url), ["retry", str(unreached)]) == 0
+
+    row = asyncio.run(_rows(url))[unreached]
+    assert row.status == "pending" and row.conversation_id is not None

@@ -414,6 +414,29 @@ SAMPLES: dict[str, dict[str, Sample]] = {
             {"recipient": INJECTION, "message": JSON_BREAK, "error": HUGE, "attempts": 12},
         ),
     },
+    "agents/could_not_reach": {
+        "realistic": Sample(
+            REALISTIC_TICKET,
+            {
+                "person": "Frank Forgetful",
+                "address": "frank.forgetful@esmos.example",
+                "cause": "no_graph",
+                "message": "customer/ticket_received",
+                "detail": "403 Forbidden: Missing role permissions on the request. API requires"
+                " one of 'TeamsAppInstallation.ReadWriteSelfForUser.All'.",
+            },
+        ),
+        "hostile": Sample(
+            None,
+            {
+                "person": INJECTION,
+                "address": JSON_BREAK,
+                "cause": "forbidden",
+                "message": HUGE,
+                "detail": LINES,
+            },
+        ),
+    },
     "vendor/escalation": _pair(
         {
             "note": "Payment module throws 500 on 4.0.2.3",

@@ -277,6 +277,16 @@ def test_settings_use_the_bot_framework_names():
             {"ESMBOT_REPLICA_NAME": "r" * 101},
             "ESMBOT_REPLICA_NAME: at most 100 characters, got 101",
         ),
+        ({"ESMBOT_GRAPH": "1"}, "ESMBOT_GRAPH: needs MicrosoftAppId and MicrosoftAppTenantId"),
+        (
+            {
+                "ESMBOT_GRAPH": "1",
+                "ESMBOT_GRAPH_CLIENT_ID": "g",
+                "ESMBOT_GRAPH_TENANT_ID": "t",
+                "GRAPH_BASE_URL": "graph.microsoft.us",
+            },
+            "GRAPH_BASE_URL: 'graph.microsoft.us' is not an http",
+        ),
     ],
 )
 def test_bad_environment_names_the_variable(environ, message):
@@ -328,3 +338,20 @@ def test_a_service_level_for_a_type_outside_the_catalogue_is_refused():
 
     with pytest.raises(ConfigError, match=r"\[sla.P2\].incidnet: 'incidnet' is not a request type"):
         parse_organisation(data, source="esmbot.toml")
+
+
+def test_graph_settings_default_to_the_public_cloud_and_the_bots_app():
+    settings = load_settings(
+        {"MicrosoftAppId": "app", "MicrosoftAppPassword": "pw", "MicrosoftAppTenantId": "t1",
+         "ESMBOT_GRAPH": "true"}
+    )  # fmt: skip
+    assert settings.graph and settings.graph_credentials == ("app", "pw", "t1")
+    assert settings.graph_base_url == "https://graph.microsoft.com/v1.0"
+    assert settings.authority_host == "https://login.microsoftonline.com"
+    sovereign = load_settings(
+        {"MicrosoftAppId": "app", "MicrosoftAppPassword": "pw", "MicrosoftAppTenantId": "t1",
+         "ESMBOT_GRAPH": "1", "GRAPH_BASE_URL": "https://graph.microsoft.us/v1.0",
+         "MicrosoftAuthorityHost": "https://login.microsoftonline.us"}
+    )  # fmt: skip
+    assert sovereign.graph_base_url == "https://graph.microsoft.us/v1.0"
+    assert sovereign.authority_host == "https://login.microsoftonline.us"

@@ -268,7 +268,7 @@ async def test_the_job_writes_one_digest_a_day_to_the_management_channel(databas
     assert woken == [1, 1]
 
 
-async def test_no_digest_on_a_holiday_or_without_a_management_channel(
+async def test_no_digest_on_a_holiday_or_when_nobody_of_management_can_be_reached(
     database, organisation, caplog
 ):
     clock = Clock(datetime(2026, 12, 25, 7, 0, tzinfo=UTC))  # Christmas Day, a Friday
@@ -285,7 +285,8 @@ async def test_no_digest_on_a_holiday_or_without_a_management_channel(
     assert await outbox_rows(database) == [] and woken == []
     messages = [record.getMessage() for record in caplog.records]
     assert "no digest on a day off" in messages
-    assert "no report: no reachable channel is bound to management" in messages
+    # No channel, and Danielle (the manager) has no chat with esmbot: nobody to write to.
+    assert "no report: nobody of management can be reached" in messages
 
 
 async def test_a_job_that_loses_the_race_for_the_day_inserts_nothing(database, organisation):
@@ -303,3 +304,32 @@ async def test_a_job_that_loses_the_race_for_the_day_inserts_nothing(database, o
         )  # fmt: skip
         assert await digest.notifier.add_once(session, row) is False
     assert len(await outbox_rows(database)) == 1
+
+
+async def test_without_a_management_channel_the_digest_goes_to_each_manager_1_1(
+    database, organisation
+):
+    async with database.transaction() as session:
+        danielle = Person(name="Danielle CTO", email="danielle@esmos.example", locale="de-DE")
+        session.add(danielle)
+        await session.flush()
+        chat = Conversation(
+            conversation_id="a:personal-danielle", scope="personal",
+            service_url="http://connector.invalid/", reference={}, person_id=danielle.id,
+        )  # fmt: skip
+        session.add(chat)
+        await session.flush()
+        chat_id = chat.id
+    digest, woken = job(database, organisation, Clock(NOW))
+
+    assert await digest() is True
+
+    (row,) = await outbox_rows(database)
+    assert row.conversation_id == chat_id and row.audience == "management"
+    assert woken == [1]
+    # Written in her language.
+    assert row.activity is not None
+    assert (
+        "Tägliche Übersicht des Service Desks"
+        in row.activity["attachments"][0]["content"]["fallbackText"]
+    )
