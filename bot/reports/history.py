@@ -28,7 +28,8 @@ async def period_report(
     since = reach_back(start, end, organisation.time_zone)
     async with database.reading() as session:
         tickets = await ticket_rows(session, since=since, end=end)
-        moves = await status_moves(session, since=since, end=end)
+        # The stages are measured on the tickets of the period and of the one before it only.
+        moves = await status_moves(session, since=start - (end - start), end=end)
         surveys = await survey_rows(session, since=since, end=end)
     return report(tickets, moves, surveys, start=start, end=end, now=now, organisation=organisation)
 
