@@ -17,7 +17,7 @@ from statistics import median
 from zoneinfo import ZoneInfo
 
 from bot.config import Organisation
-from bot.reports.kpis import Kpis, TicketFacts, breaches_of, summarise
+from bot.reports.kpis import Kpis, TicketFacts, breaches_of, counted, summarise
 from bot.reports.service_levels import ServiceLevels, service_levels
 from bot.tickets.lifecycle import Status
 
@@ -228,9 +228,9 @@ def breakdown(tickets: Iterable[TicketRow]) -> Breakdown:
     rows = list(tickets)
     return Breakdown(
         total=len(rows),
-        by_type=_counted(t.type for t in rows),
-        by_module=_counted(t.module or "" for t in rows),
-        by_priority=_counted(t.priority for t in rows),
+        by_type=counted(t.type for t in rows),
+        by_module=counted(t.module or "" for t in rows),
+        by_priority=counted(t.priority for t in rows),
     )
 
 
@@ -311,8 +311,3 @@ def daily(
 
 def within(moment: datetime | None, start: datetime, end: datetime) -> bool:
     return moment is not None and start <= moment < end
-
-
-def _counted(values: Iterable[str]) -> dict[str, int]:
-    counts = Counter(values)
-    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,9 +30,16 @@ async def period_report(
     since = reach_back(start, end, organisation.time_zone)
     async with database.reading() as session:
         tickets = await ticket_rows(session, since=since, end=end)
-        moves = await status_moves(session, since=since, end=end)
+        # The stages are measured on the tickets of the period and of the one before it only.
+        moves = await status_moves(session, since=start - (end - start), end=end)
         surveys = await survey_rows(session, since=since, end=end)
-    return report(tickets, moves, surveys, start=start, end=end, now=now, organisation=organisation)
+    # Seconds of arithmetic over a long period: in a thread, so the loop keeps serving turns.
+    return await asyncio.to_thread(
+        partial(report, start=start, end=end, now=now, organisation=organisation),
+        tickets,
+        moves,
+        surveys,
+    )
 
 
 async def ticket_rows(session: AsyncSession, *, since: datetime, end: datetime) -> list[TicketRow]:

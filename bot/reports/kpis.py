@@ -157,9 +157,9 @@ def summarise(
     low = [t.lowest_score is not None and t.lowest_score <= low_csat for t in tickets]
     return Kpis(
         opened=len(tickets),
-        by_type=_counted(t.type for t in tickets),
-        by_priority=_counted(t.priority for t in tickets),
-        by_status=_counted(t.status for t in tickets),
+        by_type=counted(t.type for t in tickets),
+        by_priority=counted(t.priority for t in tickets),
+        by_status=counted(t.status for t in tickets),
         responded=len(responses),
         mean_first_response=_mean(responses),
         resolved=len(resolutions),
@@ -171,7 +171,7 @@ def summarise(
         csat_answers=len(scores),
         csat_average=sum(scores) / len(scores) if scores else None,
         csat_target=csat_target,
-        by_owner=_counted(t.owner for t in tickets if t.owner),
+        by_owner=counted(t.owner for t in tickets if t.owner),
         unassigned=sum(1 for t in tickets if not t.owner),
         with_deadline={
             "first_response": sum(1 for t in tickets if t.first_response_due),
@@ -254,8 +254,8 @@ async def period_kpis(
     )
 
 
-def _counted(values: Iterable[str]) -> dict[str, int]:
-    # Most frequent first; ties in a stable, alphabetical order.
+def counted(values: Iterable[str]) -> dict[str, int]:
+    """How often each value occurs, most frequent first; ties in alphabetical order."""
     counts = Counter(values)
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from bot.config import Organisation
 from bot.db import Database
@@ -36,4 +38,6 @@ class ReportPdfs:
             organisation=self.organisation,
         )
         words = self.renderer.phrases(Reader(locale=link.language))
-        return render_pdf(report, words=words, organisation=self.organisation, now=now)
+        return await asyncio.to_thread(
+            partial(render_pdf, words=words, organisation=self.organisation, now=now), report
+        )

@@ -1,4 +1,4 @@
-"""The dashboard tab: its page, TeamsJS, and its data for the signed-in viewer (401 without)."""
+"""The dashboard tab: its pages, and its data for the signed-in viewer (401 without)."""
 
 from __future__ import annotations
 
@@ -30,16 +30,12 @@ def dashboard_routes(
     """`tokens` None is local mode: the tab opens without sign-in, as /api/messages does."""
     page = (PAGES / "index.html").read_bytes()
     configure_page = (PAGES / "configure.html").read_bytes()
-    teams_js = (PAGES / "vendor" / "MicrosoftTeams.min.js").read_bytes()
 
     async def index(_request: web.Request) -> web.Response:
         return web.Response(body=page, content_type="text/html", charset="utf-8")
 
     async def configure(_request: web.Request) -> web.Response:
         return web.Response(body=configure_page, content_type="text/html", charset="utf-8")
-
-    async def script(_request: web.Request) -> web.Response:
-        return web.Response(body=teams_js, content_type="application/javascript")
 
     async def data(request: web.Request) -> web.Response:
         now = clock()
@@ -81,6 +77,5 @@ def dashboard_routes(
     return [
         web.get("/dashboard", index),
         web.get("/dashboard/configure", configure),
-        web.get("/dashboard/teams.js", script),
         web.get("/dashboard/data", data),
     ]

@@ -123,14 +123,17 @@ async def test_a_customer_sees_their_own_tickets_and_never_anothers(tab, keys):
     assert body["words"]["report.dashboard.your_tickets"] == "Ihre Tickets"
 
 
-async def test_the_page_and_teams_js_are_served(tab):
+TEAMS_JS = "https://res.cdn.office.net/teams-js/2.58.0/js/MicrosoftTeams.min.js"
+
+
+async def test_the_pages_are_served_with_teams_js_from_microsofts_cdn(tab):
     page = await tab.get("/dashboard")
     assert page.status == 200 and "text/html" in page.headers["Content-Type"]
-    assert '<script src="/dashboard/teams.js">' in await page.text()
+    assert f'<script src="{TEAMS_JS}"' in await page.text()
     configure = await tab.get("/dashboard/configure")
-    assert "pages.config.setValidityState(true)" in await configure.text()
-    script = await tab.get("/dashboard/teams.js")
-    assert script.status == 200 and "getAuthToken" in await script.text()
+    text = await configure.text()
+    assert f'<script src="{TEAMS_JS}"' in text and "pages.config.setValidityState(true)" in text
+    assert (await tab.get("/dashboard/teams.js")).status == 404  # nothing third-party served
 
 
 async def test_in_local_mode_the_tab_opens_without_sign_in(bot):
