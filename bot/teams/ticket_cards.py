@@ -35,7 +35,7 @@ class TicketCards:
         self._organisation = organisation
         self._notifier = notifier
         self._status_words = _status_words(notifier.renderer.languages)
-        self._desk_members = RoleMembers(
+        members = RoleMembers(
             object_ids=frozenset().union(
                 *(
                     organisation.roles[role].object_ids
@@ -46,6 +46,21 @@ class TicketCards:
             emails=frozenset().union(
                 *(organisation.roles[role].emails for role in DESK if role in organisation.roles)
             ),
+        )
+        # Built once: the desk's members are the organisation's, and a refresh asks every time.
+        emails, object_ids = sorted(members.emails), sorted(members.object_ids)
+        self._desk_ids = (
+            select(Person.teams_user_id)
+            .where(
+                Person.teams_user_id.is_not(None),
+                or_(
+                    Person.email.in_(emails),
+                    Person.upn.in_(emails),
+                    Person.aad_object_id.in_(object_ids),
+                ),
+            )
+            .order_by(Person.id)
+            .limit(MAX_REFRESH_IDS)
         )
 
     @property
@@ -122,22 +137,7 @@ class TicketCards:
 
     async def desk_ids(self, session: AsyncSession) -> list[str]:
         """The Teams user ids of the agents and managers esmbot has met, up to Teams' limit."""
-        emails = sorted(self._desk_members.emails)
-        object_ids = sorted(self._desk_members.object_ids)
-        statement = (
-            select(Person.teams_user_id)
-            .where(
-                Person.teams_user_id.is_not(None),
-                or_(
-                    Person.email.in_(emails),
-                    Person.upn.in_(emails),
-                    Person.aad_object_id.in_(object_ids),
-                ),
-            )
-            .order_by(Person.id)
-            .limit(MAX_REFRESH_IDS)
-        )
-        return [user for user in (await session.scalars(statement)).all() if user]
+        return [user for user in (await session.scalars(self._desk_ids)).all() if user]
 
     @staticmethod
     def refresh_ids(found: Found, desk_ids: Sequence[str]) -> list[str]:

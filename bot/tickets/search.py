@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -84,25 +84,24 @@ async def find_tickets(
 
 async def find_ticket(session: AsyncSession, key: str) -> Found | None:
     """One ticket by key, whoever asks: the caller decides how much of it they may see."""
-    reporter, assignee = aliased(Person), aliased(Person)
-    statement = (
-        select(Ticket, reporter, assignee)
-        .outerjoin(reporter, reporter.id == Ticket.reporter_id)
-        .outerjoin(assignee, assignee.id == Ticket.assignee_id)
-        .where(Ticket.key == key.strip().upper())
-    )
-    row = (await session.execute(statement)).first()
+    row = (await session.execute(_ONE, {"key": key.strip().upper()})).first()
     return None if row is None else Found(row[0], row[1], row[2])
 
 
+# Built once: a refresh and a search run them on every press, and building the aliased joins
+# costs more than the database takes to answer.
+_REPORTER, _ASSIGNEE = aliased(Person, name="reporter"), aliased(Person, name="assignee")
+_WITH_PEOPLE = (
+    select(Ticket, _REPORTER, _ASSIGNEE)
+    .outerjoin(_REPORTER, _REPORTER.id == Ticket.reporter_id)
+    .outerjoin(_ASSIGNEE, _ASSIGNEE.id == Ticket.assignee_id)
+)
+_ONE = _WITH_PEOPLE.where(Ticket.key == bindparam("key"))
+_NEWEST_FIRST = _WITH_PEOPLE.order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+
+
 def _matching(query: Query, *, person: Person, whole_queue: bool) -> Select[Ticket, Person, Person]:
-    reporter, assignee = aliased(Person), aliased(Person)
-    statement = (
-        select(Ticket, reporter, assignee)
-        .outerjoin(reporter, reporter.id == Ticket.reporter_id)
-        .outerjoin(assignee, assignee.id == Ticket.assignee_id)
-        .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
-    )
+    statement = _NEWEST_FIRST
     if not whole_queue:
         statement = statement.where(
             or_(Ticket.reporter_id == person.id, Ticket.opened_by_id == person.id)

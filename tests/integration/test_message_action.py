@@ -115,6 +115,9 @@ async def test_kim_makes_a_ticket_of_lenas_message_and_its_card_appears_in_the_c
     # What its reporter would see: everyone in the chat may read it.
     assert "Status: Eingegangen" in str(shown) and "Administration" in str(shown)
     assert "P2" not in str(shown) and "Lena" not in str(shown)
+    # Each viewer may refresh it to their own version: Lena, and the desk (Universal Actions).
+    assert (await desk.person(LEARNER)).teams_user_id in shown["refresh"]["userIds"]
+    assert shown["refresh"]["action"]["verb"] == "refresh"
     # Lena hears of her ticket in her 1:1 chat, from the outbox, as from the chat's tickets.
     told = await desk.new_cards(LENA_CHAT, 1, after=lena_cards)
     assert "SR-1" in str(told[0])

@@ -11,11 +11,16 @@ from bot.app import create_app
 from bot.demo.activities import (
     TENANT_ID,
     TeamsUser,
+    card_execute,
     channel_message,
     conversation_update,
     installation_update,
+    message_action,
+    message_payload,
+    pasted_link,
     personal_conversation_id,
     personal_message,
+    ticket_search,
 )
 from tests.conftest import DANIELLE, LEARNER, Bot
 
@@ -125,3 +130,36 @@ async def test_the_apps_tenant_is_served_when_esmbot_toml_names_none(
     [reply] = await connector.wait_for(1, personal_conversation_id(LEARNER))
     assert "can only help people of ESMOS" in reply.text
     await _nothing_stored(bot)
+
+
+async def test_a_message_extension_or_card_press_from_another_tenant_is_told_and_changes_nothing(
+    served, connector
+):
+    german = dataclasses.replace(STRANGER, locale="de-DE")
+    message = message_payload(STRANGER, "<p>VPN down</p>", conversation_id="19:x@thread.v2")
+    invokes = [
+        message_action(STRANGER, connector.url, message=message, chat="x"),
+        message_action(
+            german, connector.url, message=message, chat="x", submit={"summary": "VPN is down"}
+        ),
+        ticket_search(STRANGER, connector.url, "SR-1"),
+        pasted_link(STRANGER, connector.url, "https://bot.example.com/tickets/SR-1"),
+        card_execute(STRANGER, connector.url, "ack", {"action": "ack", "ticket": "SR-1"}),
+    ]
+    answers = []
+    for activity in invokes:
+        response = await served.post(_from(THEIRS, activity))
+        assert response.status == 200, await response.text()
+        answers.append(await response.json())
+
+    fetched, submitted, searched, unfolded, pressed = answers
+    assert "can only help people of ESMOS" in fetched["task"]["value"]
+    assert (
+        submitted["task"]["type"] == "message"
+        and "nur Personen von ESMOS" in submitted["task"]["value"]
+    )
+    assert searched["composeExtension"]["type"] == "message"
+    assert unfolded["composeExtension"]["type"] == "message"
+    assert pressed["type"] == "application/vnd.microsoft.error"
+    await _nothing_stored(served)
+    assert await _refused(served) == len(invokes)
