@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 COULD_NOT_REACH = "agents/could_not_reach"
+# What an owner without a 1:1 chat need not hear again: the agents' channel has the ticket's card,
+# redrawn with its owner, already.
+CHANNEL_HAS_IT = frozenset({"agents/new_ticket"})
 AGENT_ROLE = "agents"  # the role in esmbot.toml whose holders own tickets
 # Rows per INSERT: well under SQLite's and asyncpg's parameter limits, and few round trips.
 INSERT_CHUNK = 1000
@@ -55,6 +58,7 @@ class Reach:
     recipients: list[Recipient] = field(default_factory=list)
     missing: list[Addressee] = field(default_factory=list)
     mention: dict[str, str] | None = None
+    covered: bool = False  # nobody to write to, because the channel has it already
 
 
 class DraftRow(TypedDict):
@@ -189,7 +193,7 @@ class Notifier:
                 if (intent.template, recipient.conversation_id) not in drafted
             ]
             drafted.update((intent.template, r.conversation_id) for r in recipients)
-            if not reach.recipients and not reach.missing:
+            if not reach.recipients and not reach.missing and not reach.covered:
                 log.info(
                     "nobody to tell",
                     extra={
@@ -382,7 +386,11 @@ class Notifier:
                 # account that also reports tickets) gets none of them; the agents' channel does.
                 return await self._audience(session, AGENTS)
             owner = await self._person(session, ticket.assignee_id)
-            if owner.recipients or self.reaching:
+            if owner.recipients:
+                return owner
+            if intent.template in CHANNEL_HAS_IT:
+                return Reach(covered=True)
+            if self.reaching:
                 return owner
             # An owner who works only from the agents' channel hears it there, mentioned.
             desk = await self.channel(session, AGENTS)
