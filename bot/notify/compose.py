@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Organisation
+from bot.config.organisation import email_like
 from bot.db import utcnow
 from bot.directory.models import AudienceBinding, Conversation, Person
 from bot.notify.drafts import Draft
@@ -377,9 +378,12 @@ class Notifier:
         if audience == CUSTOMER:
             if ticket.reporter_id is not None:
                 return await self._person(session, ticket.reporter_id)
-            # A reporter the ticket system names by an address esmbot has not met in Teams.
+            # A reporter the ticket system names by an address esmbot has not met in Teams. (A
+            # Jira account id alone is looked up first: bot/events/accounts.py.)
             unmatched = ticket.reporter_unmatched
-            return Reach(missing=[addressee_at(unmatched)]) if unmatched else Reach()
+            if unmatched and email_like(unmatched):
+                return Reach(missing=[addressee_at(unmatched)])
+            return Reach()
         if audience == ASSIGNEE:
             if ticket.assignee_id is None or not await self._owned_by_agent(session, ticket):
                 # The desk's cards are for the desk: an assignee without the agent role (a Jira
