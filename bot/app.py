@@ -250,7 +250,7 @@ async def _unbound(database: Database) -> list[str]:
 async def _warn_of_unbound(database: Database, *, local: bool) -> None:
     """Start-up says which audiences have no channel: their people are written to 1:1. (In
     local mode, where the demo and development bind their channels after start, it only says
-    so at INFO.)"""
+    so at DEBUG: an idle bot logs nothing at INFO.)"""
     try:
         unbound = await _unbound(database)
     except Exception as error:  # an unmigrated database says more clearly elsewhere
@@ -258,7 +258,7 @@ async def _warn_of_unbound(database: Database, *, local: bool) -> None:
         return
     for audience in unbound:
         log.log(
-            logging.INFO if local else logging.WARNING,
+            logging.DEBUG if local else logging.WARNING,
             "no channel is bound for an audience: its messages go to its role's holders 1:1"
             " (bind one with /subscribe)",
             extra={"audience": audience},
