@@ -75,6 +75,7 @@ SCHEDULER = web.AppKey("scheduler", SchedulerRunner)
 ACCOUNTS = web.AppKey("accounts", AccountLookup)
 POSTER = web.AppKey("poster", ConnectorPoster)
 REACHER: web.AppKey[Reacher | None] = web.AppKey("reacher")
+LOCAL = web.AppKey("local", bool)
 
 
 def replica_name(settings: Settings) -> str:
@@ -206,6 +207,7 @@ def create_app(
         on_unmatched=accounts.unmatched,
     )
     app[DATABASE], app[WRITER], app[DISPATCHER] = database, writer, dispatcher
+    app[LOCAL] = settings.local_mode
     sweeper = Sweeper(database, organisation, notifier, clock, on_commit=wake)
     links = ReportLinks(
         link_key(
@@ -294,15 +296,18 @@ async def _unbound(database: Database) -> list[str]:
         return await unbound_audiences(session, ROLE_OF_AUDIENCE)
 
 
-async def _warn_of_unbound(database: Database) -> None:
-    """Start-up says which audiences have no channel: their people are written to 1:1."""
+async def _warn_of_unbound(database: Database, *, local: bool) -> None:
+    """Start-up says which audiences have no channel: their people are written to 1:1. (In
+    local mode, where the demo and development bind their channels after start, it only says
+    so at DEBUG: an idle bot logs nothing at INFO.)"""
     try:
         unbound = await _unbound(database)
     except Exception as error:  # an unmigrated database says more clearly elsewhere
         log.warning("could not read the channel bindings", exc_info=error)
         return
     for audience in unbound:
-        log.warning(
+        log.log(
+            logging.DEBUG if local else logging.WARNING,
             "no channel is bound for an audience: its messages go to its role's holders 1:1"
             " (bind one with /subscribe)",
             extra={"audience": audience},
@@ -327,7 +332,7 @@ def _tenant_windows(settings: Settings) -> tuple[Window, ...]:
 
 def _lifetime(dispatch: bool, schedule: bool):  # noqa: ANN202 - aiohttp's type is private
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
-        await _warn_of_unbound(app[DATABASE])
+        await _warn_of_unbound(app[DATABASE], local=app[LOCAL])
         task = asyncio.create_task(app[DISPATCHER].run(), name="dispatcher") if dispatch else None
         reacher = app[REACHER]
         reaching = (

@@ -11,8 +11,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database
+from bot.directory.models import Person
 from bot.events.jira_client import JiraClient, JiraError
 from bot.notify.compose import Notifier
 from bot.notify.metrics import Metrics
@@ -174,42 +176,71 @@ class AccountLookup:
 
     async def _link(self, account: str, answer: _Answer) -> bool:
         """Sets the reporter of the tickets waiting for this account; False if nobody has the
-        e-mail yet. Tickets that are no longer open get their reporter but no late message."""
+        e-mail yet (the tickets then name the e-mail). Tickets that are no longer open get
+        their reporter but no late message."""
         assert answer.email is not None
         async with self._database.transaction() as session:
             ref = PersonRef(name=answer.name, email=answer.email, jira_account_id=account)
             person = await match_person(session, ref=ref)
             if person is None:
-                return False
-            if person.email is None:
-                person.email = answer.email  # met by UPN only: keep the address Jira gave
-            tickets = (
-                await session.scalars(
-                    select(Ticket)
-                    .where(
-                        Ticket.reporter_id.is_(None),
-                        Ticket.reporter_unmatched.in_((account, answer.email)),
-                    )
-                    .order_by(Ticket.id)
-                    .with_for_update()
-                )
-            ).all()
-            for ticket in tickets:
-                ticket.reporter_id, ticket.reporter_unmatched = person.id, None
-                if self._notifier is not None and Status(ticket.status) in OPEN_STATUSES:
-                    # The customer missed the card that tells them the ticket exists, and the
-                    # later progress messages redraw that card: send it now.
-                    await self._notifier.enqueue(
-                        session,
-                        ticket=ticket,
-                        intents=(Intent(CUSTOMER, TICKET_CARD),),
-                        origin=f"reporter-linked-{ticket.id}",
-                        extras={},
-                    )
-            log.info(
-                "linked a Jira reporter after looking the account up",
-                extra={"account": account, "tickets": [ticket.key for ticket in tickets]},
-            )
-        if tickets and self._on_commit is not None:
+                changed = await self._address(session, account, answer.email)
+            else:
+                changed = await self._linked(session, account, answer.email, person)
+        if changed and self._on_commit is not None:
             self._on_commit()
-        return True
+        return person is not None
+
+    async def _linked(self, session: AsyncSession, account: str, email: str, person: Person) -> int:
+        if person.email is None:
+            person.email = email  # met by UPN only: keep the address Jira gave
+        tickets = (
+            await session.scalars(
+                select(Ticket)
+                .where(
+                    Ticket.reporter_id.is_(None),
+                    Ticket.reporter_unmatched.in_((account, email)),
+                )
+                .order_by(Ticket.id)
+                .with_for_update()
+            )
+        ).all()
+        for ticket in tickets:
+            ticket.reporter_id, ticket.reporter_unmatched = person.id, None
+            if self._notifier is not None and Status(ticket.status) in OPEN_STATUSES:
+                # The customer missed the card that tells them the ticket exists, and the
+                # later progress messages redraw that card: send it now.
+                await self._notifier.enqueue(
+                    session,
+                    ticket=ticket,
+                    intents=(Intent(CUSTOMER, TICKET_CARD),),
+                    origin=f"reporter-linked-{ticket.id}",
+                    extras={},
+                )
+        log.info(
+            "linked a Jira reporter after looking the account up",
+            extra={"account": account, "tickets": [ticket.key for ticket in tickets]},
+        )
+        return len(tickets)
+
+    async def _address(self, session: AsyncSession, account: str, email: str) -> int:
+        """Tickets waiting for an account nobody esmbot knows has now name its e-mail: their
+        card goes to that address (reached through Graph, or the desk hears it could not)."""
+        tickets = (
+            await session.scalars(
+                select(Ticket)
+                .where(Ticket.reporter_id.is_(None), Ticket.reporter_unmatched == account)
+                .order_by(Ticket.id)
+                .with_for_update()
+            )
+        ).all()
+        for ticket in tickets:
+            ticket.reporter_unmatched = email
+            if self._notifier is not None and Status(ticket.status) in OPEN_STATUSES:
+                await self._notifier.enqueue(
+                    session,
+                    ticket=ticket,
+                    intents=(Intent(CUSTOMER, TICKET_CARD),),
+                    origin=f"reporter-addressed-{ticket.id}",
+                    extras={},
+                )
+        return len(tickets)

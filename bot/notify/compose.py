@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Organisation
+from bot.config.organisation import email_like
 from bot.db import utcnow
 from bot.directory.models import AudienceBinding, Conversation, Person
 from bot.notify.drafts import Draft
@@ -38,6 +39,9 @@ ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 # the person who was helped.
 REPORTER_ONLY = frozenset({"customer/survey"})
 COULD_NOT_REACH = "agents/could_not_reach"
+# What an owner without a 1:1 chat need not hear again: the agents' channel has the ticket's card,
+# redrawn with its owner, already.
+CHANNEL_HAS_IT = frozenset({"agents/new_ticket"})
 AGENT_ROLE = "agents"  # the role in esmbot.toml whose holders own tickets
 # Rows per INSERT: well under SQLite's and asyncpg's parameter limits, and few round trips.
 INSERT_CHUNK = 1000
@@ -65,6 +69,7 @@ class Reach:
     recipients: list[Recipient] = field(default_factory=list)
     missing: list[Addressee] = field(default_factory=list)
     mention: dict[str, str] | None = None
+    covered: bool = False  # nobody to write to, because the channel has it already
 
 
 class DraftRow(TypedDict):
@@ -203,7 +208,7 @@ class Notifier:
                 if (intent.template, recipient.conversation_id) not in drafted
             ]
             drafted.update((intent.template, r.conversation_id) for r in recipients)
-            if not reach.recipients and not reach.missing:
+            if not reach.recipients and not reach.missing and not reach.covered:
                 log.info(
                     "nobody to tell",
                     extra={
@@ -408,7 +413,11 @@ class Notifier:
                 # account that also reports tickets) gets none of them; the agents' channel does.
                 return await self._audience(session, AGENTS)
             owner = await self._person(session, ticket.assignee_id)
-            if owner.recipients or self.reaching:
+            if owner.recipients:
+                return owner
+            if intent.template in CHANNEL_HAS_IT:
+                return Reach(covered=True)
+            if self.reaching:
                 return owner
             # An owner who works only from the agents' channel hears it there, mentioned.
             desk = await self.channel(session, AGENTS)
@@ -425,9 +434,12 @@ class Notifier:
     async def _reporter(self, session: AsyncSession, ticket: Ticket) -> Reach:
         if ticket.reporter_id is not None:
             return await self._person(session, ticket.reporter_id)
-        # A reporter the ticket system names by an address esmbot has not met in Teams.
+        # A reporter the ticket system names by an address esmbot has not met in Teams. (A
+        # Jira account id alone is looked up first: bot/events/accounts.py.)
         unmatched = ticket.reporter_unmatched
-        return Reach(missing=[addressee_at(unmatched)]) if unmatched else Reach()
+        if unmatched and email_like(unmatched):
+            return Reach(missing=[addressee_at(unmatched)])
+        return Reach()
 
     async def _person(self, session: AsyncSession, person_id: int) -> Reach:
         """A person's 1:1 chat, or the person as missing when they have none."""

@@ -362,7 +362,8 @@ class Dispatcher:
         # A row retried from the CLI may fail again: the desk was told already.
         if await session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
             return
-        recipients = await self.notifier.channel(session, "agents")
+        # The agents' channel, or else each agent's 1:1 chat.
+        recipients = await self.notifier.audience_recipients(session, "agents")
         self.notifier.add(
             session,
             [
@@ -370,7 +371,7 @@ class Dispatcher:
                     template="agents/delivery_failed",
                     audience="agents",
                     recipient=recipient,
-                    dedupe_key=key,
+                    dedupe_key=key if index == 0 else f"{key}:{recipient.conversation_id}",
                     view=None,
                     extras={
                         "recipient": failed.audience,
@@ -380,7 +381,7 @@ class Dispatcher:
                     },
                     ticket_id=failed.ticket_id,
                 )
-                for recipient in recipients
+                for index, recipient in enumerate(recipients)
             ],
         )
 

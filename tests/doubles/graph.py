@@ -88,6 +88,8 @@ class GraphDouble:
     on_install: Callable[[dict[str, Any], str], Awaitable[None]] | None = None
     # Graph's published pace for installs, enforced when set: installs per second per app.
     install_rate: float | None = None
+    # Calls of these operations wait until their event is set: "Teams is still setting it up".
+    held: dict[str, asyncio.Event] = field(default_factory=dict)
     url: str = ""
 
     def __post_init__(self) -> None:
@@ -226,6 +228,8 @@ class GraphDouble:
         self, method: str, path: str, query: Any, body: Any, *, batched: bool = False
     ) -> Answer:
         operation, user, handler = self._route(method, path)
+        if operation in self.held:
+            await self.held[operation].wait()
         fault = self._fault(operation, user)
         if fault is not None:
             headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after else {}

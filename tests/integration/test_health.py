@@ -64,7 +64,9 @@ async def test_start_up_warns_of_each_audience_without_a_channel(
 ):
     caplog.set_level("WARNING", logger="bot.app")
 
-    await aiohttp_client(create_app(settings, organisation, dispatch=False, schedule=False))
+    deployed = dataclasses.replace(settings, app_id="00000000-0000-0000-0000-00000000beef",
+                                   app_password="secret")  # fmt: skip
+    await aiohttp_client(create_app(deployed, organisation, dispatch=False, schedule=False))
 
     warned = [r.audience for r in caplog.records if r.getMessage().startswith("no channel")]
     assert warned == ["agents", "management", "vendor"]

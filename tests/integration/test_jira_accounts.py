@@ -16,14 +16,19 @@ from sqlalchemy import text
 
 from bot.app import ACCOUNTS, DATABASE, create_app
 from bot.db import Database
-from bot.demo.activities import installation_update, personal_conversation_id
+from bot.demo.activities import (
+    channel_conversation_id,
+    channel_message,
+    installation_update,
+    personal_conversation_id,
+)
 from bot.events.accounts import AccountLookup, LookupSettings
 from bot.events.jira_client import JiraClient
 from bot.notify.dispatcher import DeliverySettings
 from bot.notify.metrics import Metrics
 from bot.tickets.events import PersonRef
 from tests import jira_payloads as jp
-from tests.conftest import LEARNER
+from tests.conftest import DANIELLE, LEARNER
 from tests.doubles.jira import JiraDouble
 from tests.integration.chat import said
 from tests.integration.settle import settled
@@ -277,3 +282,35 @@ async def test_answers_are_kept_for_their_time_and_then_asked_again(database, ji
         assert len(jira.calls_to("get_user")) == 2
     finally:
         await lookup.close()
+
+
+async def test_an_account_whose_email_nobody_has_met_is_told_of_to_the_desk(
+    aiohttp_client, settings, organisation, connector, jira
+):
+    """Story 12 without Graph on Jira Cloud, whose payloads carry only the account id."""
+    frank = "712020:0f1e2d3c-frank"
+    jira.add_user(frank, "Frank Forgetful", email="Frank.Forgetful@esmos.example")
+    desk = await open_desk(aiohttp_client, settings, organisation, connector, jira)
+    agents = channel_message(DANIELLE, "/subscribe agents", connector.url, channel="agents")
+    assert (await desk.client.post("/api/messages", json=agents)).status == 201
+
+    await desk.webhook(jp.created(jp.issue("SR-35", reporter=jp.user("Frank", account_id=frank)),
+                                  at=T0))  # fmt: skip
+    await desk.accounts.settled()
+    await settled(desk.database, connector)
+
+    assert await desk.scalar("SELECT reporter_unmatched FROM tickets") == (
+        "frank.forgetful@esmos.example"
+    )
+    assert (
+        await desk.scalar(
+            "SELECT last_error FROM outbox WHERE template = :t AND address IS NOT NULL", t=RECEIVED
+        )
+        == "no_graph"
+    )
+    told = [
+        call for call in connector.sent(channel_conversation_id("agents"))
+        if "frank.forgetful@esmos.example" in str(call.body)
+        and "Someone could not be reached" in str(call.body)
+    ]  # fmt: skip
+    assert len(told) == 1

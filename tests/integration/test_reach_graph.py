@@ -3,6 +3,7 @@ esmbot is installed for him once, his chat is learned and he hears in his own la
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import timedelta
 
@@ -112,9 +113,14 @@ async def test_ten_updates_while_reaching_install_once_and_each_message_arrives_
         jp.comment(sr, f"Update {n}", at=at[n], author=FRANK, comment_id=f"{30000 + n}")
         for n in range(1, 10)
     ]
-    graph.fail("get_user", 429, retry_after=2)  # Graph is slow to answer at first
+    graph.held["install"] = asyncio.Event()  # the install takes its time
 
     await post_all(desk, payloads)
+    # All ten wait for him, and esmbot is installing once.
+    await desk.wait(lambda: graph.count("install") == 0 and graph.calls, within=10)
+    reaching = "SELECT count(*) FROM outbox WHERE status = 'reaching'"
+    assert await desk.scalar(reaching) == 10
+    graph.held["install"].set()
     await desk.wait(lambda: len(desk.cards(graph.chat_id(FRANK_ID))) >= 10, within=10)
     await desk.quiet()
 
