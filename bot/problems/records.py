@@ -221,7 +221,10 @@ class ProblemRecords:
             )
             if not linked:
                 # Another agent linked it elsewhere between our check and this write.
-                raise ProblemRefused("linked_elsewhere", key=ticket.key, problem="?")
+                holder_id = await _problem_of(session, ticket.id)
+                holder = await session.get(Ticket, holder_id) if holder_id else None
+                elsewhere = holder.key if holder else problem.key
+                raise ProblemRefused("linked_elsewhere", key=ticket.key, problem=elsewhere)
             session.add(
                 AuditEntry(
                     at=now,

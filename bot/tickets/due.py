@@ -87,7 +87,7 @@ def times_of(ticket: Ticket, organisation: Organisation) -> TicketTimes:
         resolved_at=ticket.resolved_at,
         paused_since=ticket.paused_since,
         reopen_count=ticket.reopen_count,
-        surveyed=ticket.type != PROBLEM,
+        desk_only=ticket.type == PROBLEM,
     )
 
 

@@ -33,8 +33,9 @@ class TicketTimes:
     resolved_at: datetime | None
     paused_since: datetime | None
     reopen_count: int
-    # A problem is reported by the desk: nobody is asked how satisfied they are with it.
-    surveyed: bool = True
+    # A problem is the desk's own record of a cause: no customer waits on it, so it has no
+    # deadlines, reminders or survey (its incidents keep theirs).
+    desk_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ def plan(
 ) -> list[Planned]:
     """Everything still to come for this ticket, given what it is now."""
     planned: list[Planned] = []
+    if ticket.desk_only:
+        return planned
     cycle = ticket.reopen_count  # a reopened ticket may be nudged, reminded and surveyed again
 
     def add(
@@ -118,10 +121,6 @@ def plan(
                     None,
                     wait,
                 )
-    if (
-        ticket.surveyed
-        and ticket.status in (Status.RESOLVED, Status.CLOSED)
-        and ticket.resolved_at is not None
-    ):
+    if ticket.status in (Status.RESOLVED, Status.CLOSED) and ticket.resolved_at is not None:
         add(SURVEY, calendar.add(ticket.resolved_at, timers.survey_delay), None, None, cycle)
     return planned

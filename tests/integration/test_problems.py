@@ -103,9 +103,9 @@ async def test_a_problem_is_declared_shown_updated_and_solved_telling_each_perso
     assert any("PRB-1" in fallback(card) for card in desk.cards(AGENTS))
     # The linked tickets stay as they were: their own resolution is the desk's to give.
     assert await desk.ticket(first, "status") == "new"
-    # Nobody is asked to rate a problem: its reporter is the desk.
-    surveys = "SELECT count(*) FROM due_actions d JOIN tickets t ON t.id = d.ticket_id"
-    assert await desk.scalar(surveys + " WHERE t.key = 'PRB-1' AND d.kind = 'survey'") == 0
+    # A problem has no deadlines, nudges or survey: no customer waits on it.
+    planned = "SELECT count(*) FROM due_actions d JOIN tickets t ON t.id = d.ticket_id"
+    assert await desk.scalar(planned + " WHERE t.key = 'PRB-1'") == 0
 
 
 async def test_a_second_resolution_or_a_replayed_event_tells_nobody_again(desk):
