@@ -300,3 +300,23 @@ async def test_with_resolve_linked_the_tickets_are_resolved_with_the_problem_sil
         await desk.scalar("SELECT count(*) FROM ticket_events WHERE dedupe_key LIKE 'problem:%'")
         == 3
     )
+
+
+async def test_a_link_jira_refuses_is_named_and_the_rest_stand(jira_desk, jira):
+    desk = jira_desk
+    first, _, kims = await _affected_desk(desk)
+    for key in (first, _, kims):
+        jira.add_issue(key)
+    jira.fail(400, operation="link_issues")  # the first link only
+
+    answer = await desk.say(
+        ALEX, f"/problem new Checkout fails for everyone {first} {kims}", channel="agents"
+    )
+
+    assert answer.startswith(
+        "SR-4 declared with 1 linked ticket. Everyone affected hears from us when it is solved."
+        f" I could not link {first}: "
+    )
+    assert answer.endswith("Link them with /problem link once that is fixed.")
+    assert jira.links == [("Problem/Incident", "SR-4", kims)]
+    assert await desk.scalar("SELECT count(*) FROM problem_links") == 1
