@@ -5,8 +5,9 @@ Run: .venv/bin/python benchmarks/detector.py [--database sqlite|postgresql|both]
 Seeds a fresh, migrated database with core bulk inserts: the older tickets spread over the past
 year (about 76 in any forty minutes), the open ones over the past fortnight, in six modules
 and three types; the last forty minutes hold the usual number and a spike of thirty checkout
-incidents, which is unusual against the six or so a window usually has. It then times `detect()` as the leader runs it:
-the first run (which raises the spike's alert and writes its cards) and the runs after it.
+incidents, which is unusual against the six or so a window usually has. It then times
+`detect()` as the leader runs it, after one run rolled back as a warm-up: the run that raises
+the spike's alert and writes its cards, and the runs after it.
 """
 
 from __future__ import annotations
@@ -146,11 +147,23 @@ async def seed(database: Database, open_count: int, history: int) -> float:
     return time.perf_counter() - began
 
 
-async def run(database: Database, notifier: Notifier, rules: Any) -> tuple[float, list[int]]:
+class _Undo(Exception):
+    """Raised to roll a run back: the warm-up leaves the database as it found it."""
+
+
+async def run(
+    database: Database, notifier: Notifier, rules: Any, *, keep: bool = True
+) -> tuple[float, list[int]]:
     began = time.perf_counter()
-    async with database.transaction() as session:
-        raised = await detect(session, rules=rules, now=NOW, notifier=notifier)
-    return (time.perf_counter() - began) * 1000, raised
+    try:
+        async with database.transaction() as session:
+            raised = await detect(session, rules=rules, now=NOW, notifier=notifier)
+            elapsed = (time.perf_counter() - began) * 1000
+            if not keep:
+                raise _Undo
+    except _Undo:
+        pass
+    return elapsed, raised
 
 
 async def bench(kind: str, args: argparse.Namespace) -> list[str]:
@@ -173,6 +186,9 @@ async def bench(kind: str, args: argparse.Namespace) -> list[str]:
             reader=Reader(),
             extras={"alert": SpikeAlert(0, "Checkout", 6, 0.4, 40, ())},
         )
+        # A server has run the detector before the run that raises an alert: its statements
+        # are compiled and the indexes read. One run rolled back stands for that.
+        await run(database, notifier, organisation.problems, keep=False)
         first, raised = await run(database, notifier, organisation.problems)
         assert len(raised) == 1, f"the spike should raise one alert, not {raised}"
         later = [

@@ -16,7 +16,8 @@ from bot.commands.registry import (
 )
 from bot.commands.runner import refuse
 from bot.errors import EsmbotError
-from bot.problems.records import ProblemRecords
+from bot.notify.words import Phrases
+from bot.problems.records import Declared, ProblemRecords
 from bot.tickets.lifecycle import Status
 
 _ACTIONS = ("new", "link", "show", "update")
@@ -38,8 +39,8 @@ async def problem(context: CommandContext, args: argparse.Namespace) -> Reply:
         title, keys = joined(rest[:split]), [ticket_key(word) for word in rest[split:]]
         if not title:
             raise CommandError("commands.problem.title_needed")
-        key = await records.declare(title, keys, actor=context.person)
-        return Reply(words.plural("commands.problem.declared", len(keys), key=key))
+        declared = await records.declare(title, keys, actor=context.person)
+        return Reply(_declared(words, declared))
     if args.action == "link":
         if len(rest) != 2:
             raise CommandError("commands.problem.link_needs_two")
@@ -87,6 +88,14 @@ async def problem(context: CommandContext, args: argparse.Namespace) -> Reply:
     raise CommandError("commands.problem.update_closed", key=state.key)
 
 
+def _declared(words: Phrases, declared: Declared) -> str:
+    said = words.plural("commands.problem.declared", len(declared.linked), key=declared.key)
+    if not declared.failed:
+        return said
+    failed = words.listing(list(declared.failed))
+    return said + " " + words.t("commands.problem.not_linked", keys=failed, why=declared.why)
+
+
 async def alert_pressed(
     registry: Registry, context: CommandContext, verb: str, alert: object
 ) -> Reply:
@@ -104,8 +113,9 @@ async def alert_pressed(
         if verb == "declare_problem":
             about = await records.alert_about(alert)
             title = words.t("commands.problem.alert_title", about=about)
-            key = await records.declare_alert(alert, title, actor=context.person)
-            return Reply(words.t("commands.problem.alert_declared", key=key))
+            declared = await records.declare_alert(alert, title, actor=context.person)
+            said = words.t("commands.problem.alert_declared", key=declared.key)
+            return Reply(said if not declared.failed else _declared(words, declared))
         await records.dismiss_alert(alert, actor=context.person)
         return Reply(words.t("commands.problem.alert_dismissed"))
     except EsmbotError as error:

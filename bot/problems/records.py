@@ -36,6 +36,16 @@ class ProblemRefused(EsmbotError):
 
 
 @dataclass(frozen=True)
+class Declared:
+    """A problem made: its key, the tickets linked, and those the system of record refused."""
+
+    key: str
+    linked: tuple[str, ...]
+    failed: tuple[str, ...] = ()
+    why: str | None = None
+
+
+@dataclass(frozen=True)
 class LinkedTicket:
     """A ticket as /problem show lists it, to the desk."""
 
@@ -63,8 +73,13 @@ class ProblemRecords:
 
     actions: TicketActions
 
-    async def declare(self, title: str, keys: Sequence[str], *, actor: Person) -> str:
-        """Creates the problem and links every ticket named; nothing is made if one is unfit."""
+    async def declare(self, title: str, keys: Sequence[str], *, actor: Person) -> Declared:
+        """Creates the problem and links every ticket named.
+
+        Every ticket is checked first: if one is unfit, nothing is made. A link the system of
+        record refuses after the problem exists is left out and named in the answer, so that
+        the desk can link it again with /problem link.
+        """
         keys = list(dict.fromkeys(key.upper() for key in keys))
         async with self.actions.database.transaction() as session:
             tickets = [await _linkable(session, key) for key in keys]
@@ -78,11 +93,17 @@ class ProblemRecords:
             priority=min(priorities, key=_PRIORITY_ORDER.index) if priorities else "P3",
         )
         applied = await self.actions.open(draft, reporter=actor, prefix=PROBLEM_PREFIX)
+        linked, failed, why = [], [], None
         for ticket in tickets:
-            await self._link(applied.ticket_key, ticket.key, actor=actor)
-        return applied.ticket_key
+            try:
+                await self._link(applied.ticket_key, ticket.key, actor=actor)
+                linked.append(ticket.key)
+            except EsmbotError as error:
+                failed.append(ticket.key)
+                why = str(error)
+        return Declared(applied.ticket_key, tuple(linked), tuple(failed), why)
 
-    async def declare_alert(self, alert_id: int, title: str, *, actor: Person) -> str:
+    async def declare_alert(self, alert_id: int, title: str, *, actor: Person) -> Declared:
         """Makes a problem of a spike alert's tickets; one of two presses at once wins, and the
         other is refused. Tickets linked elsewhere meanwhile are left out."""
         if not await self._decide(alert_id, DECLARED, actor=actor):
@@ -100,18 +121,19 @@ class ProblemRecords:
                         .order_by(Ticket.id)
                     )
                 )
-            key = await self.declare(title, keys, actor=actor)
+            declared = await self.declare(title, keys, actor=actor)
         except BaseException:
+            # No problem was made: the alert is open again for the next press.
             await self._decide(alert_id, OPEN, actor=None, undo=True)
             raise
         async with self.actions.database.transaction() as session:
-            problem = await ticket_by_key(session, key=key)
+            problem = await ticket_by_key(session, key=declared.key)
             await session.execute(
                 update(ProblemAlert)
                 .where(ProblemAlert.id == alert_id)
                 .values(problem_id=problem.id if problem else None)
             )
-        return key
+        return declared
 
     async def alert_about(self, alert_id: int) -> str:
         """What a spike alert is about: its module, or the concept its tickets share."""
@@ -221,7 +243,10 @@ class ProblemRecords:
             )
             if not linked:
                 # Another agent linked it elsewhere between our check and this write.
-                raise ProblemRefused("linked_elsewhere", key=ticket.key, problem="?")
+                holder_id = await _problem_of(session, ticket.id)
+                holder = await session.get(Ticket, holder_id) if holder_id else None
+                elsewhere = holder.key if holder else problem.key
+                raise ProblemRefused("linked_elsewhere", key=ticket.key, problem=elsewhere)
             session.add(
                 AuditEntry(
                     at=now,

@@ -89,7 +89,7 @@ def times_of(ticket: Ticket, organisation: Organisation) -> TicketTimes:
         reopen_count=ticket.reopen_count,
         vendor_response_due=ticket.vendor_response_due,
         vendor_responded_at=ticket.vendor_responded_at,
-        surveyed=ticket.type != PROBLEM,
+        desk_only=ticket.type == PROBLEM,
     )
 
 

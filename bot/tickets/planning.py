@@ -38,8 +38,9 @@ class TicketTimes:
     reopen_count: int
     vendor_response_due: datetime | None = None
     vendor_responded_at: datetime | None = None
-    # A problem is reported by the desk: nobody is asked how satisfied they are with it.
-    surveyed: bool = True
+    # A problem is the desk's own record of a cause: no customer waits on it, so it has no
+    # deadlines, reminders or survey (its incidents keep theirs).
+    desk_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ def plan(
 ) -> list[Planned]:
     """Everything still to come for this ticket, given what it is now."""
     planned: list[Planned] = []
+    if ticket.desk_only:
+        return planned
     cycle = ticket.reopen_count  # a reopened ticket may be nudged, reminded and surveyed again
 
     def add(
@@ -163,10 +166,6 @@ def plan(
         # A late escalation is a breach management hears of, whatever the ticket does next; the
         # same key as the alert the clock would have given, so the breach is told once.
         add(BREACH, ticket.vendor_escalation_due, VENDOR, None, 0)
-    if (
-        ticket.surveyed
-        and ticket.status in (Status.RESOLVED, Status.CLOSED)
-        and ticket.resolved_at is not None
-    ):
+    if ticket.status in (Status.RESOLVED, Status.CLOSED) and ticket.resolved_at is not None:
         add(SURVEY, calendar.add(ticket.resolved_at, timers.survey_delay), None, None, cycle)
     return planned

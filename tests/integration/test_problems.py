@@ -103,9 +103,9 @@ async def test_a_problem_is_declared_shown_updated_and_solved_telling_each_perso
     assert any("PRB-1" in fallback(card) for card in desk.cards(AGENTS))
     # The linked tickets stay as they were: their own resolution is the desk's to give.
     assert await desk.ticket(first, "status") == "new"
-    # Nobody is asked to rate a problem: its reporter is the desk.
-    surveys = "SELECT count(*) FROM due_actions d JOIN tickets t ON t.id = d.ticket_id"
-    assert await desk.scalar(surveys + " WHERE t.key = 'PRB-1' AND d.kind = 'survey'") == 0
+    # A problem has no deadlines, nudges or survey: no customer waits on it.
+    planned = "SELECT count(*) FROM due_actions d JOIN tickets t ON t.id = d.ticket_id"
+    assert await desk.scalar(planned + " WHERE t.key = 'PRB-1'") == 0
 
 
 async def test_a_second_resolution_or_a_replayed_event_tells_nobody_again(desk):
@@ -300,3 +300,23 @@ async def test_with_resolve_linked_the_tickets_are_resolved_with_the_problem_sil
         await desk.scalar("SELECT count(*) FROM ticket_events WHERE dedupe_key LIKE 'problem:%'")
         == 3
     )
+
+
+async def test_a_link_jira_refuses_is_named_and_the_rest_stand(jira_desk, jira):
+    desk = jira_desk
+    first, _, kims = await _affected_desk(desk)
+    for key in (first, _, kims):
+        jira.add_issue(key)
+    jira.fail(400, operation="link_issues")  # the first link only
+
+    answer = await desk.say(
+        ALEX, f"/problem new Checkout fails for everyone {first} {kims}", channel="agents"
+    )
+
+    assert answer.startswith(
+        "SR-4 declared with 1 linked ticket. Everyone affected hears from us when it is solved."
+        f" I could not link {first}: "
+    )
+    assert answer.endswith("Link them with /problem link once that is fixed.")
+    assert jira.links == [("Problem/Incident", "SR-4", kims)]
+    assert await desk.scalar("SELECT count(*) FROM problem_links") == 1

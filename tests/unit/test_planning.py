@@ -48,3 +48,11 @@ def test_a_reopening_that_restarts_the_clock_is_a_deadline_of_its_own():
     reopened = replace(TICKET, status=Status.REOPENED, reopen_count=1)
 
     assert resolution_keys(reopened, restarted).isdisjoint(resolution_keys(TICKET, restarted))
+
+
+def test_a_problem_has_no_deadlines_reminders_or_survey():
+    open_problem = replace(TICKET, desk_only=True)
+    solved = replace(open_problem, status=Status.RESOLVED, resolved_at=MONDAY)
+    assert plan(TICKET, policy=policy(), calendar=CALENDAR, timers=Timers())  # not so a ticket
+    for problem in (open_problem, solved):
+        assert plan(problem, policy=policy(), calendar=CALENDAR, timers=Timers()) == []
