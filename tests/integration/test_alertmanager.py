@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import base64
 import copy
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from bot.demo.activities import channel_message
 from bot.tickets.models import Ticket
+from tests.conftest import DANIELLE
 from tests.integration.management import (
     MANAGEMENT,
     TOKEN,
     Clock,
     boot_fixture,  # noqa: F401 - the fixture
     database_of,
+    post,
     set_up_desk,
     settled,
 )
@@ -92,6 +95,18 @@ async def test_two_alerts_open_two_incidents_resolve_them_and_a_replay_changes_n
         ("SR-1", "Checkout", "resolved", DOWN.replace(microsecond=123456), UP),
         ("SR-2", "Payment", "resolved", DOWN.replace(microsecond=123456), UP),
     ]
+    # Availability over the last 7 days, worked out by hand: each service was down from
+    # 02:10:00.123456 to 02:45:00, 2,099.876544 s of 604,800 s: 99.6528 %, shown as 99.653 %.
+    clock.now = UP + timedelta(days=1)
+    ask = channel_message(DANIELLE, "/report week", connector.url, channel="management")
+    await post(client, "/api/messages", ask)
+    report = connector.sent(MANAGEMENT)[-1].body  # the answer to /report
+    lines = report["attachments"][0]["content"]["fallbackText"].splitlines()
+    shown = [line for line in lines if line.startswith("Availability of")]
+    assert [line.split(" (")[0] for line in shown] == [
+        "Availability of Checkout: 99.653 %",
+        "Availability of Payment: 99.653 %",
+    ], shown
     notices = summaries(connector, MANAGEMENT, "Major incident")
     assert notices == [
         "Major incident SR-1: Checkout is down",

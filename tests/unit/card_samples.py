@@ -250,6 +250,7 @@ WEEKLY = WeeklyFigures(
     low_rated=1,
     not_solved=2,
     mean_interactions=2.36,
+    availability=(("Checkout", 0.99652777, timedelta(minutes=35)),),
 )
 # As many types and owners as the report names, each hostile; every level missed or unjudged.
 HOSTILE_WEEKLY = WeeklyFigures(
@@ -283,6 +284,7 @@ HOSTILE_WEEKLY = WeeklyFigures(
     not_solved=100_000,
     mean_interactions=None,
     period="month",  # as /report month asks for it
+    availability=tuple((INJECTION[:60] + str(n), 0.0, timedelta(days=31)) for n in range(30)),
     days=30,
 )
 
