@@ -90,6 +90,7 @@ def incident_events(alert: Alert, *, key: str, now: datetime) -> list[TicketEven
         occurred_at=alert.ends_at or now,
         status=Status.RESOLVED,
         fields={"resolution": "resolved"},
+        restores=alert.service,
     )
     return [opened, resolved]
 

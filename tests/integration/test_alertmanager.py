@@ -10,15 +10,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.demo.activities import channel_message
+from bot.demo.activities import channel_message, personal_conversation_id
 from bot.tickets.models import Ticket
-from tests.conftest import DANIELLE
+from tests.conftest import DANIELLE, LEARNER
 from tests.integration.management import (
     MANAGEMENT,
     TOKEN,
     Clock,
     boot_fixture,  # noqa: F401 - the fixture
     database_of,
+    open_ticket,
     post,
     set_up_desk,
     settled,
@@ -79,8 +80,11 @@ async def test_two_alerts_open_two_incidents_resolve_them_and_a_replay_changes_n
     await set_up_desk(client, connector)
     firing = group(alert("Checkout", "c6eadffa33fcdf37"), alert("Payment", "0a1b2c3d4e5f6071"))
 
+    await open_ticket(client, "OPS-1", "P3", DOWN - timedelta(hours=1), module="Payment")
     await deliver(client, firing)
     await deliver(client, firing)  # Alertmanager repeats a group until it is resolved
+    # Lena writes in about the checkout while it is down.
+    await open_ticket(client, "OPS-2", "P2", DOWN + timedelta(minutes=10), module="Checkout")
     clock.now = UP
     resolved = group(
         alert("Checkout", "c6eadffa33fcdf37", resolved=True),
@@ -88,10 +92,16 @@ async def test_two_alerts_open_two_incidents_resolve_them_and_a_replay_changes_n
     )
     await deliver(client, resolved)
     replay = await deliver(client, copy.deepcopy(firing))  # the first delivery, once more
+    await deliver(client, copy.deepcopy(resolved))  # and the resolution
     await settled([app])
+    # She hears once that the checkout works again; the payment ticket, older, hears nothing.
+    lena = personal_conversation_id(LEARNER)
+    back = [c.body["summary"] for c in connector.sent(lena) if "works again" in str(c.body)]
+    assert back == ["OPS-2: Checkout works again"]
 
     assert replay["outcome"] == "duplicate"
-    assert await incidents(app) == [
+    found = [row for row in await incidents(app) if row[0].startswith("SR-")]
+    assert found == [
         ("SR-1", "Checkout", "resolved", DOWN.replace(microsecond=123456), UP),
         ("SR-2", "Payment", "resolved", DOWN.replace(microsecond=123456), UP),
     ]

@@ -326,6 +326,10 @@ SAMPLES: dict[str, dict[str, Sample]] = {
     "customer/vendor_involved_news": _pair(
         {"vendor": "OpenCart"}, {"vendor": INJECTION}, status=Status.WAITING_FOR_VENDOR
     ),
+    "customer/service_restored": _pair(
+        {"service": "Checkout", "since": NOW - timedelta(minutes=35), "back": NOW},
+        {"service": INJECTION, "since": NOW - timedelta(days=400), "back": NOW},
+    ),
     "customer/resolved": _pair({}, {"no_response": True}, status=Status.RESOLVED),
     "customer/status_changed": _pair(
         {"previous_status": Status.ACKNOWLEDGED}, {"previous_status": None}
