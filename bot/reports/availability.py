@@ -55,3 +55,10 @@ async def period_availability(
     )
     outages = [(str(module), down, back) for module, down, back in rows]
     return availability(outages, start=start, end=end, now=now)
+
+
+def least_available(
+    figures: tuple[tuple[str, float, timedelta], ...], limit: int
+) -> tuple[tuple[str, float, timedelta], ...]:
+    """The `limit` services that were down longest, as a report names them (a card is small)."""
+    return tuple(sorted(figures, key=lambda figure: (figure[1], figure[0]))[:limit])

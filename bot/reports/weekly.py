@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Organisation
-from bot.reports.availability import period_availability
+from bot.reports.availability import least_available, period_availability
 from bot.reports.kpis import Period, iso_week, period_kpis, previous_week
 from bot.reports.once import ManagementReport
 from bot.reports.service_levels import ServiceLevels, service_levels
@@ -106,8 +106,9 @@ async def compose_figures(
         mean_interactions=kpis.mean_interactions,
         period=period,
         days=max(1, round((covered.end - covered.start).total_seconds() / 86400)),
-        availability=await period_availability(
-            session, start=covered.start, end=covered.end, now=now
+        availability=least_available(
+            await period_availability(session, start=covered.start, end=covered.end, now=now),
+            LISTED,
         ),
     )
 

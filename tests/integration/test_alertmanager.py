@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.app import SCHEDULER
 from bot.demo.activities import channel_message, personal_conversation_id
 from bot.tickets.models import Ticket
 from tests.conftest import DANIELLE, LEARNER
@@ -184,3 +185,22 @@ async def test_a_body_that_is_not_a_v4_notification_is_a_400_naming_the_problem(
     assert response.status == 400
     assert problem in (await response.json())["error"]
     assert await incidents(app) == []
+
+
+async def test_the_digest_shows_the_last_working_days_availability(boot, connector):
+    clock = Clock(DOWN)
+    app, client = await boot(clock, schedule=False)
+    await set_up_desk(client, connector)
+    await deliver(client, group(alert("Checkout", "c6eadffa33fcdf37")))
+    clock.now = UP
+    await deliver(client, group(alert("Checkout", "c6eadffa33fcdf37", resolved=True)))
+
+    clock.now = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)  # Wednesday 08:00 in Berlin
+    await app[SCHEDULER].daily()
+    await settled([app])
+
+    # Tuesday in Berlin is 86,400 s; down 2,099.876544 s of it: 97.5697 %.
+    [digest] = [c.body for c in connector.sent(MANAGEMENT) if "Digest:" in str(c.body)]
+    lines = digest["attachments"][0]["content"]["fallbackText"].splitlines()
+    [line] = [line for line in lines if line.startswith("Availability of")]
+    assert line.startswith("Availability of Checkout: 97.57"), line

@@ -173,6 +173,7 @@ DIGEST = Digest(
     seen_late=("SR-14",),
     seen_late_total=1,
     seen_late_deadlines=2,
+    availability=(("Checkout", 0.98541667, timedelta(minutes=35)),),
 )
 # Every list as long as the digest names, each line as hostile and as long as it can be.
 HOSTILE_DIGEST = Digest(
@@ -216,6 +217,7 @@ HOSTILE_DIGEST = Digest(
     seen_late=tuple(HOSTILE_TICKET.key for _ in range(10)),
     seen_late_total=70_000,
     seen_late_deadlines=210_000,
+    availability=tuple((INJECTION[:60] + str(n), 0.0, timedelta(days=3)) for n in range(10)),
 )
 
 
@@ -284,7 +286,7 @@ HOSTILE_WEEKLY = WeeklyFigures(
     not_solved=100_000,
     mean_interactions=None,
     period="month",  # as /report month asks for it
-    availability=tuple((INJECTION[:60] + str(n), 0.0, timedelta(days=31)) for n in range(30)),
+    availability=tuple((INJECTION[:60] + str(n), 0.0, timedelta(days=31)) for n in range(10)),
     days=30,
 )
 
