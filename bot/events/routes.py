@@ -1,17 +1,21 @@
-"""The ticket-event endpoints: Jira's webhook and the generic event API, answered right after the write."""
+"""The ticket-event endpoints: Jira's webhook, Alertmanager's and the generic event API, answered after the write."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import logging
 from collections.abc import Callable
 from datetime import datetime
 
 from aiohttp import web
+from sqlalchemy import select
 
 from bot.config import Organisation, Settings
 from bot.db import Database
 from bot.events.accounts import AccountLookup
+from bot.events.alertmanager import SOURCE, NotAnAlert, incident_events, parse_alerts
 from bot.events.generic import InvalidEvent, parse_event
 from bot.events.jira_auth import jira_refusal
 from bot.events.jira_webhook import NotAJiraEvent, parse_webhook
@@ -20,6 +24,7 @@ from bot.notify.metrics import Metrics
 from bot.tickets.events import TicketEvent
 from bot.tickets.flows import Applied
 from bot.tickets.lifecycle import IllegalTransition
+from bot.tickets.models import Ticket
 from bot.tickets.service import next_key
 from bot.web.errors import ClientError, Handler, json_error, parse_json_object, read_json_body
 
@@ -104,10 +109,53 @@ def event_routes(
             raise ClientError(400, str(error)) from None
         return _result(await apply(event, "api"))
 
+    async def alertmanager(request: web.Request) -> web.Response:
+        if not settings.api_token:
+            return json_error(503, "the event API is switched off: set ESMBOT_API_TOKEN to use it")
+        if not _token_given(request.headers.get("Authorization", ""), settings.api_token):
+            return json_error(401, "missing or wrong bearer token or basic-auth password")
+        body = parse_json_object(await read_json_body(request))
+        try:
+            alerts = parse_alerts(body)
+        except NotAnAlert as error:
+            raise ClientError(400, str(error)) from None
+        if not alerts:
+            return web.json_response({"outcome": "ignored", "reason": "no alerts"})
+        applied = []
+        # Each alert is an incident of its own; a replayed notification finds every event a
+        # duplicate, and a group that mixes firing and resolved alerts is taken alert by alert.
+        for alert in alerts:
+            key = await _incident_key(database, alert.incident_id)
+            for event in incident_events(alert, key=key, now=clock()):
+                applied.append(await apply(event, SOURCE))
+        return _result(*applied)
+
     return [
         web.post("/api/events/jira", _counted(counter, "jira", jira)),
+        web.post("/api/events/alertmanager", _counted(counter, SOURCE, alertmanager)),
         web.post("/api/events", _counted(counter, "api", generic)),
     ]
+
+
+def _token_given(header: str, token: str) -> bool:
+    """`Bearer <token>`, or basic auth whose password is the token (Alertmanager offers both)."""
+    if header.startswith("Basic "):
+        try:
+            decoded = base64.b64decode(header.removeprefix("Basic ").strip(), validate=True)
+        except (ValueError, binascii.Error):
+            return False
+        password = decoded.decode("utf-8", "replace").partition(":")[2]
+        return hmac.compare_digest(password.encode(), token.encode())
+    return hmac.compare_digest(header.encode(), f"Bearer {token}".encode())
+
+
+async def _incident_key(database: Database, incident_id: str) -> str:
+    """The key of the incident this outage opened already, or a new one of esmbot's own."""
+    async with database.transaction() as session:
+        known = await session.scalar(
+            select(Ticket.key).where(Ticket.source == SOURCE, Ticket.external_id == incident_id)
+        )
+        return known or await next_key(session, prefix=LOCAL_PREFIX)
 
 
 def _counted(metrics: Metrics, source: str, handler: Handler) -> Handler:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Organisation
 from bot.directory.models import Person
+from bot.reports.availability import least_available, period_availability
 from bot.reports.kpis import TicketFacts, breaches_of, period, period_kpis, summarise
 from bot.reports.once import ManagementReport
 from bot.tickets.calendar import BusinessCalendar
@@ -69,6 +70,8 @@ class Digest:
     seen_late: tuple[str, ...] = ()
     seen_late_total: int = 0
     seen_late_deadlines: int = 0
+    # (service, share available, downtime) of each service down between `since` and midnight.
+    availability: tuple[tuple[str, float, timedelta], ...] = ()
 
 
 async def compose_digest(
@@ -171,6 +174,9 @@ async def compose_digest(
         seen_late=tuple(key for key, _ in seen_late[:LISTED]),
         seen_late_total=len(seen_late),
         seen_late_deadlines=sum(count for _, count in seen_late),
+        availability=least_available(
+            await period_availability(session, start=since, end=midnight, now=now), LISTED
+        ),
     )
 
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Organisation
+from bot.reports.availability import least_available, period_availability
 from bot.reports.kpis import Period, iso_week, period_kpis, previous_week
 from bot.reports.links import ReportLink
 from bot.reports.once import ManagementReport
@@ -44,6 +45,8 @@ class WeeklyFigures:
     # or "month", the last `days` days up to `at`.
     period: str = "iso_week"
     days: int = 7
+    # (service, share available, downtime) of each service with an outage in the period.
+    availability: tuple[tuple[str, float, timedelta], ...] = ()
 
     @property
     def number(self) -> int:
@@ -104,6 +107,10 @@ async def compose_figures(
         mean_interactions=kpis.mean_interactions,
         period=period,
         days=max(1, round((covered.end - covered.start).total_seconds() / 86400)),
+        availability=least_available(
+            await period_availability(session, start=covered.start, end=covered.end, now=now),
+            LISTED,
+        ),
     )
 
 

@@ -111,6 +111,8 @@ class TicketEvent:
     from_vendor: bool = False
     # On creation: the key user who opened the ticket for the reporter, a colleague of hers.
     opened_by: PersonRef | None = None
+    # On resolving a monitoring incident: the service (module) that works again.
+    restores: str | None = None
 
     def __post_init__(self) -> None:
         if self.occurred_at.tzinfo is None:
@@ -135,6 +137,7 @@ class EventDetails(TypedDict, total=False):
     vendor_needed: bool
     from_vendor: bool
     opened_by: PersonRef | None
+    restores: str | None
 
 
 class Change(StrEnum):

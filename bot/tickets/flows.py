@@ -20,6 +20,7 @@ from bot.tickets.events import TICKET_FIELDS, Change, EventKind, PersonRef, Tick
 from bot.tickets.lifecycle import IllegalTransition, Status, path
 from bot.tickets.models import PROBLEM, Ticket
 from bot.tickets.models import TicketEvent as EventRow
+from bot.tickets.outages import restored_messages
 from bot.tickets.people import match_person
 from bot.tickets.planning import TicketTimes
 from bot.tickets.service import ticket_by_key
@@ -265,6 +266,15 @@ async def apply_one(
         )
         await lookups.send(notifier, rows)
         messages = waiting(rows)
+    if notifier is not None and event.restores and Change.RESOLVED in work.changes:
+        # In this same transaction: the outage ends and who wrote in meanwhile hears it, or neither.
+        told = await restored_messages(
+            session, notifier, incident=work.ticket, service=event.restores,
+            back=event.occurred_at, origin=event_origin(event),
+        )  # fmt: skip
+        if told:
+            await lookups.send(notifier, told)
+        messages += waiting(told)
     return Applied(
         "stale" if stale and not work.changes else "applied",
         work.ticket.key,

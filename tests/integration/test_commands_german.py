@@ -48,7 +48,8 @@ async def test_sla_writes_german_dates(desk):
 async def test_subscribe_and_unsubscribe_answer_a_german_manager_in_german(desk):
     assert await desk.say(DANIELLE_DE, "/subscribe vendor", channel="vendor") == (
         "Dieser Kanal empfängt jetzt die Nachrichten für vendor: Eskalationen an den Hersteller "
-        "und ihre Erinnerungen."
+        "und eine Erinnerung vor jeder Antwortfrist; der Hersteller antwortet hier mit "
+        "/update <Schlüssel> <Antwort>."
     )
     assert await desk.say(DANIELLE_DE, "/unsubscribe", channel="vendor") == (
         "Dieser Kanal empfängt die Nachrichten für vendor nicht mehr."

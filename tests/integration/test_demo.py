@@ -235,7 +235,9 @@ def test_story_1_she_is_asked_one_question_at_a_time_with_answers_for_fixed_sets
     assert asked == list(range(asked[0], asked[0] + len(questions))), asked
     # Every answer is offered (a card's buttons would stop at six), in the reader's words.
     types = learner[asked[0] - 1]
-    assert "Incident / Bug / Service request" in types and "/ Workplace move)" in types
+    assert (
+        "Incident / Bug / Service request" in types and "/ SLA request / Project request)" in types
+    )
     modules = "Checkout / Payment / Catalog / Admin / Shipping / Customer accounts"
     assert f"{modules} / Something else)" in learner[asked[1] - 1]
     assert "/ P2 – High: important work is blocked, no workaround /" in learner[asked[5] - 1]

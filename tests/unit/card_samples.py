@@ -196,6 +196,7 @@ DIGEST = Digest(
     seen_late=("SR-14",),
     seen_late_total=1,
     seen_late_deadlines=2,
+    availability=(("Checkout", 0.98541667, timedelta(minutes=35)),),
 )
 # Every list as long as the digest names, each line as hostile and as long as it can be.
 HOSTILE_DIGEST = Digest(
@@ -239,6 +240,7 @@ HOSTILE_DIGEST = Digest(
     seen_late=tuple(HOSTILE_TICKET.key for _ in range(10)),
     seen_late_total=70_000,
     seen_late_deadlines=210_000,
+    availability=tuple((INJECTION[:60] + str(n), 0.0, timedelta(days=3)) for n in range(10)),
 )
 
 
@@ -273,6 +275,7 @@ WEEKLY = WeeklyFigures(
     low_rated=1,
     not_solved=2,
     mean_interactions=2.36,
+    availability=(("Checkout", 0.99652777, timedelta(minutes=35)),),
 )
 # As many types and owners as the report names, each hostile; every level missed or unjudged.
 HOSTILE_WEEKLY = WeeklyFigures(
@@ -306,6 +309,7 @@ HOSTILE_WEEKLY = WeeklyFigures(
     not_solved=100_000,
     mean_interactions=None,
     period="month",  # as /report month asks for it
+    availability=tuple((INJECTION[:60] + str(n), 0.0, timedelta(days=31)) for n in range(10)),
     days=30,
 )
 
@@ -346,6 +350,10 @@ SAMPLES: dict[str, dict[str, Sample]] = {
     ),
     "customer/vendor_involved_news": _pair(
         {"vendor": "OpenCart"}, {"vendor": INJECTION}, status=Status.WAITING_FOR_VENDOR
+    ),
+    "customer/service_restored": _pair(
+        {"service": "Checkout", "since": NOW - timedelta(minutes=35), "back": NOW},
+        {"service": INJECTION, "since": NOW - timedelta(days=400), "back": NOW},
     ),
     "customer/resolved": _pair({}, {"no_response": True}, status=Status.RESOLVED),
     "customer/status_changed": _pair(

@@ -28,6 +28,7 @@ DRAFTED = sorted(
     {intent.template for intents in _TABLE.values() for intent in intents}
     | {"agents/sla_nudge", "management/sla_breach", "customer/survey", "management/low_csat"}
     | {"vendor/reminder", "agents/vendor_overdue", "agents/csat_result"}
+    | {"customer/service_restored"}
 )
 READERS = {
     "en": Reader(name="Lena Learner", locale="en-US", time_zone="America/New_York"),

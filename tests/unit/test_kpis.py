@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.reports.availability import availability
 from bot.reports.kpis import TicketFacts, breaches_of, period, summarise
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -135,3 +136,25 @@ def test_owners_first_contact_not_solved_and_interactions():
     assert kpis.mean_interactions == (2 + 4 + 2 + 2 + 3 + 0) / 6
     assert kpis.with_deadline == {"first_response": 6, "resolution": 6, "vendor_escalation": 0}
     assert summarise([rated_low], now=NOW, csat_target=3.0, low_csat=1).low_rated == 0
+
+
+def test_availability_counts_overlapping_outages_once_and_only_inside_the_period():
+    start, end = T0, T0 + timedelta(days=7)
+    outages = [
+        ("Checkout", T0 + timedelta(hours=2), T0 + timedelta(hours=3)),
+        ("Checkout", T0 + timedelta(hours=2, minutes=30), T0 + timedelta(hours=4)),  # overlaps
+        ("Payment", T0 - timedelta(hours=1), T0 + timedelta(hours=1)),  # began before
+        ("Catalog", T0 + timedelta(days=6, hours=23), None),  # still down at the end
+    ]
+
+    figures = availability(outages, start=start, end=end, now=end + timedelta(days=1))
+
+    week = 7 * 24.0
+    assert figures == (
+        ("Catalog", 1 - 1 / week, timedelta(hours=1)),
+        ("Checkout", 1 - 2 / week, timedelta(hours=2)),
+        ("Payment", 1 - 1 / week, timedelta(hours=1)),
+    )
+    # Judged up to now only: half-way through, the same outage weighs twice as much.
+    halfway = availability(outages[:1], start=start, end=end, now=T0 + timedelta(days=3.5))
+    assert halfway == (("Checkout", 1 - 1 / (week / 2), timedelta(hours=1)),)
