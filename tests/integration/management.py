@@ -111,11 +111,12 @@ async def dedupe_keys(app: Any, prefix: str) -> list[str]:
 
 
 async def settled(apps: list[Any], within: float = 20.0) -> list[OutboxMessage]:
-    """Waits until no outbox row is left to deliver; returns them all."""
+    """Waits until no outbox row is left to deliver (each sent, or failed for a reason the desk
+    is told of, such as nobody to reach); returns them all."""
     async with asyncio.timeout(within):
         while True:
             rows = await outbox(apps[0])
-            if all(row.status == "sent" for row in rows):
+            if all(row.status in ("sent", "failed") for row in rows):
                 return rows
             await asyncio.sleep(0.05)
 
