@@ -102,9 +102,10 @@ def start_server(
         if target == "esmbot"
         else [sys.executable, str(ROOT / "benchmarks" / "floor_server.py")]
     )
-    return subprocess.Popen(
-        command, cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    # The log goes to a file: a pipe nobody reads until the end fills, and the server then
+    # stops at its next line.
+    log = open(os.path.join(workdir, "server.log"), "wb")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=log)
 
 
 async def seed_recipients(database_url: str, service_url: str) -> None:
@@ -177,7 +178,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             cpu, own = cpu_seconds(server.pid) - cpu, time.process_time() - own
         finally:
             server.terminate()
-            _out, err = server.communicate(timeout=20)
+            server.wait(timeout=20)
+            err = Path(workdir, "server.log").read_bytes()  # noqa: ASYNC240 - the run is over
             if connector is not None:
                 connector.terminate()
                 connector.wait(timeout=20)
