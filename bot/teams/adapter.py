@@ -27,7 +27,7 @@ from botframework.connector.auth import (
 from bot.config import Settings
 from bot.notify.render import Renderer
 from bot.notify.views import Reader
-from bot.teams.connector_http import ConnectorPoster
+from bot.teams.connector_http import BACKOFF_SECONDS, RETRIES, ConnectorPoster
 from bot.teams.sightings import locale_of
 
 log = logging.getLogger(__name__)
@@ -35,8 +35,6 @@ log = logging.getLogger(__name__)
 # Teams answers from a handful of regional service URLs; the bound only matters when
 # unauthenticated callers (local mode) name any URL they like.
 CONNECTOR_CLIENTS = 64
-CONNECTOR_RETRIES = 1
-CONNECTOR_BACKOFF_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -132,7 +130,7 @@ class _ReusingConnectorFactory(ConnectorFactory):
         # failed roster look-up kept the person waiting that long. One quick retry, then the
         # caller decides; the dispatcher retries a send with its own backoff and pacing.
         policy = client.config.retry_policy
-        policy.retries, policy.backoff_factor = CONNECTOR_RETRIES, CONNECTOR_BACKOFF_SECONDS
+        policy.retries, policy.backoff_factor = RETRIES, BACKOFF_SECONDS
         return client
 
 

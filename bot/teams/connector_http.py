@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -16,8 +17,8 @@ from bot.teams.activity_json import activity_json
 log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 30.0
-# As the connector clients are set up (bot/teams/adapter.py): one quick retry, then the turn's
-# error handler decides.
+# One quick retry, then the caller decides: the turn's error handler here, the dispatcher with
+# its own backoff for the connector clients bot/teams/adapter.py sets up the same way.
 RETRIES = 1
 BACKOFF_SECONDS = 0.25
 # A longer Retry-After than this is not waited out inside a turn someone is watching.
@@ -42,7 +43,7 @@ class ConnectorPoster:
     (bot/teams/activity_json.py) and posts on the bot's event loop.
     """
 
-    def __init__(self, *, sleep: Any = asyncio.sleep) -> None:
+    def __init__(self, *, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self._session: aiohttp.ClientSession | None = None
         self._sleep = sleep
 
