@@ -55,6 +55,9 @@ class ManagementReport:
             # The management channel, or else each manager's 1:1 chat.
             recipients = await self.notifier.audience_recipients(session, MANAGEMENT)
             if not recipients:
+                # Counted, as every message nobody receives is; /readyz already names the gap.
+                if self.notifier.metrics is not None:
+                    self.notifier.metrics.unaddressed(MANAGEMENT, template)
                 log.warning("no report: nobody of management can be reached",
                             extra={"dedupe_key": dedupe_key})  # fmt: skip
                 return False
