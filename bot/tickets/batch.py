@@ -168,7 +168,7 @@ class BatchLookups(Lookups):
 
 def _people_named(event: TicketEvent) -> Iterator[PersonRef]:
     # In the order apply_one matches them, so that what one match learns serves the next.
-    for ref in (event.actor, event.reporter, event.assignee):
+    for ref in (event.actor, event.reporter, event.opened_by, event.assignee):
         if ref is not None:
             yield ref
     if event.comment is not None and event.comment.author is not None:
