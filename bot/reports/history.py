@@ -13,6 +13,7 @@ from bot.config import Organisation
 from bot.db import Database
 from bot.directory.models import Person
 from bot.reports.figures import StatusMove, SurveyRow, TicketRow
+from bot.reports.kpis import lowest_scores
 from bot.reports.trends import Report, reach_back, report
 from bot.tickets.models import CsatSurvey, Ticket, TicketEvent
 
@@ -44,12 +45,7 @@ async def period_report(
 
 async def ticket_rows(session: AsyncSession, *, since: datetime, end: datetime) -> list[TicketRow]:
     """The tickets created, resolved or closed in [since, end), each through its own index."""
-    lowest = (
-        select(CsatSurvey.ticket_id, func.min(CsatSurvey.score).label("score"))
-        .where(CsatSurvey.score.is_not(None))
-        .group_by(CsatSurvey.ticket_id)
-        .subquery()
-    )
+    lowest = lowest_scores()
     rows = await session.execute(
         select(
             Ticket.id,

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Subquery, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Organisation
@@ -206,12 +206,7 @@ async def period_kpis(
 ) -> Kpis:
     """Reads the period's tickets and CSAT answers and summarises them against the
     organisation's CSAT target and its threshold for a low score."""
-    lowest = (
-        select(CsatSurvey.ticket_id, func.min(CsatSurvey.score).label("score"))
-        .where(CsatSurvey.score.is_not(None))
-        .group_by(CsatSurvey.ticket_id)
-        .subquery()
-    )
+    lowest = lowest_scores()
     rows = await session.execute(
         select(
             Ticket.type,
@@ -264,3 +259,13 @@ def _mean(durations: Sequence[timedelta]) -> timedelta | None:
     if not durations:
         return None
     return sum(durations, timedelta(0)) / len(durations)
+
+
+def lowest_scores() -> Subquery:
+    """Each surveyed ticket's lowest answered score (a reopened ticket may be rated twice)."""
+    return (
+        select(CsatSurvey.ticket_id, func.min(CsatSurvey.score).label("score"))
+        .where(CsatSurvey.score.is_not(None))
+        .group_by(CsatSurvey.ticket_id)
+        .subquery()
+    )
